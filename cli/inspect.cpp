@@ -1,0 +1,179 @@
+// `logq inspect FILE`: what is inside a checkpoint, safetensors or .lqm file.
+#include "cli/inspect.h"
+
+#include <cmath>
+#include <cstdio>
+#include <limits>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "golden/lqm.h"
+#include "golden/safetensors.h"
+#include "quant/io/checkpoint.h"
+
+namespace logq::cli {
+
+namespace {
+
+using json = nlohmann::ordered_json;
+
+struct Options {
+  std::string file;
+  bool as_json = false;
+  bool stats = true;
+  std::string filter;
+};
+
+struct Row {
+  std::string name;
+  DType dtype;
+  std::vector<int64_t> shape;
+  size_t bytes;
+  double min = NAN, max = NAN, mean = NAN;
+};
+
+// Stats over a packed little-endian buffer of `n` elements.
+void fill_stats(Row& r, const uint8_t* data, int64_t n) {
+  if (n == 0) return;
+  double lo = std::numeric_limits<double>::infinity(), hi = -lo, sum = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    const double v = load_as_double(r.dtype, data, static_cast<size_t>(i));
+    lo = std::min(lo, v);
+    hi = std::max(hi, v);
+    sum += v;
+  }
+  r.min = lo;
+  r.max = hi;
+  r.mean = sum / static_cast<double>(n);
+}
+
+bool keep(const Options& o, const std::string& name) { return o.filter.empty() || name.find(o.filter) != std::string::npos; }
+
+std::string num(double v) { return std::isnan(v) ? "-" : fmt::format("{:.6g}", v); }
+
+json row_json(const Row& r, bool stats) {
+  json j = {{"name", r.name}, {"dtype", dtype_name(r.dtype)}, {"shape", r.shape}, {"bytes", r.bytes}};
+  if (stats) {
+    j["min"] = r.min;
+    j["max"] = r.max;
+    j["mean"] = r.mean;
+  }
+  return j;
+}
+
+void print(const Options& o, const json& head, const std::vector<Row>& rows, const json& extra) {
+  if (o.as_json) {
+    json j = head;
+    j["tensors"] = json::array();
+    for (const auto& r : rows) j["tensors"].push_back(row_json(r, o.stats));
+    for (auto it = extra.begin(); it != extra.end(); ++it) j[it.key()] = it.value();
+    fmt::print("{}\n", j.dump(1));
+    return;
+  }
+  for (auto it = head.begin(); it != head.end(); ++it)
+    fmt::print("{}: {}\n", it.key(), it.value().is_string() ? it.value().get<std::string>() : it.value().dump());
+  size_t w = 4;
+  int64_t total_numel = 0;
+  size_t total_bytes = 0;
+  for (const auto& r : rows) {
+    w = std::max(w, r.name.size());
+    int64_t n = 1;
+    for (auto d : r.shape) n *= d;
+    total_numel += n;
+    total_bytes += r.bytes;
+  }
+  fmt::print("tensors: {}  elements: {}  bytes: {}\n\n", rows.size(), total_numel, total_bytes);
+  fmt::print("{:<{}}  {:<5}  {:<18}  {:>10}", "name", w, "dtype", "shape", "bytes");
+  if (o.stats) fmt::print("  {:>12}  {:>12}  {:>12}", "min", "max", "mean");
+  fmt::print("\n");
+  for (const auto& r : rows) {
+    fmt::print("{:<{}}  {:<5}  {:<18}  {:>10}", r.name, w, dtype_name(r.dtype), shape_str(r.shape), r.bytes);
+    if (o.stats) fmt::print("  {:>12}  {:>12}  {:>12}", num(r.min), num(r.max), num(r.mean));
+    fmt::print("\n");
+  }
+  for (auto it = extra.begin(); it != extra.end(); ++it) {
+    fmt::print("\n{}:\n", it.key());
+    if (it.value().is_object())
+      for (auto e = it.value().begin(); e != it.value().end(); ++e)
+        fmt::print("  {} = {}\n", e.key(), e.value().is_string() ? e.value().get<std::string>() : e.value().dump());
+    else
+      fmt::print("{}\n", it.value().dump(1));
+  }
+}
+
+void inspect_checkpoint(const Options& o, std::shared_ptr<const Bytes> bytes) {
+  const Checkpoint ck = parse_torch_checkpoint(std::move(bytes), o.file);
+  std::vector<Row> rows;
+  for (const auto& [name, t] : ck.tensors) {
+    if (!keep(o, name)) continue;
+    Row r{name, t.dtype, t.shape, static_cast<size_t>(t.numel()) * dtype_size(t.dtype)};
+    if (o.stats) {
+      const auto packed = t.contiguous_bytes();
+      fill_stats(r, packed.data(), t.numel());
+    }
+    rows.push_back(std::move(r));
+  }
+  json head = {{"file", o.file}, {"format", ck.format},
+               {"state_dict", ck.state_dict_key.empty() ? "<root>" : ck.state_dict_key},
+               {"module_prefix_stripped", ck.stripped_module_prefix}};
+  json extra = json::object();
+  if (!ck.extras.empty()) {
+    extra["extras"] = json::object();
+    for (const auto& [k, v] : ck.extras) extra["extras"][k] = v;
+  }
+  print(o, head, rows, extra);
+}
+
+void inspect_safetensors(const Options& o, std::shared_ptr<const Bytes> bytes) {
+  const SafetensorsFile f = SafetensorsFile::parse(bytes, o.file);
+  json head = {{"file", o.file}, {"format", "safetensors"}};
+  json extra = json::object();
+  if (LqmFile::is_lqm(f)) {
+    const LqmFile m = LqmFile::parse(bytes, o.file);
+    head["format"] = "lqm";
+    head["lqm_version"] = fmt::format("{}.{}", m.version_major(), m.version_minor());
+    head["model"] = m.graph().value("model", nlohmann::json::object()).value("name", "");
+    json layers = json::array();
+    for (const auto& l : m.graph()["layers"]) {
+      json row = {{"name", l["name"]}, {"op", l["op"]}};
+      if (l.contains("operands"))
+        for (auto it = l["operands"].begin(); it != l["operands"].end(); ++it)
+          row[it.key()] = fmt::format("{}({})", it.value().value("format", "?"), it.value().value("bits", 32));
+      layers.push_back(row);
+    }
+    extra["layers"] = layers;
+  } else if (!f.metadata().empty()) {
+    extra["metadata"] = json::object();
+    for (const auto& [k, v] : f.metadata()) extra["metadata"][k] = v.size() > 200 && !o.as_json ? v.substr(0, 200) + "..." : v;
+  }
+  std::vector<Row> rows;
+  for (const auto& t : f.tensors()) {
+    if (!keep(o, t.name)) continue;
+    Row r{t.name, t.dtype, t.shape, t.nbytes};
+    if (o.stats) fill_stats(r, f.data(t), t.numel());
+    rows.push_back(std::move(r));
+  }
+  print(o, head, rows, extra);
+}
+
+}  // namespace
+
+void add_inspect(CLI::App& app) {
+  auto opt = std::make_shared<Options>();
+  auto* cmd = app.add_subcommand("inspect",
+                                 "List the tensors (name, dtype, shape, bytes, min/max/mean) and metadata of a\n"
+                                 "PyTorch checkpoint (.pth/.bin/.pth.tar/.th, zip or legacy pickle), a safetensors\n"
+                                 "file, or a logq model (.lqm, with its layer graph). Never runs code from the file.");
+  cmd->add_option("FILE", opt->file, "file to inspect (type detected from its content)")->required()->check(CLI::ExistingFile);
+  cmd->add_flag("--json", opt->as_json, "print one JSON object instead of a table");
+  cmd->add_flag("!--no-stats", opt->stats, "skip min/max/mean (faster on very large files)");
+  cmd->add_option("--filter", opt->filter, "only tensors whose name contains this text");
+  cmd->callback([opt] {
+    auto bytes = Bytes::map_file(opt->file);
+    if (is_torch_checkpoint(bytes->data(), bytes->size())) inspect_checkpoint(*opt, bytes);
+    else inspect_safetensors(*opt, bytes);
+  });
+}
+
+}  // namespace logq::cli
