@@ -189,6 +189,15 @@ RawTensor to_raw(const pickle::TensorRef& t, const std::string& file, const std:
                            __builtin_add_overflow(last, span, &last)))
       throw Error(fmt::format("{}: tensor '{}': shape/stride overflow", file, name));
   }
+  // A stride-0 (broadcast) view may hold more elements than its storage; cap it so a tiny file
+  // cannot make a reader allocate terabytes.
+  constexpr uint64_t kMaxBroadcastNumel = uint64_t{1} << 28;
+  uint64_t numel = 1;
+  for (int64_t d : t.shape)
+    if (__builtin_mul_overflow(numel, static_cast<uint64_t>(d), &numel)) numel = UINT64_MAX;
+  if (numel > static_cast<uint64_t>(t.storage->numel) && numel > kMaxBroadcastNumel)
+    throw Error(fmt::format("{}: tensor '{}': view of {} elements over a {}-element storage exceeds the 2^28 broadcast limit",
+                            file, name, numel, t.storage->numel));
   if (!empty && last >= static_cast<uint64_t>(limit))
     throw Error(fmt::format("{}: tensor '{}': view [{}] stride [{}] offset {} reaches element {} of a {}-element storage", file, name,
                             fmt::join(t.shape, ", "), fmt::join(t.stride, ", "), t.storage_offset, last, limit));

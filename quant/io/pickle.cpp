@@ -199,7 +199,7 @@ Value* Unpickler::rebuild_tensor(Value* args, bool v2, const char* fname) {
   };
   auto t = std::make_shared<TensorRef>();
   t->storage = a[0]->storage;
-  t->storage_offset = a[0]->storage_view_offset + a[1]->i;
+  if (__builtin_add_overflow(a[0]->storage_view_offset, a[1]->i, &t->storage_offset)) fail(fmt::format("{}: storage offset overflows", fname));
   t->storage_limit = a[0]->storage_view_numel >= 0 ? a[0]->storage_view_offset + a[0]->storage_view_numel : -1;
   t->shape = ints(a[2], "size");
   t->stride = ints(a[3], "stride");
@@ -255,7 +255,7 @@ Value* Unpickler::apply_reduce(Value* fn, Value* args) {
     for (size_t k = 0; k < u.size(); ++k) {
       const uint8_t c = static_cast<uint8_t>(u[k]);
       if (c < 0x80) b->s.push_back(static_cast<char>(c));
-      else if ((c & 0xFE) == 0xC2 && k + 1 < u.size()) b->s.push_back(static_cast<char>(((c & 1) << 6) | (u[++k] & 0x3F)));
+      else if ((c & 0xFE) == 0xC2 && k + 1 < u.size()) b->s.push_back(static_cast<char>(((c & 0x03) << 6) | (u[++k] & 0x3F)));  // U+0080..U+00FF
       else fail("_codecs.encode: string is not latin-1");
     }
     return b;
@@ -279,6 +279,9 @@ Value* Unpickler::apply_reduce(Value* fn, Value* args) {
       fail("numpy scalar expects (dtype, bytes)");
     const std::string& t = a[0]->s;
     const std::string& raw = a[1]->s;
+    const Value* st = a[0]->state;  // numpy.dtype state: (version, byteorder, ...)
+    if (st && st->kind == Kind::Tuple && st->items.size() > 1 && st->items[1]->kind == Kind::Str && st->items[1]->s == ">")
+      fail("big-endian numpy scalars are not supported");
     auto need = [&](size_t k) { if (raw.size() != k) fail(fmt::format("numpy {} scalar has {} bytes", t, raw.size())); };
     Value* v;
     if (t == "f8") { need(8); double x; std::memcpy(&x, raw.data(), 8); v = make(Kind::Float); v->f = x; }

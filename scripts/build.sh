@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Configures (CMake + Ninja, Release, ccache) and builds logq into build/. Run scripts/setup.sh first.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export CCACHE_DIR=${CCACHE_DIR:-$HOME/.cache/ccache}
+if [ ! -f build/build.ninja ]; then
+  cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release > build.configure.log 2>&1 \
+    || { cat build.configure.log >&2; echo "[build] cmake configure failed" >&2; exit 1; }
+  mv build.configure.log build/configure.log
+fi
+echo "[build] compiling (first build ~2 min on 2 cores; ccache makes rebuilds fast)"
+start=$(date +%s)
+ninja -C build
+echo "[build] done in $(( $(date +%s) - start )) s: build/cli/logq"

@@ -1,0 +1,11 @@
+// libFuzzer target: the .lqm reader and validator on arbitrary bytes.
+#include "golden/error.h"
+#include "golden/lqm.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  try {
+    (void)logq::LqmFile::parse(logq::Bytes::view(data, size), "fuzz.lqm");
+  } catch (const logq::Error&) {
+  }
+  return 0;
+}

@@ -1,0 +1,117 @@
+// Runs the logq binary as a user would.
+#include <array>
+#include <cstdio>
+#include <fstream>
+#include <sys/wait.h>
+
+#include <nlohmann/json.hpp>
+
+#include "test_util.h"
+
+using Catch::Matchers::Contains;
+using json = nlohmann::json;
+
+namespace {
+
+struct Run {
+  int code;
+  std::string out;
+};
+
+Run run_logq(const std::string& args, bool merge_stderr = true) {
+  const std::string cmd = std::string(LOGQ_BINARY) + " " + args + (merge_stderr ? " 2>&1" : " 2>/dev/null");
+  FILE* p = ::popen(cmd.c_str(), "r");
+  REQUIRE(p);
+  std::string out;
+  std::array<char, 4096> buf;
+  size_t n;
+  while ((n = std::fread(buf.data(), 1, buf.size(), p)) > 0) out.append(buf.data(), n);
+  const int status = ::pclose(p);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+}
+
+std::string q(const std::string& path) { return "'" + path + "'"; }
+
+}  // namespace
+
+TEST_CASE("logq --help, --version and inspect --help explain themselves", "[cli]") {
+  const Run help = run_logq("--help");
+  CHECK(help.code == 0);
+  CHECK_THAT(help.out, Contains("inspect") && Contains("AdaLog"));
+  const Run ver = run_logq("--version");
+  CHECK(ver.code == 0);
+  CHECK_THAT(ver.out, Contains("logq 0."));
+  const Run ih = run_logq("inspect --help");
+  CHECK(ih.code == 0);
+  CHECK_THAT(ih.out, Contains("--json") && Contains("--no-stats") && Contains("Never runs code"));
+  CHECK(run_logq("").code != 0);  // a subcommand is required
+}
+
+TEST_CASE("logq inspect --json reports names, dtypes, shapes and exact stats", "[cli]") {
+  const Run r = run_logq("inspect --json " + q(logq::test::data_path("pickle/wrapped_module_prefix_legacy.pt")), false);
+  REQUIRE(r.code == 0);
+  const json j = json::parse(r.out);
+  CHECK(j["format"] == "torch-legacy");
+  CHECK(j["state_dict"] == "state_dict");
+  CHECK(j["module_prefix_stripped"] == true);
+  CHECK(j["tensors"].size() == 18);
+  CHECK(j["extras"]["epoch"] == "3");
+  for (const auto& t : j["tensors"]) {
+    if (t["name"] == "i8") {
+      CHECK(t["dtype"] == "I8");
+      CHECK(t["min"] == -128.0);
+      CHECK(t["max"] == 127.0);
+      CHECK(t["mean"] == -0.5);
+      CHECK(t["bytes"] == 4);
+    }
+    if (t["name"] == "transposed") CHECK(t["shape"] == json::array({6, 4}));
+  }
+}
+
+TEST_CASE("logq inspect reads safetensors and filters by name", "[cli]") {
+  const Run r = run_logq("inspect --filter i6 " + q(logq::test::data_path("pickle/expected.safetensors")));
+  REQUIRE(r.code == 0);
+  CHECK_THAT(r.out, Contains("format: safetensors") && Contains("i64") && Contains("tensors: 1 "));
+  CHECK_THAT(r.out, Contains("producer = scripts/fixtures/gen_pickle_cases.py"));
+}
+
+TEST_CASE("logq inspect fails with a clear message and non-zero exit on bad input", "[cli][bad-input]") {
+  const Run evil = run_logq("inspect " + q(logq::test::data_path("pickle/evil_os_system.pt")));
+  CHECK(evil.code == 1);
+  CHECK_THAT(evil.out, Contains("logq: error:") && Contains("evil_os_system.pt") && Contains("'posix.system' is not allowed"));
+  CHECK_THAT(evil.out, !Contains("pwned"));
+  const Run missing = run_logq("inspect /no/such/file.pt");
+  CHECK(missing.code != 0);
+  CHECK_THAT(missing.out, Contains("/no/such/file.pt"));
+  const std::string junk = logq::test::temp_path("junk.bin");
+  std::ofstream(junk) << "definitely not a tensor file";
+  const Run bad = run_logq("inspect " + q(junk));
+  CHECK(bad.code == 1);
+  CHECK_THAT(bad.out, Contains("junk.bin: invalid safetensors"));
+  std::remove(junk.c_str());
+}
+
+TEST_CASE("logq inspect reads every shared checkpoint and DeiT-Tiny matches its manifest", "[cli][shared]") {
+  REQUIRE_SHARED("fixtures/manifests/timm__deit_tiny_patch16_224.json");
+  for (const char* f : {"fixtures/models/deit_tiny_patch16_224/deit_tiny_patch16_224.bin", "fixtures/models/vit_tiny_custom/vit_tiny_custom.bin",
+                        "fixtures/models/swin_tiny_custom_56/swin_tiny_custom_56.bin", "fixtures/models/swin_tiny_custom_112/swin_tiny_custom_112.bin",
+                        "fixtures/models/tv_resnet_l1111/resnet_l1111.pth", "fixtures/models/brecq_mobilenetv2_w0.25/mobilenetv2_w0.25.pth.tar",
+                        "data/cifar10/models/resnet20-12fca82f.th", "data/cifar10/models/resnet56-4bfd9763.th",
+                        "fixtures/quantizers/adalog_ref.safetensors", "fixtures/models/vit_tiny_custom/vit_tiny_custom.safetensors"}) {
+    INFO(f);
+    const Run r = run_logq("inspect --json " + q(logq::test::shared_path(f)), false);
+    CHECK(r.code == 0);
+    CHECK_NOTHROW(json::parse(r.out));
+  }
+  const Run r = run_logq("inspect --json --no-stats " + q(logq::test::shared_path("fixtures/models/deit_tiny_patch16_224/deit_tiny_patch16_224.bin")), false);
+  const json got = json::parse(r.out)["tensors"];
+  std::ifstream mf(logq::test::shared_path("fixtures/manifests/timm__deit_tiny_patch16_224.json"));
+  const json man = json::parse(mf)["state_dict"];
+  REQUIRE(got.size() == man.size());
+  for (size_t k = 0; k < got.size(); ++k) {
+    CHECK(got[k]["name"] == man[k]["key"]);
+    CHECK(got[k]["shape"] == man[k]["shape"]);
+    CHECK(got[k]["dtype"] == "F32");
+    CHECK_FALSE(got[k].contains("min"));
+  }
+}
