@@ -36,7 +36,7 @@ fi
 LIBDIR=third_party/osu018
 if [ ! -f "$LIBDIR/osu018_stdcells.lib" ]; then
   echo "[setup] extracting OSU 0.18 um liberty from qflow-tech-osu018"
-  tmp=$(mktemp -d); chmod 755 "$tmp"  # apt-get download runs as _apt
+  tmp=$(mktemp -d); chmod 1777 "$tmp"  # apt-get download writes as the _apt user
   (cd "$tmp" && apt-get download qflow-tech-osu018 >/dev/null)
   dpkg -x "$tmp"/qflow-tech-osu018_*.deb "$tmp/x"
   lib=$(find "$tmp/x" -name 'osu018_stdcells.lib' | head -n 1)
