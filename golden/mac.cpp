@@ -1,0 +1,94 @@
+#include "golden/mac.h"
+
+#include <cmath>
+
+#include <fmt/format.h>
+
+#include "golden/error.h"
+
+namespace logq {
+
+int32_t logart_row_floor(int32_t e_min) { return e_min >> 1; }  // C++20-defined, GCC-defined arithmetic shift
+
+LogWeightInt logart_int(const LogWeight& w, int32_t row_floor) {
+  LogWeightInt r;
+  if (w.sign == 0) return r;
+  r.sign = w.sign;
+  r.odd = static_cast<uint8_t>(w.E & 1);
+  r.k = (w.E >> 1) - row_floor;
+  return r;
+}
+
+int32_t logart_mantissa(bool odd, int f) {
+  return odd ? static_cast<int32_t>(std::nearbyint(std::sqrt(2.0) * std::ldexp(1.0, f))) : (1 << f);
+}
+
+MacTerm mac_uu(int32_t dw, int32_t da) { return {int64_t{dw} * da, 0, false}; }
+
+MacTerm mac_ua(int32_t dw, int32_t a_code, const AdaLogTable& a, int frac_bits) {
+  if (a_code >= a.zero_code) return {0, 0, true};
+  return {int64_t{dw} * a.M[a_code], frac_bits - a.E[a_code], false};
+}
+
+MacTerm mac_lu(const LogWeightInt& w, int32_t da, int f) {
+  if (w.sign == 0) return {0, 0, true};
+  // f = 1: (d << 1) + (odd ? d : 0), shifts and one add.
+  return {w.sign * int64_t{da} * logart_mantissa(w.odd, f), w.k, false};
+}
+
+MacTerm mac_la(const LogWeightInt& w, int32_t a_code, const AdaLogTable& a, const HwConfig& hw) {
+  if (w.sign == 0 || a_code >= a.zero_code) return {0, 0, true};
+  return {w.sign * int64_t{a.M[a_code]} * logart_mantissa(w.odd, hw.mant_frac_bits),
+          w.k + hw.frac_bits - a.E[a_code], false};
+}
+
+int64_t wrap_to_bits(__int128 v, int bits) {
+  const unsigned __int128 mask = bits >= 128 ? ~static_cast<unsigned __int128>(0) : ((static_cast<unsigned __int128>(1) << bits) - 1);
+  unsigned __int128 u = static_cast<unsigned __int128>(v) & mask;
+  if (u >> (bits - 1) & 1) u |= ~mask;  // sign-extend
+  return static_cast<int64_t>(static_cast<__int128>(u));
+}
+
+int64_t shifted_term(const MacTerm& t, const HwConfig& hw, bool* wrapped) {
+  __int128 v;
+  if (t.shift >= 0) {
+    // Shifted by 64 or more, every bit leaves a ≤64-bit accumulator: the term's W low bits are 0.
+    if (t.shift >= 64) {
+      *wrapped = t.product != 0;
+      return 0;
+    }
+    v = static_cast<__int128>(t.product) * (static_cast<__int128>(1) << t.shift);
+  } else {
+    const int r = std::min(-t.shift, 100);
+    __int128 p = t.product;
+    if (hw.rounding == ShiftRounding::HalfUp) p += static_cast<__int128>(1) << (r - 1);
+    v = p >> r;  // arithmetic shift on a signed 128-bit value: floor
+  }
+  const int64_t w = wrap_to_bits(v, hw.acc_bits);
+  *wrapped = w != v;
+  return w;
+}
+
+void Accumulator::add(const MacTerm& t, const HwConfig& hw) {
+  if (t.zero) return;
+  bool wrapped = false;
+  const int64_t term = shifted_term(t, hw, &wrapped);
+  const __int128 exact = static_cast<__int128>(value) + term;
+  value = wrap_to_bits(exact, hw.acc_bits);
+  overflows += (wrapped || value != exact) ? 1 : 0;
+}
+
+float dequant_output(int64_t acc, int frac_bits, float scale_product, float bias) {
+  return static_cast<float>(std::ldexp(static_cast<double>(acc), -frac_bits) * scale_product) + bias;
+}
+
+int acc_bits_for(int64_t max_abs_product, int32_t max_left_shift, int64_t K) {
+  if (max_abs_product < 0 || K < 1 || max_left_shift < 0) throw Error("acc_bits_for: invalid bound");
+  int bits = 0;
+  while (bits < 63 && (int64_t{1} << bits) <= max_abs_product) ++bits;  // |P| < 2^bits
+  int logk = 0;
+  while (logk < 63 && (int64_t{1} << logk) < K) ++logk;  // K ≤ 2^logk
+  return bits + max_left_shift + logk + 1;  // |Σ| < K·2^(bits+shift) ≤ 2^(bits+shift+logk), plus sign
+}
+
+}  // namespace logq
