@@ -2,6 +2,9 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <cstring>
+
+#include <immintrin.h>
 
 #include <fmt/format.h>
 
@@ -34,113 +37,204 @@ MacTerm term(const GemmProblem& p, int64_t m, int64_t n, int64_t k, const HwConf
 }
 
 // Exact integer expansion of each operand: term = X'·W' with no shift (valid only when every
-// shift is a left shift). `zero` marks the zero codes the reference skips.
+// shift is a left shift). Log operands also keep each element's part of the term's shift and
+// whether it is a zero code (skipped by the reference); uniform operands need neither.
 struct Expanded {
-  std::vector<int64_t> v;
-  std::vector<int32_t> shift;  // the operand's part of the term's shift
-  std::vector<uint8_t> zero;
+  const int32_t* raw = nullptr;  // uniform operands: the d-values themselves, no copy
+  std::vector<int64_t> v;        // log operands: exact expansion
+  std::vector<int32_t> shift;    // log operands only
+  std::vector<uint8_t> zero;     // log operands only
   int64_t max_abs = 0;
   bool exact = true;
+  bool is_log() const { return raw == nullptr; }
+  int64_t at(int64_t i) const { return raw ? raw[i] : v[i]; }
 };
 
-Expanded expand_x(const GemmProblem& p, const HwConfig& hw) {
+Expanded expand_uniform(const int32_t* d, int64_t n) {
   Expanded e;
+  e.raw = d;
+  int32_t hi = 0;
+  for (int64_t i = 0; i < n; ++i) hi = std::max(hi, d[i] < 0 ? -d[i] : d[i]);  // |d| ≤ 2^16 in practice
+  e.max_abs = hi;
+  return e;
+}
+
+Expanded expand_x(const GemmProblem& p, const HwConfig& hw) {
   const int64_t n = p.M * p.K;
-  e.v.resize(n);
+  if (p.pairing == Pairing::UxU || p.pairing == Pairing::LxU) return expand_uniform(p.x, n);
+  Expanded e;
+  e.v.assign(n, 0);
   e.shift.assign(n, 0);
   e.zero.assign(n, 0);
-  const bool log_a = p.pairing == Pairing::UxA || p.pairing == Pairing::LxA;
+  const AdaLogTable& a = *p.a_table;
   for (int64_t i = 0; i < n; ++i) {
     const int32_t x = p.x[i];
-    if (!log_a) {
-      e.v[i] = x;
-    } else if (x < 0 || x > p.a_table->zero_code) {
-      throw Error(fmt::format("gemm: AdaLog code {} outside [0, {}]", x, p.a_table->zero_code));
-    } else if (x == p.a_table->zero_code) {
+    if (x < 0 || x > a.zero_code) throw Error(fmt::format("gemm: AdaLog code {} outside [0, {}]", x, a.zero_code));
+    if (x == a.zero_code) {
       e.zero[i] = 1;
-      e.v[i] = 0;
-    } else {
-      const int32_t s = hw.frac_bits - p.a_table->E[x];
-      e.shift[i] = s;
-      if (s < 0 || s > 40) e.exact = false;
-      else e.v[i] = int64_t{p.a_table->M[x]} << s;
+      continue;
     }
-    e.max_abs = std::max(e.max_abs, std::abs(e.v[i]));
+    const int32_t s = hw.frac_bits - a.E[x];
+    e.shift[i] = s;
+    if (s < 0 || s > 40) e.exact = false;
+    else e.v[i] = int64_t{a.M[x]} << s;
+    e.max_abs = std::max(e.max_abs, e.v[i]);
   }
   return e;
 }
 
 Expanded expand_w(const GemmProblem& p, const HwConfig& hw) {
-  Expanded e;
   const int64_t n = p.N * p.K;
-  e.v.resize(n);
+  if (p.pairing == Pairing::UxU || p.pairing == Pairing::UxA) return expand_uniform(p.w_u, n);
+  Expanded e;
+  e.v.assign(n, 0);
   e.shift.assign(n, 0);
   e.zero.assign(n, 0);
-  const bool log_w = p.pairing == Pairing::LxU || p.pairing == Pairing::LxA;
   for (int64_t i = 0; i < n; ++i) {
-    if (!log_w) {
-      e.v[i] = p.w_u[i];
-    } else {
-      const LogWeightInt& w = p.w_l[i];
-      if (w.sign == 0) {
-        e.zero[i] = 1;
-        e.v[i] = 0;
-      } else {
-        e.shift[i] = w.k;
-        if (w.k < 0 || w.k > 40) e.exact = false;
-        else e.v[i] = w.sign * (int64_t{logart_mantissa(w.odd, hw.mant_frac_bits)} << w.k);
-      }
+    const LogWeightInt& w = p.w_l[i];
+    if (w.sign == 0) {
+      e.zero[i] = 1;
+      continue;
     }
+    e.shift[i] = w.k;
+    if (w.k < 0 || w.k > 40) e.exact = false;
+    else e.v[i] = w.sign * (int64_t{logart_mantissa(w.odd, hw.mant_frac_bits)} << w.k);
     e.max_abs = std::max(e.max_abs, std::abs(e.v[i]));
   }
   return e;
 }
 
-// Term statistics from per-column operand histograms: O(K·(M+N)), equal to counting every term.
-LayerStats column_stats(const GemmProblem& p, const Expanded& x, const Expanded& w) {
+// Term statistics without visiting the M·N·K terms. With one log operand every term's shift and
+// zero-ness come from that operand alone (each of its elements meets N, or M, partners); with
+// two, per-column shift histograms are paired.
+LayerStats term_stats(const GemmProblem& p, const Expanded& x, const Expanded& w) {
   LayerStats st;
   st.shift_hist.assign(kHistSize, 0);
   st.terms = p.M * p.N * p.K;
-  std::vector<int64_t> hx(kHistSize), hw(kHistSize);
+  if (!x.is_log() && !w.is_log()) {
+    st.shift_hist[hist_bin(0)] = st.terms;
+    return st;
+  }
+  if (x.is_log() != w.is_log()) {
+    const Expanded& e = x.is_log() ? x : w;
+    const int64_t partners = x.is_log() ? p.N : p.M;
+    for (size_t i = 0; i < e.zero.size(); ++i) {
+      if (e.zero[i]) st.zero_terms += partners;
+      else st.shift_hist[hist_bin(e.shift[i])] += partners;
+    }
+    return st;
+  }
+  // Both log: hist_x[k][s], hist_w[k][s] over shifts s ∈ [−64, 63], filled row-major.
+  std::vector<int64_t> hx(p.K * kHistSize, 0), hw(p.K * kHistSize, 0), nzx(p.K, 0), nzw(p.K, 0);
+  for (int64_t m = 0; m < p.M; ++m)
+    for (int64_t k = 0; k < p.K; ++k)
+      if (!x.zero[m * p.K + k]) ++nzx[k], ++hx[k * kHistSize + hist_bin(x.shift[m * p.K + k])];
+  for (int64_t n = 0; n < p.N; ++n)
+    for (int64_t k = 0; k < p.K; ++k)
+      if (!w.zero[n * p.K + k]) ++nzw[k], ++hw[k * kHistSize + hist_bin(w.shift[n * p.K + k])];
   for (int64_t k = 0; k < p.K; ++k) {
-    std::fill(hx.begin(), hx.end(), 0);
-    std::fill(hw.begin(), hw.end(), 0);
-    int64_t nzx = 0, nzw = 0;
-    for (int64_t m = 0; m < p.M; ++m)
-      if (!x.zero[m * p.K + k]) { ++nzx; ++hx[x.shift[m * p.K + k] + kHistOffset]; }
-    for (int64_t n = 0; n < p.N; ++n)
-      if (!w.zero[n * p.K + k]) { ++nzw; ++hw[w.shift[n * p.K + k] + kHistOffset]; }
-    st.zero_terms += p.M * p.N - nzx * nzw;
+    st.zero_terms += p.M * p.N - nzx[k] * nzw[k];
     for (int a = 0; a < kHistSize; ++a)
-      if (hx[a])
+      if (hx[k * kHistSize + a])
         for (int b = 0; b < kHistSize; ++b)
-          if (hw[b]) st.shift_hist[hist_bin(a + b - 2 * kHistOffset)] += hx[a] * hw[b];
+          if (hw[k * kHistSize + b]) st.shift_hist[hist_bin(a + b - 2 * kHistOffset)] += hx[k * kHistSize + a] * hw[k * kHistSize + b];
   }
   return st;
 }
 
-// The hot loops. int16 operands with int32 sums (pmaddwd under AVX2), and int32 operands with
-// int64 sums. Four output columns at a time share each activation load.
-__attribute__((target_clones("avx2", "default")))
-void dot_rows_i16(const int16_t* x, const int16_t* w, int32_t* y, int64_t N, int64_t K) {
-  int64_t n = 0;
-  for (; n + 4 <= N; n += 4) {
-    const int16_t *w0 = w + n * K, *w1 = w0 + K, *w2 = w1 + K, *w3 = w2 + K;
-    int32_t s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-    for (int64_t k = 0; k < K; ++k) {
-      const int32_t xv = x[k];
-      s0 += xv * w0[k];
-      s1 += xv * w1[k];
-      s2 += xv * w2[k];
-      s3 += xv * w3[k];
+// Per-thread scratch reused across calls: fresh multi-megabyte buffers every call cost more in
+// page faults than the arithmetic on these machines.
+struct Scratch {
+  std::vector<int16_t> x16, w16, xpad, wpack;
+  std::vector<int32_t> y32, x32, w32, cols;
+};
+Scratch& scratch() {
+  thread_local Scratch s;
+  return s;
+}
+
+// The hot loops. int16 operands with int32 sums: an AVX2 kernel (vpmaddwd, 16 MACs per
+// instruction) where the CPU has it, else plain loops; int32 operands with int64 sums.
+// Callers guarantee no partial sum exceeds int32 (acc_bits_for ≤ 32, |operands| ≤ 32767, so
+// even a vpmaddwd pair sum 2·32767² fits).
+void gemm_i16_scalar(const int16_t* x, const int16_t* w, int32_t* y, int64_t M, int64_t N, int64_t K) {
+  for (int64_t m = 0; m < M; ++m)
+    for (int64_t n = 0; n < N; ++n) {
+      int32_t s = 0;
+      for (int64_t k = 0; k < K; ++k) s += int32_t{x[m * K + k]} * w[n * K + k];
+      y[m * N + n] = s;
     }
-    y[n] = s0, y[n + 1] = s1, y[n + 2] = s2, y[n + 3] = s3;
+}
+
+// Weights packed for the AVX2 kernel: blocks of 16 columns; within a block, for each k-pair p,
+// 16 × (w[n][2p], w[n][2p+1]) — one 512-bit row per pair. K and N are zero-padded.
+struct PackedW {
+  const int16_t* v = nullptr;
+  int64_t kp = 0, blocks = 0;  // k-pairs, 16-column blocks
+};
+PackedW pack_w(const int16_t* w, int64_t N, int64_t K, std::vector<int16_t>& buf) {
+  PackedW p;
+  p.kp = (K + 1) / 2;
+  p.blocks = (N + 15) / 16;
+  buf.assign(p.blocks * p.kp * 32, 0);
+  for (int64_t n = 0; n < N; ++n)
+    for (int64_t k = 0; k < K; ++k) buf[((n / 16) * p.kp + k / 2) * 32 + (n % 16) * 2 + (k & 1)] = w[n * K + k];
+  p.v = buf.data();
+  return p;
+}
+
+__attribute__((target("avx2"))) void gemm_i16_avx2(const int16_t* x, const int16_t* w, int32_t* y, int64_t M, int64_t N, int64_t K) {
+  Scratch& sc = scratch();
+  const PackedW pw = pack_w(w, N, K, sc.wpack);
+  const int64_t kpad = pw.kp * 2;
+  std::vector<int16_t>& xp = sc.xpad;
+  xp.assign(((M + 3) / 4 * 4) * kpad, 0);  // rows padded to 4, K padded to even
+  for (int64_t m = 0; m < M; ++m) std::memcpy(xp.data() + m * kpad, x + m * K, K * sizeof(int16_t));
+  alignas(32) int32_t tile[4][16];
+  for (int64_t m = 0; m < M; m += 4) {
+    const int16_t* xr = xp.data() + m * kpad;
+    for (int64_t b = 0; b < pw.blocks; ++b) {
+      __m256i a00 = _mm256_setzero_si256(), a01 = a00, a10 = a00, a11 = a00, a20 = a00, a21 = a00, a30 = a00, a31 = a00;
+      const int16_t* wb = pw.v + b * pw.kp * 32;
+      for (int64_t p = 0; p < pw.kp; ++p) {
+        const __m256i w0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(wb + p * 32));
+        const __m256i w1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(wb + p * 32 + 16));
+        int32_t pair;
+        std::memcpy(&pair, xr + 2 * p, 4);
+        __m256i xv = _mm256_set1_epi32(pair);
+        a00 = _mm256_add_epi32(a00, _mm256_madd_epi16(xv, w0));
+        a01 = _mm256_add_epi32(a01, _mm256_madd_epi16(xv, w1));
+        std::memcpy(&pair, xr + kpad + 2 * p, 4);
+        xv = _mm256_set1_epi32(pair);
+        a10 = _mm256_add_epi32(a10, _mm256_madd_epi16(xv, w0));
+        a11 = _mm256_add_epi32(a11, _mm256_madd_epi16(xv, w1));
+        std::memcpy(&pair, xr + 2 * kpad + 2 * p, 4);
+        xv = _mm256_set1_epi32(pair);
+        a20 = _mm256_add_epi32(a20, _mm256_madd_epi16(xv, w0));
+        a21 = _mm256_add_epi32(a21, _mm256_madd_epi16(xv, w1));
+        std::memcpy(&pair, xr + 3 * kpad + 2 * p, 4);
+        xv = _mm256_set1_epi32(pair);
+        a30 = _mm256_add_epi32(a30, _mm256_madd_epi16(xv, w0));
+        a31 = _mm256_add_epi32(a31, _mm256_madd_epi16(xv, w1));
+      }
+      _mm256_store_si256(reinterpret_cast<__m256i*>(tile[0]), a00);
+      _mm256_store_si256(reinterpret_cast<__m256i*>(tile[0] + 8), a01);
+      _mm256_store_si256(reinterpret_cast<__m256i*>(tile[1]), a10);
+      _mm256_store_si256(reinterpret_cast<__m256i*>(tile[1] + 8), a11);
+      _mm256_store_si256(reinterpret_cast<__m256i*>(tile[2]), a20);
+      _mm256_store_si256(reinterpret_cast<__m256i*>(tile[2] + 8), a21);
+      _mm256_store_si256(reinterpret_cast<__m256i*>(tile[3]), a30);
+      _mm256_store_si256(reinterpret_cast<__m256i*>(tile[3] + 8), a31);
+      const int64_t cols = std::min<int64_t>(16, N - b * 16);
+      for (int64_t r = 0; r < 4 && m + r < M; ++r) std::memcpy(y + (m + r) * N + b * 16, tile[r], cols * sizeof(int32_t));
+    }
   }
-  for (; n < N; ++n) {
-    int32_t s = 0;
-    for (int64_t k = 0; k < K; ++k) s += int32_t{x[k]} * w[n * K + k];
-    y[n] = s;
-  }
+}
+
+void gemm_i16(const int16_t* x, const int16_t* w, int32_t* y, int64_t M, int64_t N, int64_t K) {
+  static const bool avx2 = __builtin_cpu_supports("avx2");
+  if (avx2) gemm_i16_avx2(x, w, y, M, N, K);
+  else gemm_i16_scalar(x, w, y, M, N, K);
 }
 
 __attribute__((target_clones("avx2", "default")))
@@ -153,8 +247,9 @@ void dot_rows_i32(const int32_t* x, const int32_t* w, int64_t* y, int64_t N, int
 }
 
 template <typename T>
-std::vector<T> narrow(const std::vector<int64_t>& v) {
-  return std::vector<T>(v.begin(), v.end());
+void narrow_into(const Expanded& e, int64_t n, std::vector<T>& out) {
+  out.resize(n);
+  for (int64_t i = 0; i < n; ++i) out[i] = static_cast<T>(e.at(i));
 }
 
 }  // namespace
@@ -205,18 +300,19 @@ GemmResult gemm(const GemmProblem& p, const HwConfig& hw) {
   if (need > hw.acc_bits || need > 63) return gemm_reference(p, hw);  // overflow possible: count it exactly
 
   GemmResult r;
-  r.stats = column_stats(p, x, w);
-  r.acc.assign(p.M * p.N, 0);
+  r.stats = term_stats(p, x, w);
+  r.acc.resize(p.M * p.N);
+  Scratch& sc = scratch();
   if (need <= 32 && x.max_abs <= INT16_MAX && w.max_abs <= INT16_MAX) {
-    const auto xs = narrow<int16_t>(x.v), ws = narrow<int16_t>(w.v);
-    std::vector<int32_t> row(p.N);
-    for (int64_t m = 0; m < p.M; ++m) {
-      dot_rows_i16(xs.data() + m * p.K, ws.data(), row.data(), p.N, p.K);
-      std::copy(row.begin(), row.end(), r.acc.begin() + m * p.N);
-    }
+    narrow_into(x, p.M * p.K, sc.x16);
+    narrow_into(w, p.N * p.K, sc.w16);
+    sc.y32.resize(p.M * p.N);
+    gemm_i16(sc.x16.data(), sc.w16.data(), sc.y32.data(), p.M, p.N, p.K);
+    std::copy(sc.y32.begin(), sc.y32.end(), r.acc.begin());
   } else if (x.max_abs <= INT32_MAX && w.max_abs <= INT32_MAX) {
-    const auto xs = narrow<int32_t>(x.v), ws = narrow<int32_t>(w.v);
-    for (int64_t m = 0; m < p.M; ++m) dot_rows_i32(xs.data() + m * p.K, ws.data(), r.acc.data() + m * p.N, p.N, p.K);
+    narrow_into(x, p.M * p.K, sc.x32);
+    narrow_into(w, p.N * p.K, sc.w32);
+    for (int64_t m = 0; m < p.M; ++m) dot_rows_i32(sc.x32.data() + m * p.K, sc.w32.data(), r.acc.data() + m * p.N, p.N, p.K);
   } else {
     return gemm_reference(p, hw);
   }
@@ -245,7 +341,8 @@ GemmResult conv2d(const Conv2dShape& s, Pairing pairing, const int32_t* x, const
   GemmResult out;
   out.acc.assign(s.O * P, 0);
   out.stats.shift_hist.assign(kHistSize, 0);
-  std::vector<int32_t> cols(P * K);
+  std::vector<int32_t>& cols = scratch().cols;  // gemm() below never touches this field
+  cols.resize(P * K);
   for (int64_t g = 0; g < s.groups; ++g) {
     for (int64_t oy = 0; oy < OH; ++oy)
       for (int64_t ox = 0; ox < OW; ++ox) {

@@ -1,5 +1,6 @@
 #include "golden/mac.h"
 
+#include <array>
 #include <cmath>
 
 #include <fmt/format.h>
@@ -20,7 +21,13 @@ LogWeightInt logart_int(const LogWeight& w, int32_t row_floor) {
 }
 
 int32_t logart_mantissa(bool odd, int f) {
-  return odd ? static_cast<int32_t>(std::nearbyint(std::sqrt(2.0) * std::ldexp(1.0, f))) : (1 << f);
+  static const auto odd_mantissas = [] {  // round(√2·2^f), f = 0..30, computed once
+    std::array<int32_t, 31> t{};
+    for (int i = 0; i < 31; ++i) t[i] = static_cast<int32_t>(std::nearbyint(std::sqrt(2.0) * std::ldexp(1.0, i)));
+    return t;
+  }();
+  if (f < 0 || f > 30) throw Error(fmt::format("LogART mantissa fraction bits {} outside 0..30", f));
+  return odd ? odd_mantissas[f] : (1 << f);
 }
 
 MacTerm mac_uu(int32_t dw, int32_t da) { return {int64_t{dw} * da, 0, false}; }
