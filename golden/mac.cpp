@@ -98,4 +98,22 @@ int acc_bits_for(int64_t max_abs_product, int32_t max_left_shift, int64_t K) {
   return bits + max_left_shift + logk + 1;  // |Σ| < K·2^(bits+shift) ≤ 2^(bits+shift+logk), plus sign
 }
 
+HwConfig default_hw_config(const LayerFormats& f, int64_t K, int mant_frac_bits, ShiftRounding rounding) {
+  HwConfig hw;
+  hw.mant_frac_bits = mant_frac_bits;
+  hw.rounding = rounding;
+  const bool log_w = f.pairing == Pairing::LxU || f.pairing == Pairing::LxA;
+  const bool log_a = f.pairing == Pairing::UxA || f.pairing == Pairing::LxA;
+  if (log_a && !f.a_table) throw Error("default_hw_config: AdaLog activations need their table");
+  const int64_t w_max = log_w ? logart_mantissa(true, mant_frac_bits) : (int64_t{1} << f.w_bits) - 1;
+  const int64_t a_max = log_a ? f.a_table->D : (int64_t{1} << f.a_bits) - 1;
+  const int32_t span = log_w ? (f.log_span >= 0 ? f.log_span : (1 << f.w_bits) - 1) : 0;
+  int F = log_a ? f.a_table->E.back() : 0;  // exact mode: no right shift
+  while (F > 0 && acc_bits_for(w_max * a_max, span + F, K) > 64) --F;
+  hw.frac_bits = F;
+  hw.acc_bits = acc_bits_for(w_max * a_max, span + F, K);
+  if (hw.acc_bits > 64) throw Error(fmt::format("default_hw_config: no accumulator of ≤ 64 bits holds this layer (K = {})", K));
+  return hw;
+}
+
 }  // namespace logq

@@ -58,4 +58,18 @@ float dequant_output(int64_t acc, int frac_bits, float scale_product, float bias
 // Accumulator width that provably cannot overflow: bits(max |term|) + ⌈log2 K⌉ + 1 (sign).
 int acc_bits_for(int64_t max_abs_product, int32_t max_left_shift, int64_t K);
 
+// Default hardware parameters for a layer from its formats alone (no data): the widest product
+// the formats allow, the largest left shift, and K. F is the exact-mode F = max E of the AdaLog
+// table when the width then stays ≤ 64 bits; otherwise the largest F that does (codes with
+// E > F are shifted right, rounded per `rounding`). LogART shifts span ≤ 2^n − 1 octaves
+// (spec/logart.md §8) unless `log_span` is given from the actual weights.
+struct LayerFormats {
+  Pairing pairing = Pairing::UxU;
+  int w_bits = 8, a_bits = 8;            // U bit widths (|c − z| ≤ 2^b − 1), LogART n for L weights
+  const AdaLogTable* a_table = nullptr;  // A activations
+  int log_span = -1;                     // L weights: max k = (E_max>>1) − F_r; −1: format bound 2^n − 1
+};
+HwConfig default_hw_config(const LayerFormats& f, int64_t K, int mant_frac_bits = 1,
+                           ShiftRounding rounding = ShiftRounding::Floor);
+
 }  // namespace logq

@@ -229,3 +229,37 @@ TEST_CASE("spec/logart.md §8 worked example: W = [-192, 64, 0, 384], q = [100, 
   CHECK(acc.value == -14720);
   CHECK(acc.overflows == 0);
 }
+
+TEST_CASE("default widths from the formats hold the worst-case layer without overflow", "[mac]") {
+  for (int b : {3, 4, 6}) {
+    const AdaLogTable a = make_adalog_table(b, 37);
+    for (int64_t K : {1, 192, 3072}) {
+      struct Case { LayerFormats f; int64_t w, x; };
+      const Case cases[] = {
+          {{Pairing::UxU, b, 8, nullptr, -1}, -((1 << b) - 1), -255},
+          {{Pairing::UxA, b, b, &a, -1}, -((1 << b) - 1), 0},  // AdaLog code 0: M = D, E = 0, the largest term
+          {{Pairing::LxU, 4, 8, nullptr, -1}, 0, -255},
+          {{Pairing::LxA, 4, b, &a, -1}, 0, 0},
+      };
+      for (const auto& c : cases) {
+        const HwConfig hw = default_hw_config(c.f, K);
+        INFO("pairing " << int(c.f.pairing) << " b=" << b << " K=" << K << " -> W=" << hw.acc_bits << " F=" << hw.frac_bits);
+        CHECK(hw.acc_bits <= 64);
+        const LogWeightInt lw{-1, 1, (1 << 4) - 1};  // odd mantissa at the format's largest shift
+        Accumulator acc;
+        for (int64_t k = 0; k < K; ++k) {
+          MacTerm t;
+          switch (c.f.pairing) {
+            case Pairing::UxU: t = mac_uu(static_cast<int32_t>(c.w), static_cast<int32_t>(c.x)); break;
+            case Pairing::UxA: t = mac_ua(static_cast<int32_t>(c.w), 0, a, hw.frac_bits); break;
+            case Pairing::LxU: t = mac_lu(lw, static_cast<int32_t>(c.x), hw.mant_frac_bits); break;
+            case Pairing::LxA: t = mac_la(lw, 0, a, hw); break;
+          }
+          acc.add(t, hw);
+        }
+        CHECK(acc.overflows == 0);
+        if (c.f.pairing == Pairing::UxA && b <= 4) CHECK(hw.frac_bits == a.E.back());  // exact mode where it fits
+      }
+    }
+  }
+}

@@ -1,0 +1,337 @@
+#include "golden/layer.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include <fmt/format.h>
+
+#include "golden/error.h"
+
+namespace logq {
+
+namespace {
+
+using json = nlohmann::json;
+
+bool log_weights(Pairing p) { return p == Pairing::LxU || p == Pairing::LxA; }
+bool log_inputs(Pairing p) { return p == Pairing::UxA || p == Pairing::LxA; }
+
+// LogART rows: F_r = E_min >> 1 over the row's non-zero codes (0 for an all-zero row).
+std::vector<int32_t> row_floors(const QLayer& l) {
+  std::vector<int32_t> f(l.out_features, 0);
+  for (int64_t o = 0; o < l.out_features; ++o) {
+    int32_t e_min = INT32_MAX;
+    for (int64_t k = 0; k < l.in_features; ++k) {
+      const LogWeight& w = l.w_log[o * l.in_features + k];
+      if (w.sign != 0) e_min = std::min(e_min, w.E);
+    }
+    f[o] = e_min == INT32_MAX ? 0 : logart_row_floor(e_min);
+  }
+  return f;
+}
+
+struct IntWeights {
+  std::vector<int32_t> d;           // U: c − z
+  std::vector<LogWeightInt> l;      // L
+  std::vector<int32_t> row_floor;   // L
+};
+
+IntWeights int_weights(const QLayer& l) {
+  IntWeights w;
+  const int64_t n = l.out_features * l.in_features;
+  if (log_weights(l.pairing)) {
+    if (static_cast<int64_t>(l.w_log.size()) != n || static_cast<int64_t>(l.w_log_scale.size()) != l.out_features)
+      throw Error(fmt::format("layer '{}': LogART weights or scales do not match [{}, {}]", l.name, l.out_features, l.in_features));
+    w.row_floor = row_floors(l);
+    w.l.resize(n);
+    for (int64_t i = 0; i < n; ++i) w.l[i] = logart_int(l.w_log[i], w.row_floor[i / l.in_features]);
+  } else {
+    if (static_cast<int64_t>(l.w_codes.size()) != n) throw Error(fmt::format("layer '{}': weight codes do not match [{}, {}]", l.name, l.out_features, l.in_features));
+    w.d.resize(n);
+    for (int64_t i = 0; i < n; ++i) w.d[i] = l.w_codes[i] - l.w_uniform.z(i / l.in_features);
+  }
+  return w;
+}
+
+// Input codes: U → d = c − z (per tensor, or per head `group` of `group_size` elements); A → code.
+std::vector<int32_t> encode_input(const QLayer& l, const std::vector<float>& x, const UniformParams& u, int64_t group_size) {
+  std::vector<int32_t> out(x.size());
+  if (log_inputs(l.pairing)) {
+    const AdaLogParams& a = l.x_adalog;
+    for (size_t i = 0; i < x.size(); ++i) out[i] = adalog_encode(x[i] + a.shift, a.scale, a.table);
+  } else {
+    for (size_t i = 0; i < x.size(); ++i) {
+      const int64_t g = static_cast<int64_t>(i) / group_size;
+      out[i] = uniform_encode(x[i], u.s(g), static_cast<float>(u.z(g)), u.bits) - u.z(g);
+    }
+  }
+  return out;
+}
+
+std::vector<int32_t> encode_uniform(const std::vector<float>& x, const UniformParams& u, int64_t group_size) {
+  std::vector<int32_t> out(x.size());
+  for (size_t i = 0; i < x.size(); ++i) {
+    const int64_t g = static_cast<int64_t>(i) / group_size;
+    out[i] = uniform_encode(x[i], u.s(g), static_cast<float>(u.z(g)), u.bits) - u.z(g);
+  }
+  return out;
+}
+
+// S[o]: the float32 product of the operand scales (spec/numerics.md §4), computed in double and
+// rounded once: s_w[o] (or s_r·2^(F_r − f)) × s_a (or s_a / D).
+float weight_scale(const QLayer& l, const IntWeights& w, int64_t o) {
+  if (log_weights(l.pairing)) return static_cast<float>(std::ldexp(static_cast<double>(l.w_log_scale[o]), w.row_floor[o] - l.hw.mant_frac_bits));
+  return l.w_uniform.s(o);
+}
+double input_scale(const QLayer& l, int64_t g) {
+  return log_inputs(l.pairing) ? static_cast<double>(l.x_adalog.scale) / l.x_adalog.table.D : l.x_uniform.s(g);
+}
+
+}  // namespace
+
+std::vector<double> weight_values(const QLayer& l) {
+  const IntWeights w = int_weights(l);
+  std::vector<double> v(l.out_features * l.in_features);
+  for (size_t i = 0; i < v.size(); ++i) {
+    const int64_t o = static_cast<int64_t>(i) / l.in_features;
+    if (log_weights(l.pairing)) {
+      const LogWeightInt& lw = w.l[i];
+      v[i] = lw.sign == 0 ? 0.0 : std::ldexp(static_cast<double>(lw.sign) * logart_mantissa(lw.odd, l.hw.mant_frac_bits), lw.k) * weight_scale(l, w, o);
+    } else {
+      v[i] = static_cast<double>(w.d[i]) * l.w_uniform.s(o);
+    }
+  }
+  return v;
+}
+
+LayerOutput run_layer(const QLayer& l, const std::vector<float>& input, int64_t rows, const std::vector<float>& b_input) {
+  LayerOutput out;
+  const int F = l.hw.frac_bits;
+  if (l.op == LayerOp::Matmul) {
+    // a [H, M, K] @ b [H, K, N]; a is per tensor (A) or per head (U), b per head (U).
+    const int64_t H = l.heads, K = l.in_features, N = l.out_features, M = rows;
+    if (static_cast<int64_t>(input.size()) != H * M * K || static_cast<int64_t>(b_input.size()) != H * K * N)
+      throw Error(fmt::format("layer '{}': matmul inputs must be [{}, {}, {}] and [{}, {}, {}]", l.name, H, M, K, H, K, N));
+    const std::vector<int32_t> a = encode_input(l, input, l.x_uniform, M * K);
+    const std::vector<int32_t> b = encode_uniform(b_input, l.b_uniform, K * N);
+    std::vector<int32_t> bt(N * K);
+    out.shape = {H, M, N};
+    for (int64_t h = 0; h < H; ++h) {
+      for (int64_t k = 0; k < K; ++k)
+        for (int64_t n = 0; n < N; ++n) bt[n * K + k] = b[(h * K + k) * N + n];
+      const GemmProblem p{l.pairing, M, N, K, a.data() + h * M * K, bt.data(), nullptr, &l.x_adalog.table};
+      GemmResult r = gemm(p, l.hw);
+      const float S = static_cast<float>(input_scale(l, h) * l.b_uniform.s(h));
+      for (int64_t v : r.acc) out.y.push_back(dequant_output(v, F, S, 0.0f));
+      out.acc.insert(out.acc.end(), r.acc.begin(), r.acc.end());
+      out.stats.terms += r.stats.terms;
+      out.stats.zero_terms += r.stats.zero_terms;
+      out.stats.overflows += r.stats.overflows;
+      out.stats.max_abs_acc = std::max(out.stats.max_abs_acc, r.stats.max_abs_acc);
+      if (out.stats.shift_hist.empty()) out.stats.shift_hist.assign(r.stats.shift_hist.size(), 0);
+      for (size_t i = 0; i < r.stats.shift_hist.size(); ++i) out.stats.shift_hist[i] += r.stats.shift_hist[i];
+    }
+    return out;
+  }
+  const IntWeights w = int_weights(l);
+  std::vector<float> S(l.out_features);
+  for (int64_t o = 0; o < l.out_features; ++o) S[o] = static_cast<float>(weight_scale(l, w, o) * input_scale(l, 0));
+  const auto bias = [&](int64_t o) { return l.bias.empty() ? 0.0f : l.bias[o]; };
+  const std::vector<int32_t> x = encode_input(l, input, l.x_uniform, static_cast<int64_t>(input.size()));
+  GemmResult r;
+  if (l.op == LayerOp::Linear) {
+    if (static_cast<int64_t>(input.size()) != rows * l.in_features)
+      throw Error(fmt::format("layer '{}': linear input has {} values, expected {} x {}", l.name, input.size(), rows, l.in_features));
+    const GemmProblem p{l.pairing, rows, l.out_features, l.in_features, x.data(), w.d.empty() ? nullptr : w.d.data(),
+                        w.l.empty() ? nullptr : w.l.data(), &l.x_adalog.table};
+    r = gemm(p, l.hw);
+    out.shape = {rows, l.out_features};
+    out.y.resize(r.acc.size());
+    for (size_t i = 0; i < r.acc.size(); ++i) {
+      const int64_t o = static_cast<int64_t>(i) % l.out_features;
+      out.y[i] = dequant_output(r.acc[i], F, S[o], bias(o));
+    }
+  } else {
+    const Conv2dShape& s = l.conv;
+    if (static_cast<int64_t>(input.size()) != s.C * s.H * s.W)
+      throw Error(fmt::format("layer '{}': conv input has {} values, expected [{}, {}, {}]", l.name, input.size(), s.C, s.H, s.W));
+    r = conv2d(s, l.pairing, x.data(), w.d.empty() ? nullptr : w.d.data(), w.l.empty() ? nullptr : w.l.data(), &l.x_adalog.table, l.hw);
+    const int64_t P = s.OH() * s.OW();
+    out.shape = {s.O, s.OH(), s.OW()};
+    out.y.resize(r.acc.size());
+    for (size_t i = 0; i < r.acc.size(); ++i) {
+      const int64_t o = static_cast<int64_t>(i) / P;
+      out.y[i] = dequant_output(r.acc[i], F, S[o], bias(o));
+    }
+  }
+  out.acc = std::move(r.acc);
+  out.stats = std::move(r.stats);
+  return out;
+}
+
+// ---- .lqm ---------------------------------------------------------------------------------
+
+namespace {
+
+const char* op_name(LayerOp op) { return op == LayerOp::Linear ? "linear" : op == LayerOp::Conv2d ? "conv2d" : "matmul"; }
+
+json uniform_operand(SafetensorsWriter& w, const std::string& prefix, const UniformParams& u, const char* granularity,
+                     const std::vector<int32_t>* codes, const std::vector<int64_t>& code_shape) {
+  json j = {{"format", "U"}, {"bits", u.bits}, {"granularity", granularity},
+            {"scale", prefix + ".scale"}, {"zero_point", prefix + ".zero_point"}};
+  w.add(prefix + ".scale", DType::F32, {static_cast<int64_t>(u.scale.size())}, u.scale);
+  w.add(prefix + ".zero_point", DType::I32, {static_cast<int64_t>(u.zero_point.size())}, u.zero_point);
+  if (codes) {
+    j["codes"] = prefix + ".codes";
+    w.add(prefix + ".codes", DType::I32, code_shape, *codes);
+  }
+  return j;
+}
+
+UniformParams read_uniform(const LqmFile& f, const json& op, const std::string& where) {
+  UniformParams u;
+  u.bits = op.at("bits").get<int>();
+  u.scale = f.file().read<float>(op.at("scale").get<std::string>(), DType::F32);
+  u.zero_point = f.file().read<int32_t>(op.at("zero_point").get<std::string>(), DType::I32);
+  if (u.scale.empty()) throw Error(fmt::format("{}: {}: empty scale", f.file().path(), where));
+  return u;
+}
+
+std::vector<int32_t> read_ints(const SafetensorsFile& f, const std::string& name) {
+  const TensorInfo& t = f.at(name);
+  const auto d = f.to_doubles(t);
+  return std::vector<int32_t>(d.begin(), d.end());
+}
+
+}  // namespace
+
+void add_layer(json& graph, SafetensorsWriter& w, const QLayer& l, const std::vector<std::string>& inputs,
+               const std::vector<std::string>& outputs) {
+  json layer = {{"name", l.name}, {"op", op_name(l.op)}, {"inputs", inputs}, {"outputs", outputs}, {"operands", json::object()}};
+  json& ops = layer["operands"];
+  const std::string p = l.name;
+  const bool lw = log_weights(l.pairing), la = log_inputs(l.pairing);
+  std::vector<int64_t> wshape = {l.out_features, l.in_features};
+  if (l.op == LayerOp::Conv2d) wshape = {l.conv.O, l.conv.C / l.conv.groups, l.conv.kh, l.conv.kw};
+  const char* wrole = l.op == LayerOp::Matmul ? "b" : "w";
+  const char* xrole = l.op == LayerOp::Matmul ? "a" : "x";
+  if (l.op == LayerOp::Matmul) {
+    ops[wrole] = uniform_operand(w, p + ".b", l.b_uniform, "head", nullptr, {});
+    layer["attrs"] = {{"heads", l.heads}, {"k", l.in_features}, {"n", l.out_features}};
+  } else if (lw) {
+    std::vector<int8_t> sign;
+    std::vector<int16_t> e;
+    for (const LogWeight& x : l.w_log) {
+      sign.push_back(x.sign);
+      e.push_back(static_cast<int16_t>(x.sign ? x.E : 0));
+    }
+    w.add(p + ".w.sign", DType::I8, wshape, sign);
+    w.add(p + ".w.exp", DType::I16, wshape, e);
+    w.add(p + ".w.scale", DType::F32, {l.out_features}, l.w_log_scale);
+    ops["w"] = {{"format", "L"}, {"bits", l.w_log_bits}, {"granularity", "row"}, {"sign", p + ".w.sign"}, {"exp", p + ".w.exp"},
+                {"scale", p + ".w.scale"}, {"mantissa", l.hw.mant_frac_bits == 1 ? "approx" : "exact"}};
+    if (l.hw.mant_frac_bits != 1) ops["w"]["frac_bits"] = l.hw.mant_frac_bits;
+  } else {
+    ops["w"] = uniform_operand(w, p + ".w", l.w_uniform, "row", &l.w_codes, wshape);
+  }
+  if (la) {
+    w.add(p + "." + xrole + ".scale", DType::F32, {1}, std::vector<float>{l.x_adalog.scale});
+    ops[xrole] = {{"format", "A"}, {"bits", l.x_adalog.table.bits}, {"q", l.x_adalog.table.q}, {"scale", p + "." + xrole + ".scale"}};
+    if (l.x_adalog.shift != 0.0f) ops[xrole]["shift"] = l.x_adalog.shift;
+  } else {
+    ops[xrole] = uniform_operand(w, p + "." + xrole, l.x_uniform, l.op == LayerOp::Matmul ? "head" : "tensor", nullptr, {});
+  }
+  if (l.op == LayerOp::Conv2d) {
+    const Conv2dShape& s = l.conv;
+    layer["attrs"] = {{"in_channels", s.C}, {"input_hw", {s.H, s.W}}, {"kernel", {s.kh, s.kw}}, {"stride", s.stride},
+                      {"padding", s.pad}, {"dilation", s.dilation}, {"groups", s.groups}};
+  }
+  if (!l.bias.empty()) {
+    w.add(p + ".bias", DType::F32, {static_cast<int64_t>(l.bias.size())}, l.bias);
+    layer["tensors"] = {{"bias", p + ".bias"}};
+  }
+  graph["layers"].push_back(layer);
+}
+
+QLayer load_layer(const LqmFile& f, const std::string& name) {
+  const json* found = nullptr;
+  for (const auto& l : f.graph()["layers"])
+    if (l["name"] == name) found = &l;
+  const std::string where = fmt::format("{}: layer '{}'", f.file().path(), name);
+  if (!found) throw Error(where + ": no such layer");
+  const json& j = *found;
+  QLayer l;
+  l.name = name;
+  const std::string op = j["op"];
+  if (op != "linear" && op != "conv2d" && op != "matmul") throw Error(fmt::format("{}: op '{}' is not a GEMM layer", where, op));
+  l.op = op == "linear" ? LayerOp::Linear : op == "conv2d" ? LayerOp::Conv2d : LayerOp::Matmul;
+  const json& ops = j["operands"];
+  const json& xo = ops[l.op == LayerOp::Matmul ? "a" : "x"];
+  const json& wo = ops[l.op == LayerOp::Matmul ? "b" : "w"];
+  const std::string xf = xo["format"], wf = wo["format"];
+  if (xf == "F32" || wf == "F32") throw Error(where + ": float operands have no integer hardware path");
+  if (wf == "A") throw Error(where + ": AdaLog weights are not a format of spec/numerics.md");
+  l.pairing = wf == "L" ? (xf == "A" ? Pairing::LxA : Pairing::LxU) : (xf == "A" ? Pairing::UxA : Pairing::UxU);
+  const json attrs = j.value("attrs", json::object());
+  if (xf == "A") {
+    l.x_adalog.table = make_adalog_table(xo["bits"].get<int>(), xo["q"].get<int>());
+    l.x_adalog.scale = f.file().read<float>(xo["scale"].get<std::string>(), DType::F32).at(0);
+    l.x_adalog.shift = xo.value("shift", 0.0f);
+  } else {
+    l.x_uniform = read_uniform(f, xo, where);
+  }
+  if (l.op == LayerOp::Matmul) {
+    l.b_uniform = read_uniform(f, wo, where);
+    l.heads = attrs.at("heads").get<int64_t>();
+    l.in_features = attrs.at("k").get<int64_t>();
+    l.out_features = attrs.at("n").get<int64_t>();
+  } else {
+    const TensorInfo& codes = f.file().at(wf == "L" ? wo["sign"].get<std::string>() : wo["codes"].get<std::string>());
+    l.out_features = codes.shape.at(0);
+    l.in_features = codes.numel() / std::max<int64_t>(l.out_features, 1);
+    if (wf == "L") {
+      const auto sign = read_ints(f.file(), wo["sign"]), e = read_ints(f.file(), wo["exp"]);
+      l.w_log.resize(sign.size());
+      for (size_t i = 0; i < sign.size(); ++i) l.w_log[i] = LogWeight{static_cast<int8_t>(sign[i]), e[i], (e[i] & 1) == 0};
+      l.w_log_scale = f.file().read<float>(wo["scale"].get<std::string>(), DType::F32);
+      l.w_log_bits = wo["bits"].get<int>();
+    } else {
+      l.w_uniform = read_uniform(f, wo, where);
+      l.w_codes = read_ints(f.file(), wo["codes"]);
+    }
+  }
+  if (l.op == LayerOp::Conv2d) {
+    Conv2dShape& s = l.conv;
+    s.C = attrs.at("in_channels");
+    s.H = attrs.at("input_hw").at(0);
+    s.W = attrs.at("input_hw").at(1);
+    s.O = l.out_features;
+    s.kh = attrs.at("kernel").at(0);
+    s.kw = attrs.at("kernel").at(1);
+    s.stride = attrs.value("stride", 1);
+    s.pad = attrs.value("padding", 0);
+    s.dilation = attrs.value("dilation", 1);
+    s.groups = attrs.value("groups", 1);
+    if (s.groups < 1 || s.C % s.groups || (s.C / s.groups) * s.kh * s.kw != l.in_features)
+      throw Error(fmt::format("{}: conv attrs (C={}, groups={}, kernel {}x{}) do not match weight rows of {}", where, s.C, s.groups, s.kh, s.kw, l.in_features));
+  }
+  if (j.contains("tensors") && j["tensors"].contains("bias")) l.bias = f.file().read<float>(j["tensors"]["bias"].get<std::string>(), DType::F32);
+  // Hardware defaults: the formats' no-overflow width, with the LogART span of these weights.
+  LayerFormats lf{l.pairing, l.op == LayerOp::Matmul ? l.b_uniform.bits : (wf == "L" ? wo["bits"].get<int>() : l.w_uniform.bits),
+                  xf == "A" ? l.x_adalog.table.bits : l.x_uniform.bits, xf == "A" ? &l.x_adalog.table : nullptr, -1};
+  int mant = wo.value("frac_bits", 1);
+  if (wf == "L") {
+    int32_t span = 0;
+    const auto floors = [&] {
+      l.hw.mant_frac_bits = mant;
+      return row_floors(l);
+    }();
+    for (size_t i = 0; i < l.w_log.size(); ++i)
+      if (l.w_log[i].sign) span = std::max(span, (l.w_log[i].E >> 1) - floors[i / l.in_features]);
+    lf.log_span = span;
+  }
+  l.hw = default_hw_config(lf, l.in_features, mant);
+  return l;
+}
+
+}  // namespace logq
