@@ -105,7 +105,7 @@ LogArtRow logart_row(float xplus, float xminus, int n_bits, int c2, bool sym, M2
   return r;
 }
 
-LogWeight logart_encode(float w, float scale, const LogArtRow& row, bool sqrt2_branch) {
+LogWeight logart_encode(float w, float scale, const LogArtRow& row, bool sqrt2_branch, bool budget) {
   const int32_t N = 1 << (row.n_bits - 1);
   bool base2;
   if (sqrt2_branch) base2 = false;
@@ -118,7 +118,8 @@ LogWeight logart_encode(float w, float scale, const LogArtRow& row, bool sqrt2_b
   const float u = std::log(std::fabs(w / scale) + 1e-32f) / std::log(b);
   const float k = round_half_even(u);
   const bool zero_capable = sqrt2_branch || base2;
-  const float lo = zero_capable ? -(1.0f + static_cast<float>(row.A) / 2.0f) : 0.0f;
+  // Budget: index 0 (level z) is the zero code and there is no asymmetry extension.
+  const float lo = !zero_capable ? 0.0f : budget ? 0.0f : -(1.0f + static_cast<float>(row.A) / 2.0f);
   const float e1 = std::max(k - static_cast<float>(z), lo);
   const float e = std::min(e1, static_cast<float>(L - 1));
   LogWeight c;

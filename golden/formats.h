@@ -62,7 +62,11 @@ struct LogWeight {
 };
 // log_quantize for one element: `sqrt2_branch` is the log_sqrt2 method (every element √2,
 // zero-capable); otherwise the DLog branch used by log_2 / log_dynamic.
-LogWeight logart_encode(float w, float scale, const LogArtRow& row, bool sqrt2_branch = false);
+// `budget` (a named deviation, default off): the codebook is limited to 2^n codes — sign plus an
+// (n−1)-bit level index. In zero-capable regions the asymmetry extension (⌈A/2⌉ levels) is dropped
+// and the lowest level z becomes the zero code, leaving N−1 levels per sign plus zero (2^n − 1
+// codes); regions without a zero level keep their N levels per sign (2^n codes).
+LogWeight logart_encode(float w, float scale, const LogArtRow& row, bool sqrt2_branch = false, bool budget = false);
 // The reference's float32 dequantized value (torch.pow of float32 2 or √2, optional ×1.5/√2).
 float logart_decode_ref(const LogWeight& c, float scale, bool hw_approx);
 // The exact real value: s·√2^E, or with the 1+1/2 approximation s·(2 + (E&1))·2^((E>>1) − 1).

@@ -2,6 +2,8 @@
 #include <cmath>
 #include <cstring>
 #include <map>
+#include <random>
+#include <set>
 
 #include <fmt/format.h>
 
@@ -276,4 +278,42 @@ TEST_CASE("LogART worked example of spec/logart.md §1.4 (with the fixtures' err
   CHECK(t.M2 == -3);
   CHECK(t.z2 == -6);
   CHECK(t.T == 0.125f);
+}
+
+TEST_CASE("LogART budget mode uses at most 2^n codes per row and changes only the lowest levels", "[formats][logart]") {
+  std::mt19937 rng(4);
+  std::normal_distribution<float> nd(0.0f, 0.05f);
+  int over_budget_rows = 0;
+  for (int n : {3, 4}) {
+    const int N = 1 << (n - 1);
+    for (int c2 = N; c2 >= 0; c2 -= 2)
+      for (int trial = 0; trial < 20; ++trial) {
+        std::vector<float> row(256);
+        for (auto& v : row) v = nd(rng) * (trial % 3 == 0 ? 1.0f : 1.0f + trial);
+        if (trial % 5 == 0) for (auto& v : row) v = std::abs(v);  // one-signed: A saturates
+        float hi = 0, lo = 0;
+        for (float v : row) hi = std::max(hi, v), lo = std::max(lo, -v);
+        const LogArtRow r = logart_row(hi, lo, n, c2, false);
+        // Every magnitude from far below the smallest level to the largest, both signs.
+        std::set<std::pair<int, int>> faithful, budget;
+        for (float mag = hi * 1e-6f; mag <= hi * 1.5f; mag *= 1.01f)
+          for (float sgn : {1.0f, -1.0f}) {
+            const LogWeight f = logart_encode(sgn * mag, 1.0f, r, false, false);
+            const LogWeight b = logart_encode(sgn * mag, 1.0f, r, false, true);
+            faithful.insert({f.sign, f.sign ? f.E : 0});
+            budget.insert({b.sign, b.sign ? b.E : 0});
+            // Above the lowest level z of its region, nothing changes (z in half-octaves).
+            const int32_t z = f.base2 ? 2 * r.z2 : r.zr;
+            if (f.sign != 0 && f.E > z) {
+              CHECK(b.sign == f.sign);
+              CHECK(b.E == f.E);
+            }
+          }
+        INFO("n=" << n << " c2=" << c2 << " A=" << r.A);
+        CHECK(static_cast<int>(budget.size()) <= (1 << n));
+        CHECK(budget.size() <= faithful.size());
+        over_budget_rows += static_cast<int>(faithful.size()) > (1 << n);
+      }
+  }
+  CHECK(over_budget_rows > 50);  // the faithful codebook does exceed 2^n codes (spec/numerics.md §1)
 }

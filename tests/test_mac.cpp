@@ -263,3 +263,32 @@ TEST_CASE("default widths from the formats hold the worst-case layer without ove
     }
   }
 }
+
+TEST_CASE("docs/numerics.md worked examples", "[mac][docs]") {
+  const AdaLogTable a = make_adalog_table(4, 37);
+  const float xs[4] = {0.5f, 0.3f, 0.01f, 0.0f};
+  int32_t c[4];
+  for (int i = 0; i < 4; ++i) c[i] = adalog_encode(xs[i], 1.0f, a);
+  CHECK(std::vector<int32_t>(c, c + 4) == std::vector<int32_t>{1, 2, 7, 16});
+  const int32_t dw[4] = {3, -2, 5, 7};
+  struct Row { int F; ShiftRounding r; int64_t acc; };
+  for (const Row& row : {Row{7, ShiftRounding::Floor, 3990}, Row{4, ShiftRounding::Floor, 498}, Row{4, ShiftRounding::HalfUp, 499}}) {
+    HwConfig hw;
+    hw.frac_bits = row.F;
+    hw.rounding = row.r;
+    Accumulator acc;
+    for (int i = 0; i < 4; ++i) acc.add(mac_ua(dw[i], c[i], a, row.F), hw);
+    CHECK(acc.value == row.acc);
+  }
+  CHECK(dequant_output(3990, 7, 0.1f / 30, 0.0f) == Approx(0.10390625).epsilon(1e-7));
+  const AdaLogTable a23 = make_adalog_table(4, 23);
+  CHECK((a23.E[3] == 1 && a23.M[3] == 16 && a23.E[5] == 3 && a23.M[5] == 28));
+  const LogWeight w[4] = {{-1, -5, false}, {1, -8, true}, {0, 0, true}, {1, -3, false}};
+  HwConfig hw;
+  hw.frac_bits = 7;
+  hw.acc_bits = 40;
+  Accumulator acc;
+  for (int i = 0; i < 4; ++i) acc.add(mac_la(logart_int(w[i], -9), c[i], a, hw), hw);
+  CHECK(acc.value == -307200);
+  CHECK(std::ldexp(static_cast<double>(acc.value), -7 - 10) / 30 == -0.078125);
+}
