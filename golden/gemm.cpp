@@ -231,9 +231,11 @@ __attribute__((target("avx2"))) void gemm_i16_avx2(const int16_t* x, const int16
   }
 }
 
+bool g_simd = true;
+
 void gemm_i16(const int16_t* x, const int16_t* w, int32_t* y, int64_t M, int64_t N, int64_t K) {
   static const bool avx2 = __builtin_cpu_supports("avx2");
-  if (avx2) gemm_i16_avx2(x, w, y, M, N, K);
+  if (avx2 && g_simd) gemm_i16_avx2(x, w, y, M, N, K);
   else gemm_i16_scalar(x, w, y, M, N, K);
 }
 
@@ -253,6 +255,12 @@ void narrow_into(const Expanded& e, int64_t n, std::vector<T>& out) {
 }
 
 }  // namespace
+
+bool set_gemm_simd(bool enabled) {
+  const bool old = g_simd;
+  g_simd = enabled;
+  return old;
+}
 
 GemmResult gemm_reference(const GemmProblem& p, const HwConfig& hw) {
   check_problem(p);

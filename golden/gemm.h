@@ -35,6 +35,9 @@ struct GemmResult {
 
 GemmResult gemm_reference(const GemmProblem& p, const HwConfig& hw);
 GemmResult gemm(const GemmProblem& p, const HwConfig& hw);
+// The fast path's int16 kernel uses AVX2 when the CPU has it; false forces the portable loop
+// (for tests and for comparing the two). Returns the previous setting.
+bool set_gemm_simd(bool enabled);
 
 // The smallest accumulator width with which this problem cannot overflow, given its actual
 // operands (each term bounded by max|X|·max|W| after exact expansion), and whether the problem

@@ -86,6 +86,23 @@ TEST_CASE("fast GEMM equals the reference and an independent exact loop, every p
     }
 }
 
+TEST_CASE("the portable int16 kernel and the AVX2 kernel give identical results", "[gemm]") {
+  std::mt19937 rng(99);
+  for (auto [M, N, K] : {std::tuple<int64_t, int64_t, int64_t>{1, 1, 1}, {5, 17, 33}, {9, 40, 200}}) {
+    std::vector<int32_t> x(M * K), w(N * K);
+    for (auto& e : x) e = static_cast<int32_t>(rng() % 511) - 255;
+    for (auto& e : w) e = static_cast<int32_t>(rng() % 31) - 15;
+    const GemmProblem p{Pairing::UxU, M, N, K, x.data(), w.data(), nullptr, nullptr};
+    const HwConfig hw;
+    const GemmResult simd = gemm(p, hw);
+    const bool was = set_gemm_simd(false);
+    const GemmResult plain = gemm(p, hw);
+    set_gemm_simd(was);
+    CHECK(simd.acc == plain.acc);
+    CHECK(simd.acc == gemm_reference(p, hw).acc);
+  }
+}
+
 TEST_CASE("right-shifted AdaLog terms (small F) follow the rounding rule through the GEMM", "[gemm]") {
   std::mt19937 rng(5);
   const AdaLogTable a = make_adalog_table(4, 61);
