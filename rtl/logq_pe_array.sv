@@ -1,0 +1,96 @@
+// Output-stationary R x C systolic array (docs/numerics.md §5, SCALE-Sim's `os` dataflow).
+// Activation words enter row i from the left and move one PE right per cycle; weight words enter
+// column j from the top and move one PE down per cycle. Fed with row i's element k at cycle k + i
+// and column j's element k at cycle k + j, PE(i,j) sees both at cycle k + i + j. `a_first`
+// travels with the activation and starts a new output in each PE. drain_row_i selects the row
+// whose C accumulators appear on drain_acc_o (one row per cycle).
+//
+// Words (LSB first): uniform activation = d (DA bits); AdaLog activation = {zero, E, M};
+// uniform weight = d (DW bits); LogART weight = {zero, neg, odd, k}. KIND: 0 UxU, 1 UxA,
+// 2 LxU, 3 LxA, 4 universal (pairing from mode_i = {act A, weight L}).
+module logq_pe_array #(
+  parameter int unsigned R      = 4,
+  parameter int unsigned C      = 4,
+  parameter int unsigned KIND   = 4,
+  parameter int unsigned DW     = 9,
+  parameter int unsigned DA     = 9,
+  parameter int unsigned MW     = 7,
+  parameter int unsigned EW     = 8,
+  parameter int unsigned FW     = 7,
+  parameter int unsigned KW     = 5,
+  parameter int unsigned MANT_F = 1,
+  parameter int unsigned K_ODD  = 3,
+  parameter int unsigned ACC_W  = 48,
+  parameter int unsigned AW     = (DA > MW + EW + 1) ? DA : MW + EW + 1,
+  parameter int unsigned WW     = (DW > KW + 3) ? DW : KW + 3,
+  parameter int unsigned RW     = (R > 1) ? $clog2(R) : 1
+) (
+  input  logic                 clk_i,
+  input  logic                 rst_ni,
+  input  logic [1:0]           mode_i,
+  input  logic [FW-1:0]        frac_bits_i,
+  input  logic                 half_up_i,
+  input  logic [R-1:0]         a_valid_i,
+  input  logic [R-1:0]         a_first_i,
+  input  logic [R*AW-1:0]      a_word_i,
+  input  logic [C*WW-1:0]      w_word_i,
+  input  logic [RW-1:0]        drain_row_i,
+  output logic [C*ACC_W-1:0]   drain_acc_o
+);
+  // Per-PE pipeline registers and accumulators (internal unpacked arrays: fast in Verilator,
+  // registers in Yosys). Index i*C + j.
+  (* mem2reg *) logic [AW-1:0]           a_q  [R*C];
+  (* mem2reg *) logic                    av_q [R*C];
+  (* mem2reg *) logic                    af_q [R*C];
+  (* mem2reg *) logic [WW-1:0]           w_q  [R*C];
+  (* mem2reg *) logic signed [ACC_W-1:0] acc  [R*C];
+
+  for (genvar i = 0; i < R; i++) begin : g_row
+    for (genvar j = 0; j < C; j++) begin : g_col
+      localparam int unsigned P = i * C + j;
+      logic [AW-1:0] a_in;
+      logic          av_in, af_in;
+      logic [WW-1:0] w_in;
+      if (j == 0) begin : g_left
+        assign a_in  = a_word_i[i*AW +: AW];
+        assign av_in = a_valid_i[i];
+        assign af_in = a_first_i[i];
+      end else begin : g_inner
+        assign a_in  = a_q[P-1];
+        assign av_in = av_q[P-1];
+        assign af_in = af_q[P-1];
+      end
+      if (i == 0) begin : g_top
+        assign w_in = w_word_i[j*WW +: WW];
+      end else begin : g_below
+        assign w_in = w_q[P-C];
+      end
+
+      always_ff @(posedge clk_i or negedge rst_ni) begin
+        if (!rst_ni) begin
+          av_q[P] <= 1'b0;
+          af_q[P] <= 1'b0;
+        end else begin
+          av_q[P] <= av_in;
+          af_q[P] <= af_in;
+        end
+      end
+      always_ff @(posedge clk_i) begin
+        a_q[P] <= a_in;
+        w_q[P] <= w_in;
+      end
+
+      logq_pe_slot #(
+        .KIND(KIND), .DW(DW), .DA(DA), .MW(MW), .EW(EW), .FW(FW), .KW(KW),
+        .MANT_F(MANT_F), .K_ODD(K_ODD), .ACC_W(ACC_W), .AW(AW), .WW(WW)
+      ) u_pe (
+        .clk_i, .rst_ni, .mode_i, .frac_bits_i, .half_up_i,
+        .valid_i(av_in), .first_i(af_in), .a_word_i(a_in), .w_word_i(w_in), .acc_o(acc[P])
+      );
+    end
+  end
+
+  for (genvar j = 0; j < C; j++) begin : g_drain
+    assign drain_acc_o[j*ACC_W +: ACC_W] = acc[32'(drain_row_i) * C + j];
+  end
+endmodule

@@ -1,0 +1,35 @@
+// L(w) x U(a) PE: no multiplier. The LogART mantissa is 2^f (even E) or round(sqrt2 * 2^f) (odd
+// E), a constant: with f = 1 the product is (d << 1) + (odd ? d : 0). Then a left shift by k.
+module logq_pe_lu #(
+  parameter int unsigned DA     = 9,
+  parameter int unsigned KW     = 5,   // k bits
+  parameter int unsigned MANT_F = 1,   // mantissa fraction bits f
+  parameter int unsigned K_ODD  = 3,   // round(sqrt2 * 2^f)
+  parameter int unsigned ACC_W  = 48
+) (
+  input  logic                    clk_i,
+  input  logic                    rst_ni,
+  input  logic                    valid_i,
+  input  logic                    first_i,
+  input  logic                    w_zero_i,
+  input  logic                    w_neg_i,
+  input  logic                    w_odd_i,
+  input  logic [KW-1:0]           w_k_i,
+  input  logic signed [DA-1:0]    a_d_i,
+  output logic signed [ACC_W-1:0] acc_o
+);
+  localparam int unsigned PW = DA + MANT_F + 3;
+
+  logic signed [PW-1:0]    a_ext, mag, product;
+  logic signed [ACC_W-1:0] term;
+  assign a_ext   = PW'(a_d_i);
+  assign mag     = w_odd_i ? a_ext * $signed(PW'(K_ODD)) : a_ext <<< MANT_F;
+  assign product = w_neg_i ? -mag : mag;
+
+  logq_term_place #(.PW(PW), .SW(KW + 1), .ACC_W(ACC_W)) u_place (
+    .product_i(product), .shift_i($signed({1'b0, w_k_i})), .half_up_i(1'b0), .term_o(term)
+  );
+  logq_acc #(.ACC_W(ACC_W)) u_acc (
+    .clk_i, .rst_ni, .en_i(valid_i & ~w_zero_i), .first_i(valid_i & first_i), .term_i(term), .acc_o
+  );
+endmodule

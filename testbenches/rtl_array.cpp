@@ -1,0 +1,108 @@
+#include "testbenches/rtl_array.h"
+
+#include <algorithm>
+#include <sstream>
+
+#include <fmt/format.h>
+
+#include "Vgemm_universal_4x4.h"
+#include "testbenches/rtl_array_impl.h"
+
+namespace logq {
+
+std::unique_ptr<RtlArray> make_rtl_array_universal_4x4() {
+  RtlArrayConfig c;  // must match the -G parameters in testbenches/CMakeLists.txt
+  c.rows = 4;
+  c.cols = 4;
+  c.kind = 4;
+  c.acc_bits = 48;
+  return std::make_unique<VerilatedArray<Vgemm_universal_4x4>>(c);
+}
+
+uint16_t rtl_adalog_word(int32_t code, const AdaLogTable& t, int adalog_bits) {
+  if (code < 0 || code > t.zero_code) throw Error(fmt::format("AdaLog code {} outside [0, {}]", code, t.zero_code));
+  return static_cast<uint16_t>(code == t.zero_code ? (1 << adalog_bits) : code);
+}
+
+uint16_t rtl_logw_word(const LogWeightInt& w) {
+  if (w.sign == 0) return static_cast<uint16_t>(1u << (kRtlKBits + 2));
+  if (w.k < 0 || w.k >= (1 << kRtlKBits)) throw Error(fmt::format("LogART k = {} outside the RTL's 0..{}", w.k, (1 << kRtlKBits) - 1));
+  return static_cast<uint16_t>(((w.sign < 0 ? 1u : 0u) << (kRtlKBits + 1)) | (static_cast<uint32_t>(w.k) << 1) | w.odd);
+}
+
+uint64_t expected_cycles(const RtlArrayConfig& c, int64_t M, int64_t N, int64_t K) {
+  const int64_t tiles = ((M + c.rows - 1) / c.rows) * ((N + c.cols - 1) / c.cols);
+  return static_cast<uint64_t>(tiles * (K + c.rows + c.cols - 2) + c.rows);
+}
+
+namespace {
+
+std::string operand_x(const GemmProblem& p, int64_t m, int64_t k) {
+  const int32_t v = p.x[m * p.K + k];
+  const bool log_a = p.pairing == Pairing::UxA || p.pairing == Pairing::LxA;
+  if (!log_a) return fmt::format("d={}", v);
+  if (v == p.a_table->zero_code) return "A:zero";
+  return fmt::format("A:c={}(M={},E={})", v, p.a_table->M[v], p.a_table->E[v]);
+}
+
+std::string operand_w(const GemmProblem& p, int64_t n, int64_t k) {
+  if (p.pairing == Pairing::UxU || p.pairing == Pairing::UxA) return fmt::format("d={}", p.w_u[n * p.K + k]);
+  const LogWeightInt& w = p.w_l[n * p.K + k];
+  if (w.sign == 0) return "L:zero";
+  return fmt::format("L:{}{}k={}", w.sign < 0 ? "-" : "+", w.odd ? "odd," : "", w.k);
+}
+
+}  // namespace
+
+VerifyReport verify_gemm(RtlArray& rtl, const GemmProblem& p, HwConfig hw, const VerifyOptions& opt) {
+  const RtlArrayConfig& c = rtl.config();
+  hw.acc_bits = c.acc_bits;
+  hw.mant_frac_bits = c.mant_frac_bits;
+  VerifyReport rep;
+  rep.label = opt.label;
+  rep.M = p.M;
+  rep.N = p.N;
+  rep.K = p.K;
+  const int64_t tiles_n = (p.N + c.cols - 1) / c.cols;
+  rep.tiles = ((p.M + c.rows - 1) / c.rows) * tiles_n;
+  const RtlRunResult r = rtl.run(p, hw);
+  GemmResult g = gemm(p, hw);
+  if (opt.flip_expected_bit >= 0) g.acc.at(opt.flip_expected_bit) ^= 1;
+  rep.cycles = r.cycles;
+  rep.ideal_cycles = static_cast<double>(p.M) * p.N * p.K / (c.rows * c.cols);
+  rep.utilization = r.cycles ? rep.ideal_cycles / static_cast<double>(r.cycles) : 0.0;
+  const auto bad = std::mismatch(r.acc.begin(), r.acc.end(), g.acc.begin());
+  if (bad.first == r.acc.end()) return rep;
+
+  rep.pass = false;
+  const int64_t i = bad.first - r.acc.begin(), m = i / p.N, n = i % p.N;
+  const int64_t tm = m / c.rows, tn = n / c.cols, tile = tm * tiles_n + tn;
+  std::ostringstream s;
+  s << fmt::format("MISMATCH in {}: GEMM {}x{}x{} on the {}x{} array\n", opt.label, p.M, p.N, p.K, c.rows, c.cols);
+  s << fmt::format("  element [m={}, n={}] = output {} of {}; tile {} (tile row {}, tile col {}), PE row {} col {}\n", m, n, i,
+                   p.M * p.N, tile, tm, tn, m % c.rows, n % c.cols);
+  s << fmt::format("  RTL    {} (0x{:x})\n  golden {} (0x{:x})\n  xor    0x{:x}\n", *bad.first, static_cast<uint64_t>(*bad.first),
+                   *bad.second, static_cast<uint64_t>(*bad.second), static_cast<uint64_t>(*bad.first ^ *bad.second));
+  s << fmt::format("  hw: ACC_W={} F={} rounding={} f={}\n", hw.acc_bits, hw.frac_bits,
+                   hw.rounding == ShiftRounding::Floor ? "floor" : "half-up", hw.mant_frac_bits);
+  s << "  operands (k: x[m,k] * w[n,k] -> golden placed term):\n";
+  for (int64_t k = 0; k < std::min<int64_t>(p.K, 16); ++k) {
+    // The term alone, through the golden definition.
+    GemmProblem single{p.pairing, 1, 1, 1, p.x + m * p.K + k, p.w_u ? p.w_u + n * p.K + k : nullptr,
+                       p.w_l ? p.w_l + n * p.K + k : nullptr, p.a_table};
+    const int64_t term = gemm_reference(single, hw).acc[0];
+    s << fmt::format("    k={:<5} {:<24} {:<20} -> {}\n", k, operand_x(p, m, k), operand_w(p, n, k), term);
+  }
+  if (p.K > 16) s << fmt::format("    ... {} more terms\n", p.K - 16);
+  const uint64_t feed = static_cast<uint64_t>(p.K + c.rows + c.cols - 2);
+  if (!opt.waveform_path.empty()) {
+    TraceWindow w{opt.waveform_path, tile * feed > 8 ? tile * feed - 8 : 0, (tile + 1) * feed + c.rows + 8};
+    rtl.run(p, hw, &w);
+    rep.waveform = opt.waveform_path;
+    s << fmt::format("  waveform: {} (cycles {}..{}: the tile's feed and its drain)\n", w.path, w.first, w.last);
+  }
+  rep.mismatch = s.str();
+  return rep;
+}
+
+}  // namespace logq

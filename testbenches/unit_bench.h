@@ -1,0 +1,34 @@
+// Drives the Verilated logq_unit_top: one operand pair per clock through both decoders and every
+// PE kind, for exhaustive comparison with golden/.
+#pragma once
+#include <cstdint>
+#include <memory>
+
+#include "golden/formats.h"
+
+namespace logq {
+
+struct UnitOutputs {
+  bool a_zero = false;
+  int a_m = 0, a_e = 0;
+  bool w_zero = false, w_neg = false, w_odd = false;
+  int w_k = 0, w_mant = 0;
+  int64_t uu = 0, ua = 0, lu = 0, la = 0, universal = 0;  // each PE's placed term
+};
+
+class UnitBench {
+ public:
+  static constexpr int kAccBits = 48, kAdaLogBits = 6, kMantFracBits = 1;
+  UnitBench();
+  ~UnitBench();
+  void load_lut(const AdaLogTable& t);
+  // mode: bit 0 weight is LogART, bit 1 activation is AdaLog (for the universal PE).
+  UnitOutputs eval(int mode, int frac_bits, bool half_up, uint16_t a_raw, uint16_t w_raw);
+  uint64_t cycles() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace logq
