@@ -5,6 +5,7 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include "cli/area.h"
 #include "cli/inspect.h"
 #include "golden/error.h"
 #include "logq_version.h"
@@ -17,6 +18,7 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", "logq " LOGQ_VERSION);
   app.require_subcommand(1);
   logq::cli::add_inspect(app);
+  logq::cli::add_area(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

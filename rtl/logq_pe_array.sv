@@ -3,7 +3,7 @@
 // column j from the top and move one PE down per cycle. Fed with row i's element k at cycle k + i
 // and column j's element k at cycle k + j, PE(i,j) sees both at cycle k + i + j. `a_first`
 // travels with the activation and starts a new output in each PE. drain_row_i selects the row
-// whose C accumulators appear on drain_acc_o (one row per cycle).
+// whose C accumulators appear on drain_acc_o (one row per cycle). R, C >= 2.
 //
 // Words (LSB first): uniform activation = d (DA bits); AdaLog activation = {zero, E, M};
 // uniform weight = d (DW bits); LogART weight = {zero, neg, odd, k}. KIND: 0 UxU, 1 UxA,

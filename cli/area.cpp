@@ -1,0 +1,131 @@
+// `logq area`: area (Yosys + OSU 0.18 um liberty) and timing (OpenSTA) of the PE kinds, decoders
+// and arrays, via scripts/area.sh, with results cached by a hash of the RTL and the unit list.
+#include "cli/area.h"
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+
+#include <fmt/format.h>
+
+#include "golden/error.h"
+#include "golden/file_io.h"
+
+namespace logq::cli {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+struct Options {
+  std::vector<std::string> units = {"pe_int8", "pe_uu4", "pe_lu", "pe_lu_exact", "pe_ua", "pe_la", "pe_universal",
+                                    "acc32", "adalog_dequant", "logw_decode"};
+  std::vector<std::string> arrays = {"int8:16:16", "lu:16:16"};
+  std::string csv;
+  bool no_cache = false;
+};
+
+std::string project_root() {
+  if (const char* r = std::getenv("LOGQ_ROOT")) return r;
+  return LOGQ_SOURCE_DIR;
+}
+
+std::string read_text(const fs::path& p) {
+  std::ifstream f(p, std::ios::binary);
+  return {std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>()};
+}
+
+uint64_t fnv1a(const std::string& s, uint64_t h = 1469598103934665603ull) {
+  for (unsigned char c : s) h = (h ^ c) * 1099511628211ull;
+  return h;
+}
+
+std::vector<std::string> split_csv(const std::string& line) {
+  std::vector<std::string> out(1);
+  bool quoted = false;
+  for (char c : line) {
+    if (c == '"') quoted = !quoted;
+    else if (c == ',' && !quoted) out.emplace_back();
+    else out.back() += c;
+  }
+  return out;
+}
+
+void run(const Options& o) {
+  const fs::path root = project_root();
+  if (!fs::exists(root / "scripts/area.sh")) throw Error(fmt::format("{}: scripts/area.sh not found (set LOGQ_ROOT)", root.string()));
+  std::vector<std::string> units = o.units;
+  for (const auto& a : o.arrays) units.push_back("array:" + a);
+  // Cache key: every RTL source, the flow script and the unit list.
+  uint64_t h = fnv1a(read_text(root / "scripts/area.sh"));
+  std::vector<fs::path> srcs;
+  for (const auto& e : fs::directory_iterator(root / "rtl"))
+    if (e.path().extension() == ".sv") srcs.push_back(e.path());
+  std::sort(srcs.begin(), srcs.end());
+  for (const auto& p : srcs) h = fnv1a(read_text(p), h);
+  for (const auto& u : units) h = fnv1a(u + ";", h);
+  const char* home = std::getenv("HOME");
+  const fs::path cache_dir = fs::path(home ? home : "/tmp") / ".cache/logq/area";
+  const fs::path cached = cache_dir / fmt::format("{:016x}.csv", h);
+  if (o.no_cache || !fs::exists(cached)) {
+    fs::create_directories(cache_dir);
+    const std::string tmp = cached.string() + ".tmp";
+    fs::remove(tmp);
+    std::string cmd = fmt::format("bash '{}' '{}'", (root / "scripts/area.sh").string(), tmp);
+    for (const auto& u : units) cmd += " '" + u + "'";
+    fmt::print(stderr, "logq area: synthesizing {} units (arrays take minutes; results are cached)\n", units.size());
+    if (std::system(cmd.c_str()) != 0) throw Error("scripts/area.sh failed (is Yosys/OpenSTA installed? run scripts/setup.sh)");
+    fs::rename(tmp, cached);
+  } else {
+    fmt::print(stderr, "logq area: cached results {}\n", cached.string());
+  }
+  const std::string text = read_text(cached);
+  if (!o.csv.empty()) write_file_atomic(o.csv, text.data(), text.size());
+
+  std::istringstream in(text);
+  std::string line;
+  std::getline(in, line);  // header
+  std::vector<std::vector<std::string>> rows;
+  std::map<std::string, double> area;
+  while (std::getline(in, line))
+    if (!line.empty()) {
+      rows.push_back(split_csv(line));
+      area[rows.back()[0]] = std::stod(rows.back()[3]);
+    }
+  const double base = area.count("pe_int8") ? area["pe_int8"] : 0, acc = area.count("acc32") ? area["acc32"] : 0;
+  fmt::print("{:<16} {:>7} {:>12} {:>9} {:>8} {:>10} {:>8} {:>8}  {}\n", "unit", "cells", "area um^2", "NAND2-eq", "vs INT8",
+             "datapath", "crit ns", "fmax MHz", "description");
+  for (const auto& r : rows) {
+    const double a = std::stod(r[3]);
+    const bool pe32 = r[0].rfind("pe_", 0) == 0 && r[1].find("32-bit acc") != std::string::npos;
+    const std::string ratio = base > 0 && (pe32 || r[0].rfind("array:", 0) == 0) ? fmt::format("{:.3f}", a / base) : "";
+    const std::string dp = base > acc && acc > 0 && pe32 ? fmt::format("{:.3f}", (a - acc) / (base - acc)) : "";
+    fmt::print("{:<16} {:>7} {:>12.0f} {:>9} {:>8} {:>10} {:>8} {:>8}  {}\n", r[0], r[2], a, r[4], ratio, dp, r[5], r[6], r[1]);
+  }
+  fmt::print("\nvs INT8: area / INT8 x INT8 MAC PE. datapath: the same without the shared 32-bit accumulator\n"
+             "(area - acc32). Arrays compare to one INT8 PE; divide by R*C for per-PE. OSU 0.18 um, 10 ns clock.\n");
+}
+
+}  // namespace
+
+void add_area(CLI::App& app) {
+  auto o = std::make_shared<Options>();
+  auto* cmd = app.add_subcommand("area",
+                                 "Area and timing of the MAC/dequant units, PE kinds and arrays: Yosys synthesis to the\n"
+                                 "OSU 0.18 um liberty (cells, um^2, NAND2 equivalents) and OpenSTA critical path / fmax.\n"
+                                 "Prints a table with ratios against the INT8 x INT8 MAC baseline; --csv writes the rows.");
+  cmd->add_option("--units", o->units, "units to synthesize (pe_int8 pe_uu4 pe_uu6 pe_lu pe_lu_exact pe_ua pe_la pe_universal acc32 adalog_dequant logw_decode)")->delimiter(',');
+  cmd->add_option("--arrays", o->arrays, "arrays as KIND:R:C, KIND one of int8, lu, ua, la (e.g. lu:16:16); '' for none")->delimiter(',');
+  cmd->add_option("--csv", o->csv, "also write the results as CSV to this file");
+  cmd->add_flag("--no-cache", o->no_cache, "re-run synthesis even if cached results exist");
+  cmd->callback([o] {
+    Options opts = *o;
+    opts.arrays.erase(std::remove(opts.arrays.begin(), opts.arrays.end(), std::string()), opts.arrays.end());
+    run(opts);
+  });
+}
+
+}  // namespace logq::cli

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Lint every RTL module with `verilator --lint-only -Wall` and synthesize the synthesizable ones
+# with Yosys; any warning or error fails. Used by CTest (rtl_lint, rtl_synth).
+#   scripts/rtl_check.sh lint | synth
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+rtl=$root/rtl
+core="$rtl/logq_term_place.sv $rtl/logq_acc.sv $rtl/logq_pe_uu.sv $rtl/logq_pe_ua.sv $rtl/logq_pe_lu.sv $rtl/logq_pe_la.sv $rtl/logq_pe_universal.sv $rtl/logq_adalog_dequant.sv $rtl/logq_logw_decode.sv"
+array="$core $rtl/logq_pe_slot.sv $rtl/logq_pe_array.sv"
+sim="$array $rtl/logq_gemm_ctrl.sv $rtl/logq_gemm_top.sv $rtl/logq_unit_top.sv"
+fail=0
+
+lint() {  # lint TOP [-Gparam=v ...]
+  local top=$1; shift
+  if ! out=$(verilator --lint-only -Wall $sim --top-module "$top" "$@" 2>&1) || [ -n "$out" ]; then
+    echo "LINT FAIL $top $*"; echo "$out" | head -20; fail=1
+  else
+    echo "lint ok   $top $*"
+  fi
+}
+
+synth() {  # synth TOP [chparam args]
+  local top=$1 params=${2:-}
+  local log
+  log=$(yosys -p "read_verilog -defer -sv $array; ${params:+chparam $params $top;} hierarchy -check -top $top; synth -top $top; check -assert" 2>&1) || { echo "SYNTH FAIL $top $params"; echo "$log" | grep -iE "error" | head; fail=1; return; }
+  if echo "$log" | grep -qiE "^warning|: warning"; then
+    echo "SYNTH WARN $top $params"; echo "$log" | grep -iE "warning" | head; fail=1
+  else
+    echo "synth ok  $top $params ($(echo "$log" | grep -E 'Number of cells:' | tail -1 | awk '{print $4}') cells)"
+  fi
+}
+
+case "${1:-}" in
+  lint)
+    for m in logq_term_place logq_acc logq_pe_uu logq_pe_ua logq_pe_lu logq_pe_la logq_pe_universal \
+             logq_adalog_dequant logq_logw_decode logq_gemm_ctrl logq_unit_top; do lint $m; done
+    for k in 0 1 2 3 4; do lint logq_pe_slot -GKIND=$k; lint logq_pe_array -GKIND=$k; lint logq_gemm_top -GKIND=$k; done
+    lint logq_pe_array -GR=2 -GC=3
+    lint logq_pe_array -GR=8 -GC=16 -GKIND=2
+    ;;
+  synth)
+    for m in logq_pe_uu logq_pe_ua logq_pe_lu logq_pe_la logq_pe_universal logq_adalog_dequant logq_logw_decode; do synth $m; done
+    for k in 0 1 2 3 4; do synth logq_pe_array "-set KIND $k"; done
+    ;;
+  *) echo "usage: $0 lint|synth" >&2; exit 2 ;;
+esac
+exit $fail
