@@ -5,19 +5,9 @@
 
 #include <fmt/format.h>
 
-#include "Vgemm_universal_4x4.h"
-#include "testbenches/rtl_array_impl.h"
+#include "golden/error.h"
 
 namespace logq {
-
-std::unique_ptr<RtlArray> make_rtl_array_universal_4x4() {
-  RtlArrayConfig c;  // must match the -G parameters in testbenches/CMakeLists.txt
-  c.rows = 4;
-  c.cols = 4;
-  c.kind = 4;
-  c.acc_bits = 48;
-  return std::make_unique<VerilatedArray<Vgemm_universal_4x4>>(c);
-}
 
 uint16_t rtl_adalog_word(int32_t code, const AdaLogTable& t, int adalog_bits) {
   if (code < 0 || code > t.zero_code) throw Error(fmt::format("AdaLog code {} outside [0, {}]", code, t.zero_code));

@@ -24,6 +24,7 @@ struct RtlArrayConfig {
 struct RtlRunResult {
   std::vector<int64_t> acc;  // [M, N]
   uint64_t cycles = 0;
+  double seconds = 0;        // wall time of the compute phase (start to done), for cycles/s
 };
 
 // Cycles (counted from start) to dump into a VCD file.
@@ -38,6 +39,8 @@ class RtlArray {
   virtual const RtlArrayConfig& config() const = 0;
   // Loads the operands and the AdaLog LUT, runs the job, reads the accumulators back.
   virtual RtlRunResult run(const GemmProblem& p, const HwConfig& hw, const TraceWindow* trace = nullptr) = 0;
+  // Writes Verilator coverage data (meaningful for models verilated with --coverage).
+  virtual void write_coverage(const std::string& path) = 0;
 };
 
 // Operand words as the RTL buffers hold them (docs/rtl.md): an AdaLog code with the zero state
@@ -46,8 +49,12 @@ uint16_t rtl_adalog_word(int32_t code, const AdaLogTable& t, int adalog_bits);
 uint16_t rtl_logw_word(const LogWeightInt& w);
 inline constexpr int kRtlKBits = 5;  // KW
 
-// The models built into this library.
+// The regression model (library logq_tb): universal PEs, 4 x 4, ACC_W 48, traced.
 std::unique_ptr<RtlArray> make_rtl_array_universal_4x4();
+// Benchmark models (library logq_tb_bench): kind "lu" (L(4)xU(8)) or "int8", size 8 or 16.
+std::unique_ptr<RtlArray> make_rtl_array_bench(const std::string& kind, int size);
+// The regression model with coverage (library logq_tb_cov).
+std::unique_ptr<RtlArray> make_rtl_array_coverage_4x4();
 
 // Cycles the controller needs: tiles · (K + R + C − 2) + R (docs/rtl.md).
 uint64_t expected_cycles(const RtlArrayConfig& c, int64_t M, int64_t N, int64_t K);

@@ -1,11 +1,15 @@
 // The RtlArray implementation for any Verilated logq_gemm_top (all parameterizations share the
 // port names). Included by the .cpp that instantiates a model.
 #pragma once
+#include <chrono>
 #include <type_traits>
 #include <utility>
 
 #include <fmt/format.h>
 #include <verilated.h>
+#if VM_COVERAGE
+#include <verilated_cov.h>
+#endif
 #include <verilated_vcd_c.h>
 
 #include "golden/error.h"
@@ -30,6 +34,13 @@ class VerilatedArray final : public RtlArray {
   ~VerilatedArray() override { top_->final(); }
 
   const RtlArrayConfig& config() const override { return cfg_; }
+  void write_coverage(const std::string& path) override {
+#if VM_COVERAGE  // set by verilate(... COVERAGE) for the target that instantiates this model
+    ctx_.coveragep()->write(path.c_str());
+#else
+    throw Error(fmt::format("{}: this RTL model was built without --coverage", path));
+#endif
+  }
 
   RtlRunResult run(const GemmProblem& p, const HwConfig& hw, const TraceWindow* trace) override {
     check_fits(p, hw);
@@ -59,15 +70,18 @@ class VerilatedArray final : public RtlArray {
     top_->start_i = 1;
     tick(nullptr, 0, nullptr);
     top_->start_i = 0;
+    const auto t0 = std::chrono::steady_clock::now();
     uint64_t guard = 0;
     const uint64_t limit = expected_cycles(cfg_, p.M, p.N, p.K) * 2 + 1000;
     while (!top_->done_o) {
       tick(vcd.get(), top_->cycles_o, trace);
       if (++guard > limit) throw Error(fmt::format("RTL did not finish within {} cycles", limit));
     }
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     if (vcd) vcd->close();
     RtlRunResult r;
     r.cycles = top_->cycles_o;
+    r.seconds = seconds;
     r.acc.resize(p.M * p.N);
     for (int64_t i = 0; i < p.M * p.N; ++i) {
       top_->obuf_addr_i = static_cast<uint32_t>(i);

@@ -4,52 +4,12 @@
 #include <random>
 
 #include "test_util.h"
+#include "testbenches/random_jobs.h"
 #include "testbenches/rtl_array.h"
 
 using namespace logq;
 using Catch::Matchers::Contains;
 
-namespace {
-
-struct Job {
-  Pairing pr;
-  int64_t M, N, K;
-  std::vector<int32_t> x, w_u;
-  std::vector<LogWeightInt> w_l;
-  AdaLogTable table;
-  HwConfig hw;
-  GemmProblem problem() const {
-    return {pr, M, N, K, x.data(), w_u.empty() ? nullptr : w_u.data(), w_l.empty() ? nullptr : w_l.data(), &table};
-  }
-};
-
-// extreme: operands at the ends of their ranges (largest |d|, code 0 / top code, largest k).
-Job random_job(Pairing pr, int64_t M, int64_t N, int64_t K, bool extreme, std::mt19937& rng) {
-  Job j{pr, M, N, K, {}, {}, {}, make_adalog_table(4 + static_cast<int>(rng() % 3), 10 + static_cast<int>(rng() % 128)), {}};
-  const bool log_a = pr == Pairing::UxA || pr == Pairing::LxA, log_w = pr == Pairing::LxU || pr == Pairing::LxA;
-  for (int64_t i = 0; i < M * K; ++i) {
-    if (log_a) j.x.push_back(extreme ? (rng() & 1 ? 0 : j.table.zero_code - 1) : static_cast<int32_t>(rng() % (j.table.zero_code + 1)));
-    else j.x.push_back(extreme ? (rng() & 1 ? 255 : -255) : static_cast<int32_t>(rng() % 511) - 255);
-  }
-  for (int64_t i = 0; i < N * K; ++i) {
-    if (log_w) {
-      const uint32_t r = rng() % 65;
-      LogWeightInt w;
-      w.sign = r == 0 ? 0 : (rng() & 1 ? 1 : -1);
-      w.odd = static_cast<uint8_t>(extreme ? 1 : r & 1);
-      w.k = extreme ? 15 : static_cast<int32_t>(r % 16);
-      j.w_l.push_back(w);
-    } else {
-      j.w_u.push_back(extreme ? (rng() & 1 ? 255 : -255) : static_cast<int32_t>(rng() % 511) - 255);
-    }
-  }
-  j.hw.acc_bits = 48;
-  j.hw.frac_bits = log_a ? static_cast<int>(rng() % 24) : 0;
-  j.hw.rounding = rng() & 1 ? ShiftRounding::HalfUp : ShiftRounding::Floor;
-  return j;
-}
-
-}  // namespace
 
 TEST_CASE("RTL array GEMM is bit-exact with golden on random shapes, every pairing, K up to 4096", "[rtl][array]") {
   auto rtl = make_rtl_array_universal_4x4();
@@ -59,7 +19,7 @@ TEST_CASE("RTL array GEMM is bit-exact with golden on random shapes, every pairi
   for (Pairing pr : {Pairing::UxU, Pairing::UxA, Pairing::LxU, Pairing::LxA})
     for (const auto& s : shapes)
       for (bool extreme : {false, true}) {
-        const Job j = random_job(pr, s[0], s[1], s[2], extreme, rng);
+        const RandomJob j = random_job(rng, pr, s[0], s[1], s[2], extreme);
         const VerifyReport r = verify_gemm(*rtl, j.problem(), j.hw, {"random"});
         INFO("pairing " << int(pr) << " " << s[0] << "x" << s[1] << "x" << s[2] << (extreme ? " extreme" : "") << "\n" << r.mismatch);
         CHECK(r.pass);
@@ -81,7 +41,7 @@ TEST_CASE("the cycle count follows the schedule: tiles * (K + R + C - 2) + R", "
 TEST_CASE("an injected error is reported with the element, tile, operands and a waveform", "[rtl][array]") {
   auto rtl = make_rtl_array_universal_4x4();
   std::mt19937 rng(5);
-  const Job j = random_job(Pairing::LxU, 9, 7, 20, false, rng);
+  const RandomJob j = random_job(rng, Pairing::LxU, 9, 7, 20, false);
   VerifyOptions opt;
   opt.label = "blocks.0.mlp.fc1";
   opt.waveform_path = test::temp_path("mismatch.vcd");
@@ -102,10 +62,10 @@ TEST_CASE("an injected error is reported with the element, tile, operands and a 
 TEST_CASE("jobs the array cannot run are refused with a reason", "[rtl][array][bad-input]") {
   auto rtl = make_rtl_array_universal_4x4();
   std::mt19937 rng(1);
-  Job j = random_job(Pairing::UxU, 3, 3, 3, false, rng);
+  RandomJob j = random_job(rng, Pairing::UxU, 3, 3, 3, false);
   j.hw.acc_bits = 32;
   CHECK_THROWS_WITH(rtl->run(j.problem(), j.hw), Contains("ACC_W = 48"));
-  Job big = random_job(Pairing::UxU, 1, 1, 1, false, rng);
+  RandomJob big = random_job(rng, Pairing::UxU, 1, 1, 1, false);
   big.M = 70000;
   CHECK_THROWS_WITH(rtl->run(big.problem(), big.hw), Contains("dimensions must be 1..65535"));
 }
