@@ -2,6 +2,7 @@
 #include <array>
 #include <cstdio>
 #include <fstream>
+#include <map>
 #include <sys/wait.h>
 
 #include <nlohmann/json.hpp>
@@ -114,4 +115,35 @@ TEST_CASE("logq inspect reads every shared checkpoint and DeiT-Tiny matches its 
     CHECK(got[k]["dtype"] == "F32");
     CHECK_FALSE(got[k].contains("min"));
   }
+}
+
+TEST_CASE("logq area synthesizes PEs with Yosys + OSU 0.18 um and times them with OpenSTA", "[cli][area]") {
+  const std::string csv = logq::test::temp_path("area.csv");
+  const Run r = run_logq("area --no-cache --units pe_int8,pe_lu,acc32 --arrays '' --csv " + q(csv));
+  REQUIRE(r.code == 0);
+  CHECK_THAT(r.out, Contains("pe_lu") && Contains("vs INT8") && Contains("datapath"));
+  std::ifstream f(csv);
+  std::string line;
+  std::getline(f, line);
+  CHECK(line == "unit,description,cells,area_um2,nand2_eq,crit_path_ns,fmax_mhz");
+  std::map<std::string, std::vector<std::string>> rows;
+  while (std::getline(f, line)) {
+    std::vector<std::string> cols(1);
+    bool quoted = false;
+    for (char c : line) {
+      if (c == '"') quoted = !quoted;
+      else if (c == ',' && !quoted) cols.emplace_back();
+      else cols.back() += c;
+    }
+    rows[cols[0]] = cols;
+  }
+  REQUIRE(rows.size() == 3);
+  const double int8 = std::stod(rows["pe_int8"][3]), lu = std::stod(rows["pe_lu"][3]), acc = std::stod(rows["acc32"][3]);
+  CHECK(lu < int8);               // the shift-add PE is smaller than the INT8 MAC
+  CHECK((lu - acc) / (int8 - acc) < 0.6);  // and its datapath much smaller
+  for (const char* u : {"pe_int8", "pe_lu"}) {
+    CHECK(std::stod(rows[u][5]) > 1.0);    // a real critical path (ns) ...
+    CHECK(std::stod(rows[u][6]) > 50.0);   // ... and fmax (MHz) in a 0.18 um range
+  }
+  std::remove(csv.c_str());
 }
