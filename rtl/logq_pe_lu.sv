@@ -26,7 +26,7 @@ module logq_pe_lu #(
   assign mag     = w_odd_i ? a_ext * $signed(PW'(K_ODD)) : a_ext <<< MANT_F;
   assign product = w_neg_i ? -mag : mag;
 
-  logq_term_place #(.PW(PW), .SW(KW + 1), .ACC_W(ACC_W)) u_place (
+  logq_term_place #(.PW(PW), .SW(KW + 1), .ACC_W(ACC_W), .RIGHT(1'b0)) u_place (
     .product_i(product), .shift_i($signed({1'b0, w_k_i})), .half_up_i(1'b0), .term_o(term)
   );
   logq_acc #(.ACC_W(ACC_W)) u_acc (

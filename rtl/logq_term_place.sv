@@ -5,7 +5,8 @@
 module logq_term_place #(
   parameter int unsigned PW    = 16,  // product width (signed)
   parameter int unsigned SW    = 10,  // shift width (signed)
-  parameter int unsigned ACC_W = 48
+  parameter int unsigned ACC_W = 48,
+  parameter bit          RIGHT = 1'b1  // 0: the shift is never negative (no right-shift logic)
 ) (
   input  logic signed [PW-1:0]    product_i,
   input  logic signed [SW-1:0]    shift_i,
@@ -26,13 +27,20 @@ module logq_term_place #(
     if (32'(shift_i) >= $signed(32'(LW))) left = '0;
     else                                 left = LW'(product_i) <<< shift_i[SW-2:0];
     // Right: magnitude of the shift, saturated at PW + 1.
-    r_mag = SW'(-shift_i);
-    r_sat = (32'(r_mag) > 32'(PW + 1)) ? SW'(PW + 1) : r_mag;
-    ext   = XW'(product_i);
-    if (half_up_i && r_sat != '0) rounded = ext + (XW'(1) <<< (r_sat - SW'(1)));
-    else                          rounded = ext;
-    right = rounded >>> r_sat;
-    if (!shift_i[SW-1]) term_o = ACC_W'(left);
-    else                term_o = ACC_W'(right);
+    r_mag   = '0;
+    r_sat   = '0;
+    ext     = '0;
+    rounded = '0;
+    right   = '0;
+    if (RIGHT) begin
+      r_mag = SW'(-shift_i);
+      r_sat = (32'(r_mag) > 32'(PW + 1)) ? SW'(PW + 1) : r_mag;
+      ext   = XW'(product_i);
+      if (half_up_i && r_sat != '0) rounded = ext + (XW'(1) <<< (r_sat - SW'(1)));
+      else                          rounded = ext;
+      right = rounded >>> r_sat;
+    end
+    if (!RIGHT || !shift_i[SW-1]) term_o = ACC_W'(left);
+    else                          term_o = ACC_W'(right);
   end
 endmodule
