@@ -15,6 +15,7 @@ module logq_term_place #(
 );
   localparam int unsigned XW = PW + 2;  // room for the rounding add
   localparam int unsigned LW = (ACC_W > PW) ? ACC_W : PW;
+  localparam bit BIG_SHIFT = (SW > 31) || ((64'(1) << (SW - 1)) > 64'(LW));
 
   logic signed [LW-1:0] left;
   logic signed [XW-1:0] ext, rounded, right;
@@ -23,9 +24,10 @@ module logq_term_place #(
 
   always_comb begin
     // Left: sign-extend (or keep) P at LW bits, shift, keep the low ACC_W bits.
-    // Comparisons in 32 bits: LW or PW + 1 need not fit the SW-bit shift field.
-    if (32'(shift_i) >= $signed(32'(LW))) left = '0;
-    else                                 left = LW'(product_i) <<< shift_i[SW-2:0];
+    // Comparisons in 32 bits: LW or PW + 1 need not fit the SW-bit shift field. A shift field
+    // too narrow to reach LW needs no comparison at all.
+    if (BIG_SHIFT && 32'(shift_i) >= $signed(32'(LW))) left = '0;
+    else                                              left = LW'(product_i) <<< shift_i[SW-2:0];
     // Right: magnitude of the shift, saturated at PW + 1.
     r_mag   = '0;
     r_sat   = '0;

@@ -1,5 +1,6 @@
-// Drives the Verilated logq_unit_top: one operand pair per clock through both decoders and every
-// PE kind, for exhaustive comparison with golden/.
+// Drives a Verilated logq_unit_top: one operand pair per clock through both decoders and every
+// PE kind, for exhaustive comparison with golden/. Two models: f = 1 (the 1+1/2 mantissa) and
+// f = 6 (exact-mantissa variant, round(sqrt2 * 64) = 91).
 #pragma once
 #include <cstdint>
 #include <memory>
@@ -18,17 +19,15 @@ struct UnitOutputs {
 
 class UnitBench {
  public:
-  static constexpr int kAccBits = 48, kAdaLogBits = 6, kMantFracBits = 1;
-  UnitBench();
-  ~UnitBench();
-  void load_lut(const AdaLogTable& t);
+  static constexpr int kAccBits = 48, kAdaLogBits = 6;
+  virtual ~UnitBench() = default;
+  virtual int mant_frac_bits() const = 0;
+  virtual void load_lut(const AdaLogTable& t) = 0;
   // mode: bit 0 weight is LogART, bit 1 activation is AdaLog (for the universal PE).
-  UnitOutputs eval(int mode, int frac_bits, bool half_up, uint16_t a_raw, uint16_t w_raw);
-  uint64_t cycles() const;
-
- private:
-  struct Impl;
-  std::unique_ptr<Impl> impl_;
+  virtual UnitOutputs eval(int mode, int frac_bits, bool half_up, uint16_t a_raw, uint16_t w_raw) = 0;
 };
+
+// mant_frac_bits: 1 or 6 (the two models built).
+std::unique_ptr<UnitBench> make_unit_bench(int mant_frac_bits = 1);
 
 }  // namespace logq

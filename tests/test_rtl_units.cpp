@@ -9,12 +9,12 @@ using namespace logq;
 
 namespace {
 
-HwConfig hw_for(int F, bool half_up) {
+HwConfig hw_for(int F, bool half_up, int mant_frac_bits = 1) {
   HwConfig hw;
   hw.acc_bits = UnitBench::kAccBits;
   hw.frac_bits = F;
   hw.rounding = half_up ? ShiftRounding::HalfUp : ShiftRounding::Floor;
-  hw.mant_frac_bits = UnitBench::kMantFracBits;
+  hw.mant_frac_bits = mant_frac_bits;
   return hw;
 }
 
@@ -35,12 +35,12 @@ std::vector<LogWeightInt> all_log_weights() {
 }  // namespace
 
 TEST_CASE("RTL U x U PE: every pair of 9-bit operands d in [-255, 255] (INT8 and all b <= 8)", "[rtl][unit]") {
-  UnitBench ub;
+  auto ub = make_unit_bench();
   const HwConfig hw = hw_for(0, false);
   int64_t bad = 0;
   for (int dw = -255; dw <= 255; ++dw)
     for (int da = -255; da <= 255; ++da) {
-      const UnitOutputs o = ub.eval(0, 0, false, static_cast<uint16_t>(da), static_cast<uint16_t>(dw));
+      const UnitOutputs o = ub->eval(0, 0, false, static_cast<uint16_t>(da), static_cast<uint16_t>(dw));
       const int64_t g = golden_term(mac_uu(dw, da), hw);
       if (o.uu != g || o.universal != g) {
         if (++bad < 5) FAIL_CHECK("UxU dw=" << dw << " da=" << da << " rtl " << o.uu << "/" << o.universal << " golden " << g);
@@ -50,19 +50,19 @@ TEST_CASE("RTL U x U PE: every pair of 9-bit operands d in [-255, 255] (INT8 and
 }
 
 TEST_CASE("RTL AdaLog dequant and U x A PE: every code at b = 2..6, several q, F and both roundings", "[rtl][unit]") {
-  UnitBench ub;
+  auto ub = make_unit_bench();
   int64_t bad = 0, checks = 0;
   for (int b = 2; b <= 6; ++b)
     for (int q : {10, 23, 37, 61, 137}) {
       const AdaLogTable t = make_adalog_table(b, q);
-      ub.load_lut(t);
+      ub->load_lut(t);
       for (int F : {0, 5, t.E.back(), 40})
         for (bool half : {false, true}) {
           const HwConfig hw = hw_for(F, half);
           for (int c = 0; c <= t.zero_code; ++c) {
             const uint16_t word = rtl_adalog_word(c, t, UnitBench::kAdaLogBits);
             for (int dw = -63; dw <= 63; dw += (dw > -60 && dw < 60) ? 7 : 1) {
-              const UnitOutputs o = ub.eval(2, F, half, word, static_cast<uint16_t>(dw));
+              const UnitOutputs o = ub->eval(2, F, half, word, static_cast<uint16_t>(dw));
               ++checks;
               const bool zero = c == t.zero_code;
               bool ok = o.a_zero == zero;
@@ -80,46 +80,51 @@ TEST_CASE("RTL AdaLog dequant and U x A PE: every code at b = 2..6, several q, F
   CHECK(checks > 50000);
 }
 
-TEST_CASE("RTL LogART decoder and L x U PE: every weight code against every 9-bit activation", "[rtl][unit]") {
-  UnitBench ub;
-  const HwConfig hw = hw_for(0, false);
-  int64_t bad = 0;
-  for (const LogWeightInt& w : all_log_weights()) {
-    const uint16_t word = rtl_logw_word(w);
-    for (int da = -255; da <= 255; ++da) {
-      const UnitOutputs o = ub.eval(1, 0, false, static_cast<uint16_t>(da), word);
-      bool ok = o.w_zero == (w.sign == 0);
-      if (w.sign != 0)
-        ok = ok && o.w_neg == (w.sign < 0) && o.w_odd == (w.odd != 0) && o.w_k == w.k &&
-             o.w_mant == logart_mantissa(w.odd, UnitBench::kMantFracBits);
-      const int64_t g = golden_term(mac_lu(w, da, UnitBench::kMantFracBits), hw);
-      ok = ok && o.lu == g && o.universal == g;
-      if (!ok && ++bad < 5) FAIL_CHECK("LxU sign=" << int(w.sign) << " odd=" << int(w.odd) << " k=" << w.k << " da=" << da << " rtl " << o.lu << "/" << o.universal << " golden " << g);
+TEST_CASE("RTL LogART decoder and L x U PE: every weight code against every 9-bit activation, f = 1 and 6", "[rtl][unit]") {
+  for (int f : {1, 6}) {
+    auto ub = make_unit_bench(f);
+    const HwConfig hw = hw_for(0, false, f);
+    int64_t bad = 0;
+    for (const LogWeightInt& w : all_log_weights()) {
+      const uint16_t word = rtl_logw_word(w);
+      for (int da = -255; da <= 255; ++da) {
+        const UnitOutputs o = ub->eval(1, 0, false, static_cast<uint16_t>(da), word);
+        bool ok = o.w_zero == (w.sign == 0);
+        if (w.sign != 0)
+          ok = ok && o.w_neg == (w.sign < 0) && o.w_odd == (w.odd != 0) && o.w_k == w.k && o.w_mant == logart_mantissa(w.odd, f);
+        const int64_t g = golden_term(mac_lu(w, da, f), hw);
+        ok = ok && o.lu == g && o.universal == g;
+        if (!ok && ++bad < 5)
+          FAIL_CHECK("LxU f=" << f << " sign=" << int(w.sign) << " odd=" << int(w.odd) << " k=" << w.k << " da=" << da << " rtl " << o.lu << "/"
+                              << o.universal << " golden " << g);
+      }
     }
+    CHECK(bad == 0);
   }
-  CHECK(bad == 0);
 }
 
-TEST_CASE("RTL L x A PE: every weight code against every AdaLog code (b = 3, 4, 6)", "[rtl][unit]") {
-  UnitBench ub;
-  int64_t bad = 0;
+TEST_CASE("RTL L x A PE: every weight code against every AdaLog code (b = 3, 4, 6), f = 1 and 6", "[rtl][unit]") {
   const auto weights = all_log_weights();
-  for (int b : {3, 4, 6})
-    for (int q : {23, 37, 119}) {
-      const AdaLogTable t = make_adalog_table(b, q);
-      ub.load_lut(t);
-      for (int F : {0, 9, 30})
-        for (bool half : {false, true}) {
-          const HwConfig hw = hw_for(F, half);
-          for (const LogWeightInt& w : weights)
-            for (int c = 0; c <= t.zero_code; ++c) {
-              const UnitOutputs o = ub.eval(3, F, half, rtl_adalog_word(c, t, UnitBench::kAdaLogBits), rtl_logw_word(w));
-              HwConfig h = hw;
-              const int64_t g = golden_term(mac_la(w, c, t, h), hw);
-              if ((o.la != g || o.universal != g) && ++bad < 5)
-                FAIL_CHECK("LxA b=" << b << " q=" << q << " F=" << F << " c=" << c << " k=" << w.k << " rtl " << o.la << "/" << o.universal << " golden " << g);
-            }
-        }
-    }
-  CHECK(bad == 0);
+  for (int f : {1, 6}) {
+    auto ub = make_unit_bench(f);
+    int64_t bad = 0;
+    for (int b : {3, 4, 6})
+      for (int q : {23, 37, 119}) {
+        const AdaLogTable t = make_adalog_table(b, q);
+        ub->load_lut(t);
+        for (int F : {0, 9, 30})
+          for (bool half : {false, true}) {
+            const HwConfig hw = hw_for(F, half, f);
+            for (const LogWeightInt& w : weights)
+              for (int c = 0; c <= t.zero_code; ++c) {
+                const UnitOutputs o = ub->eval(3, F, half, rtl_adalog_word(c, t, UnitBench::kAdaLogBits), rtl_logw_word(w));
+                const int64_t g = golden_term(mac_la(w, c, t, hw), hw);
+                if ((o.la != g || o.universal != g) && ++bad < 5)
+                  FAIL_CHECK("LxA f=" << f << " b=" << b << " q=" << q << " F=" << F << " c=" << c << " k=" << w.k << " rtl " << o.la << "/"
+                                      << o.universal << " golden " << g);
+              }
+          }
+      }
+    CHECK(bad == 0);
+  }
 }
