@@ -1,8 +1,9 @@
 // Tiles an M x N x K GEMM over an R x C output-stationary array. Each tile feeds for
-// K + R + C - 2 cycles (step t: row i gets element t - i, column j gets element t - j). The
+// K + R + C - 1 cycles (step t: row i gets element t - i, column j gets element t - j; the array
+// registers its edge inputs, so PE(i,j)'s last term lands at step K + i + j - 1 + 1). The
 // previous tile's accumulators drain one row per cycle during the first R steps of the next
 // tile's feed (row r is read at step r, before PE(r, 0) loads its first new term at the end of
-// that cycle); after the last tile, R drain-only cycles. Start/done handshake; cycles_o counts
+// step r + 1); after the last tile, R drain-only cycles. Start/done handshake; cycles_o counts
 // the cycles from start to done.
 module logq_gemm_ctrl #(
   parameter int unsigned R  = 4,
@@ -40,7 +41,7 @@ module logq_gemm_ctrl #(
 
   assign tiles_m  = DW'((32'(m_i) + R - 1) / R);
   assign tiles_n  = DW'((32'(n_i) + C - 1) / C);
-  assign feed_len = (DW+1)'(32'(k_i) + R + C - 2);
+  assign feed_len = (DW+1)'(32'(k_i) + R + C - 1);
 
   wire last_step = (t_q == feed_len - 1'b1);
   wire last_tile = (tm_q == tiles_m - 1'b1) && (tn_q == tiles_n - 1'b1);

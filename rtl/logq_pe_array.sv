@@ -1,7 +1,8 @@
 // Output-stationary R x C systolic array (docs/numerics.md §5, SCALE-Sim's `os` dataflow).
 // Activation words enter row i from the left and move one PE right per cycle; weight words enter
-// column j from the top and move one PE down per cycle. Fed with row i's element k at cycle k + i
-// and column j's element k at cycle k + j, PE(i,j) sees both at cycle k + i + j. `a_first`
+// column j from the top and move one PE down per cycle. The edge inputs are registered first, so
+// fed with row i's element k at cycle k + i and column j's element k at cycle k + j, PE(i,j) sees
+// both at cycle k + i + j + 1. `a_first`
 // travels with the activation and starts a new output in each PE. drain_row_i selects the row
 // whose C accumulators appear on drain_acc_o (one row per cycle). R, C >= 2.
 //
@@ -44,6 +45,27 @@ module logq_pe_array #(
   (* mem2reg *) logic                    af_q [R*C];
   (* mem2reg *) logic [WW-1:0]           w_q  [R*C];
   (* mem2reg *) logic signed [ACC_W-1:0] acc  [R*C];
+  // Edge input registers: one per row (activation) and per column (weight).
+  (* mem2reg *) logic [AW-1:0] a_edge_q [R];
+  (* mem2reg *) logic          av_edge_q [R];
+  (* mem2reg *) logic          af_edge_q [R];
+  (* mem2reg *) logic [WW-1:0] w_edge_q [C];
+
+  for (genvar i = 0; i < R; i++) begin : g_row_edge
+    always_ff @(posedge clk_i or negedge rst_ni) begin
+      if (!rst_ni) begin
+        av_edge_q[i] <= 1'b0;
+        af_edge_q[i] <= 1'b0;
+      end else begin
+        av_edge_q[i] <= a_valid_i[i];
+        af_edge_q[i] <= a_first_i[i];
+      end
+    end
+    always_ff @(posedge clk_i) a_edge_q[i] <= a_word_i[i*AW +: AW];
+  end
+  for (genvar j = 0; j < C; j++) begin : g_col_edge
+    always_ff @(posedge clk_i) w_edge_q[j] <= w_word_i[j*WW +: WW];
+  end
 
   for (genvar i = 0; i < R; i++) begin : g_row
     for (genvar j = 0; j < C; j++) begin : g_col
@@ -52,16 +74,16 @@ module logq_pe_array #(
       logic          av_in, af_in;
       logic [WW-1:0] w_in;
       if (j == 0) begin : g_left
-        assign a_in  = a_word_i[i*AW +: AW];
-        assign av_in = a_valid_i[i];
-        assign af_in = a_first_i[i];
+        assign a_in  = a_edge_q[i];
+        assign av_in = av_edge_q[i];
+        assign af_in = af_edge_q[i];
       end else begin : g_inner
         assign a_in  = a_q[P-1];
         assign av_in = av_q[P-1];
         assign af_in = af_q[P-1];
       end
       if (i == 0) begin : g_top
-        assign w_in = w_word_i[j*WW +: WW];
+        assign w_in = w_edge_q[j];
       end else begin : g_below
         assign w_in = w_q[P-C];
       end

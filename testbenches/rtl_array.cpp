@@ -22,7 +22,7 @@ uint16_t rtl_logw_word(const LogWeightInt& w) {
 
 uint64_t expected_cycles(const RtlArrayConfig& c, int64_t M, int64_t N, int64_t K) {
   const int64_t tiles = ((M + c.rows - 1) / c.rows) * ((N + c.cols - 1) / c.cols);
-  return static_cast<uint64_t>(tiles * (K + c.rows + c.cols - 2) + c.rows);
+  return static_cast<uint64_t>(tiles * (K + c.rows + c.cols - 1) + c.rows);
 }
 
 namespace {
@@ -84,7 +84,7 @@ VerifyReport verify_gemm(RtlArray& rtl, const GemmProblem& p, HwConfig hw, const
     s << fmt::format("    k={:<5} {:<24} {:<20} -> {}\n", k, operand_x(p, m, k), operand_w(p, n, k), term);
   }
   if (p.K > 16) s << fmt::format("    ... {} more terms\n", p.K - 16);
-  const uint64_t feed = static_cast<uint64_t>(p.K + c.rows + c.cols - 2);
+  const uint64_t feed = static_cast<uint64_t>(p.K + c.rows + c.cols - 1);
   if (!opt.waveform_path.empty()) {
     TraceWindow w{opt.waveform_path, tile * feed > 8 ? tile * feed - 8 : 0, (tile + 1) * feed + c.rows + 8};
     rtl.run(p, hw, &w);

@@ -56,7 +56,7 @@ std::unique_ptr<RtlArray> make_rtl_array_bench(const std::string& kind, int size
 // The regression model with coverage (library logq_tb_cov).
 std::unique_ptr<RtlArray> make_rtl_array_coverage_4x4();
 
-// Cycles the controller needs: tiles · (K + R + C − 2) + R (docs/rtl.md).
+// Cycles the controller needs: tiles · (K + R + C − 1) + R (docs/rtl.md).
 uint64_t expected_cycles(const RtlArrayConfig& c, int64_t M, int64_t N, int64_t K);
 
 struct VerifyReport {
