@@ -20,18 +20,19 @@ module logq_pe_lu #(
 );
   localparam int unsigned PW = DA + MANT_F + 3;
 
-  // mantissa · d = (d << f) + (odd ? d · (K_ODD − 2^f) : 0); with f = 1 the extra term is d itself.
+  // With f = 1 the mantissa is 2 or 3: odd ? (d << 1) + d : d << 1 — shift and add. Larger f
+  // multiplies by the constant round(sqrt2 * 2^f). (Of the equivalent forms, these two synthesize
+  // smallest with Yosys/ABC on OSU 0.18 um: docs/results.md.)
   localparam int unsigned K_EXTRA = K_ODD - (1 << MANT_F);
 
-  logic signed [PW-1:0]    a_ext, extra, mag, product;
+  logic signed [PW-1:0]    a_ext, mag, product;
   logic signed [ACC_W-1:0] term;
   assign a_ext = PW'(a_d_i);
   if (K_EXTRA == 1) begin : g_one_and_half
-    assign extra = a_ext;
+    assign mag = w_odd_i ? (a_ext <<< MANT_F) + a_ext : a_ext <<< MANT_F;
   end else begin : g_exact_mantissa
-    assign extra = a_ext * $signed(PW'(K_EXTRA));
+    assign mag = w_odd_i ? a_ext * $signed(PW'(K_ODD)) : a_ext <<< MANT_F;
   end
-  assign mag     = (a_ext <<< MANT_F) + (w_odd_i ? extra : '0);
   assign product = w_neg_i ? -mag : mag;
 
   logq_term_place #(.PW(PW), .SW(KW + 1), .ACC_W(ACC_W), .RIGHT(1'b0)) u_place (

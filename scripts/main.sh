@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Sets everything up (apt-get, idempotent), builds, and runs logq's main job on the embedded
-# default. Today that is what exists: inspecting a bundled checkpoint (reading it with logq's
-# own safe unpickler) and writing its tensor table as JSON. The full chain (quantize, golden
-# model, RTL verification) joins here as those parts land.
+# default. Today that is what exists: inspecting a bundled checkpoint with logq's own safe
+# unpickler, random GEMMs of every operand pairing run on the Verilated PE array and checked bit
+# for bit against the golden integer model, and the area/timing of the PE kinds on the OSU
+# 0.18 um cells. Quantizing the embedded Fashion-MNIST models joins here as those parts land.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -14,3 +15,8 @@ echo "[main] logq inspect $ckpt"
 ./build/cli/logq inspect "$ckpt"
 ./build/cli/logq inspect --json "$ckpt" > out/inspect.json.tmp && mv out/inspect.json.tmp out/inspect.json
 echo "[main] wrote out/inspect.json"
+echo "[main] RTL array vs golden model: 40 random GEMMs (U x U, U x A, L x U, L x A)"
+./build/testbenches/logq_rtl_regress --seed 1 --jobs 40 --max-k 512
+echo "[main] logq area (PE kinds; add --arrays lu:16:16 for a whole array, ~10 min)"
+./build/cli/logq area --arrays '' --csv out/area.csv
+echo "[main] wrote out/area.csv"
