@@ -7,6 +7,9 @@
 
 #include "cli/area.h"
 #include "cli/inspect.h"
+#ifdef LOGQ_WITH_TORCH
+#include "cli/torch_commands.h"
+#endif
 #include "golden/error.h"
 #include "logq_version.h"
 
@@ -19,6 +22,9 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   logq::cli::add_inspect(app);
   logq::cli::add_area(app);
+#ifdef LOGQ_WITH_TORCH
+  logq::cli::add_torch_commands(app, argc, argv);
+#endif
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -1,0 +1,7 @@
+#pragma once
+#include <CLI/CLI.hpp>
+
+namespace logq::cli {
+// `logq models`, `logq eval`, `logq train` (built only with LibTorch).
+void add_torch_commands(CLI::App& app, int argc, char** argv);
+}

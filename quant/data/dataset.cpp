@@ -1,0 +1,198 @@
+#include "quant/data/dataset.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+
+#include <fmt/format.h>
+#include <zlib.h>
+
+#include "golden/error.h"
+#include "golden/file_io.h"
+
+namespace fs = std::filesystem;
+
+namespace logq {
+
+namespace {
+
+std::vector<uint8_t> read_gzip(const std::string& path) {
+  gzFile f = gzopen(path.c_str(), "rb");
+  if (!f) throw Error(fmt::format("{}: cannot open", path));
+  std::vector<uint8_t> out;
+  uint8_t buf[1 << 16];
+  int n;
+  while ((n = gzread(f, buf, sizeof buf)) > 0) out.insert(out.end(), buf, buf + n);
+  int err = 0;
+  const char* msg = gzerror(f, &err);
+  const std::string m = msg ? msg : "";
+  gzclose(f);
+  if (n < 0 || (err != Z_OK && err != Z_STREAM_END)) throw Error(fmt::format("{}: corrupt gzip ({})", path, m));
+  return out;
+}
+
+uint32_t be32(const uint8_t* p) { return uint32_t(p[0]) << 24 | uint32_t(p[1]) << 16 | uint32_t(p[2]) << 8 | p[3]; }
+
+class MemoryDataset : public Dataset {
+ public:
+  size_t size() const override { return labels.size(); }
+  Image image(size_t i) const override {
+    Image im{h, w, c, {}};
+    const size_t n = size_t(h * w * c);
+    im.hwc.assign(pixels.begin() + i * n, pixels.begin() + (i + 1) * n);
+    return im;
+  }
+  int64_t label(size_t i) const override { return labels[i]; }
+  int64_t h = 0, w = 0, c = 0;
+  std::vector<uint8_t> pixels;
+  std::vector<int64_t> labels;
+};
+
+class FolderDataset : public Dataset {
+ public:
+  size_t size() const override { return files.size(); }
+  Image image(size_t i) const override {
+    auto bytes = Bytes::map_file(files[i]);
+    return decode_jpeg(bytes->data(), bytes->size(), files[i]);
+  }
+  int64_t label(size_t i) const override { return labels[i]; }
+  std::vector<std::string> files;
+  std::vector<int64_t> labels;
+};
+
+bool is_jpeg_name(const fs::path& p) {
+  std::string e = p.extension().string();
+  std::transform(e.begin(), e.end(), e.begin(), ::tolower);
+  return e == ".jpg" || e == ".jpeg";
+}
+
+}  // namespace
+
+std::unique_ptr<Dataset> open_fashion_mnist(const std::string& dir, const std::string& split) {
+  if (split != "train" && split != "test") throw Error(fmt::format("fashion-mnist: split '{}' is not train|test", split));
+  const std::string pre = dir + "/" + (split == "train" ? "train" : "t10k");
+  const std::string ipath = pre + "-images-idx3-ubyte.gz", lpath = pre + "-labels-idx1-ubyte.gz";
+  const auto img = read_gzip(ipath), lab = read_gzip(lpath);
+  if (img.size() < 16 || be32(img.data()) != 0x803) throw Error(fmt::format("{}: not an IDX3 ubyte image file", ipath));
+  if (lab.size() < 8 || be32(lab.data()) != 0x801) throw Error(fmt::format("{}: not an IDX1 ubyte label file", lpath));
+  const uint64_t n = be32(img.data() + 4), h = be32(img.data() + 8), w = be32(img.data() + 12);
+  if (h == 0 || w == 0 || h > 4096 || w > 4096 || img.size() != 16 + n * h * w)
+    throw Error(fmt::format("{}: header says {} images of {}x{} but the file holds {} bytes", ipath, n, h, w, img.size()));
+  if (be32(lab.data() + 4) != n || lab.size() != 8 + n)
+    throw Error(fmt::format("{}: {} labels expected, header/size disagree", lpath, n));
+  auto ds = std::make_unique<MemoryDataset>();
+  ds->name = "fashion-mnist/" + split;
+  ds->classes = {"t-shirt/top", "trouser", "pullover", "dress", "coat", "sandal", "shirt", "sneaker", "bag", "ankle boot"};
+  ds->h = int64_t(h), ds->w = int64_t(w), ds->c = 1;
+  ds->pixels.assign(img.begin() + 16, img.end());
+  for (uint64_t i = 0; i < n; ++i) {
+    if (lab[8 + i] >= 10) throw Error(fmt::format("{}: label {} of image {} is out of range 0..9", lpath, lab[8 + i], i));
+    ds->labels.push_back(lab[8 + i]);
+  }
+  return ds;
+}
+
+std::unique_ptr<Dataset> open_cifar_bin(const std::string& dir) {
+  const std::string csv = dir + "/y_labels.csv";
+  std::ifstream in(csv);
+  if (!in) throw Error(fmt::format("{}: cannot open (a CIFAR-10 .bin folder needs y_labels.csv)", csv));
+  auto ds = std::make_unique<MemoryDataset>();
+  ds->name = "cifar10-bin:" + fs::path(dir).filename().string();
+  ds->classes = {"airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"};
+  ds->h = ds->w = 32, ds->c = 3;
+  std::string line;
+  int64_t row = 0;
+  while (std::getline(in, line)) {
+    ++row;
+    if (line.empty() || line == "\r") continue;
+    std::stringstream ss(line);
+    std::string file, ncls, label;
+    if (!std::getline(ss, file, ',') || !std::getline(ss, ncls, ',') || !std::getline(ss, label))
+      throw Error(fmt::format("{}:{}: expected 'file,10,label'", csv, row));
+    int64_t y = -1;
+    try { y = std::stoll(label); } catch (...) {}
+    if (y < 0 || y >= 10) throw Error(fmt::format("{}:{}: label '{}' is not 0..9", csv, row, label));
+    auto bytes = Bytes::map_file(dir + "/" + file);
+    if (bytes->size() != 3072) throw Error(fmt::format("{}/{}: {} bytes, a CIFAR-10 .bin image has 3072", dir, file, bytes->size()));
+    ds->pixels.insert(ds->pixels.end(), bytes->data(), bytes->data() + 3072);
+    ds->labels.push_back(y);
+  }
+  if (ds->labels.empty()) throw Error(fmt::format("{}: no images listed", csv));
+  return ds;
+}
+
+std::unique_ptr<Dataset> open_image_folder(const std::string& dir) {
+  if (!fs::is_directory(dir)) throw Error(fmt::format("{}: not a directory", dir));
+  auto ds = std::make_unique<FolderDataset>();
+  ds->name = "folder:" + fs::path(dir).filename().string();
+  std::vector<std::string> classes;
+  for (const auto& e : fs::directory_iterator(dir))
+    if (e.is_directory()) classes.push_back(e.path().filename().string());
+  std::sort(classes.begin(), classes.end());
+  if (classes.empty()) throw Error(fmt::format("{}: no class folders", dir));
+  for (size_t c = 0; c < classes.size(); ++c) {
+    std::vector<std::string> files;
+    for (const auto& e : fs::directory_iterator(fs::path(dir) / classes[c]))
+      if (e.is_regular_file() && is_jpeg_name(e.path())) files.push_back(e.path().string());
+    std::sort(files.begin(), files.end());
+    for (auto& f : files) {
+      ds->files.push_back(f);
+      ds->labels.push_back(int64_t(c));
+    }
+  }
+  if (ds->files.empty()) throw Error(fmt::format("{}: no JPEG images in its class folders", dir));
+  ds->classes = classes;
+  return ds;
+}
+
+std::unique_ptr<Dataset> open_dataset(const std::string& path, const std::string& split) {
+  if (!fs::exists(path)) throw Error(fmt::format("{}: dataset folder does not exist", path));
+  if (fs::exists(fs::path(path) / "t10k-images-idx3-ubyte.gz")) return open_fashion_mnist(path, split == "val" ? "test" : split);
+  if (fs::exists(fs::path(path) / "y_labels.csv")) return open_cifar_bin(path);
+  const std::string sub = split == "test" ? "val" : split;
+  if (fs::is_directory(fs::path(path) / sub) && fs::is_directory(fs::path(path) / "train")) return open_image_folder(path + "/" + sub);
+  return open_image_folder(path);
+}
+
+std::vector<int64_t> select_indices(size_t size, size_t n, uint64_t seed) {
+  if (n > size) throw Error(fmt::format("cannot select {} images from a dataset of {}", n, size));
+  std::vector<int64_t> all(size);
+  for (size_t i = 0; i < size; ++i) all[i] = int64_t(i);
+  std::mt19937_64 rng(seed);
+  for (size_t i = 0; i < n; ++i) {  // partial Fisher-Yates: the first n are a uniform sample
+    std::uniform_int_distribution<size_t> d(i, size - 1);
+    std::swap(all[i], all[d(rng)]);
+  }
+  all.resize(n);
+  std::sort(all.begin(), all.end());
+  return all;
+}
+
+void save_indices(const std::string& path, const std::vector<int64_t>& idx) {
+  std::string s;
+  for (auto i : idx) s += std::to_string(i) + "\n";
+  write_file_atomic(path, s.data(), s.size());
+}
+
+std::vector<int64_t> load_indices(const std::string& path, size_t dataset_size) {
+  std::ifstream in(path);
+  if (!in) throw Error(fmt::format("{}: cannot open index list", path));
+  std::vector<int64_t> out;
+  std::string line;
+  int64_t row = 0;
+  while (std::getline(in, line)) {
+    ++row;
+    if (line.empty()) continue;
+    size_t used = 0;
+    long long v = -1;
+    try { v = std::stoll(line, &used); } catch (...) {}
+    if (v < 0 || size_t(v) >= dataset_size || used != line.size())
+      throw Error(fmt::format("{}:{}: '{}' is not an index below {}", path, row, line, dataset_size));
+    out.push_back(v);
+  }
+  return out;
+}
+
+}  // namespace logq

@@ -1,0 +1,118 @@
+#include "quant/models/layers.h"
+
+#include <cmath>
+#include <map>
+
+#include <fmt/format.h>
+#include <torch/nn/init.h>
+
+#include "golden/error.h"
+
+namespace logq::nn {
+
+namespace {
+// torch.nn's default init: kaiming_uniform(a=sqrt(5)) == U(-1/sqrt(fan_in), 1/sqrt(fan_in)).
+at::Tensor default_weight(at::IntArrayRef shape, int64_t fan_in) {
+  const double b = 1.0 / std::sqrt(double(fan_in));
+  return at::empty(shape).uniform_(-b, b);
+}
+}  // namespace
+
+LinearImpl::LinearImpl(int64_t in, int64_t out, bool has_bias) : in_features(in), out_features(out) {
+  weight = register_parameter("weight", default_weight({out, in}, in));
+  if (has_bias) bias = register_parameter("bias", default_weight({out}, in));
+}
+
+at::Tensor LinearImpl::forward(const at::Tensor& x) {
+  const at::Tensor& xin = input_hook ? input_hook(x) : x;
+  const at::Tensor& w = weight_hook ? weight_hook(weight) : weight;
+  return at::linear(xin, w, bias);
+}
+
+Conv2dImpl::Conv2dImpl(const ConvSpec& s) : spec(s) {
+  const int64_t fan_in = s.in / s.groups * s.kernel * s.kernel;
+  weight = register_parameter("weight", default_weight({s.out, s.in / s.groups, s.kernel, s.kernel}, fan_in));
+  if (s.bias) bias = register_parameter("bias", default_weight({s.out}, fan_in));
+}
+
+at::Tensor Conv2dImpl::forward(const at::Tensor& x) {
+  const at::Tensor& xin = input_hook ? input_hook(x) : x;
+  const at::Tensor& w = weight_hook ? weight_hook(weight) : weight;
+  return at::conv2d(xin, w, bias, spec.stride, spec.padding, 1, spec.groups);
+}
+
+at::Tensor MatMulImpl::forward(const at::Tensor& a, const at::Tensor& b) {
+  return at::matmul(a_hook ? a_hook(a) : a, b_hook ? b_hook(b) : b);
+}
+
+torch::nn::LayerNorm layer_norm(int64_t dim, double eps) {
+  return torch::nn::LayerNorm(torch::nn::LayerNormOptions({dim}).eps(eps));
+}
+
+torch::nn::BatchNorm2d batch_norm(int64_t channels) {
+  return torch::nn::BatchNorm2d(torch::nn::BatchNormOptions(channels));
+}
+
+void init_trunc_normal(LinearImpl& l, double std) {
+  torch::NoGradGuard g;
+  l.weight.normal_(0, std).clamp_(-2.0, 2.0);
+  if (l.bias.defined()) l.bias.zero_();
+}
+
+}  // namespace logq::nn
+
+namespace logq {
+
+namespace {
+void collect(const torch::nn::Module& m, const std::string& prefix, StateDict& out) {
+  for (const auto& p : m.named_parameters(false)) out.emplace_back(prefix + p.key(), p.value());
+  for (const auto& b : m.named_buffers(false)) out.emplace_back(prefix + b.key(), b.value());
+  for (const auto& c : m.named_children()) collect(*c.value(), prefix + c.key() + ".", out);
+}
+
+std::string shape_str(at::IntArrayRef s) {
+  std::string r = "[";
+  for (size_t i = 0; i < s.size(); ++i) r += (i ? ", " : "") + std::to_string(s[i]);
+  return r + "]";
+}
+}  // namespace
+
+StateDict state_dict(const torch::nn::Module& m) {
+  StateDict out;
+  collect(m, "", out);
+  return out;
+}
+
+void load_state_dict(torch::nn::Module& m, const StateDict& sd, const std::string& source) {
+  std::map<std::string, const at::Tensor*> given;
+  for (const auto& [k, v] : sd) given[k] = &v;
+  const StateDict mine = state_dict(m);
+  // Checkpoints saved before PyTorch 0.4.1 have no BatchNorm num_batches_tracked; PyTorch's
+  // BatchNorm loader accepts that (the counter only matters for momentum=None training).
+  auto optional_key = [](const std::string& k) {
+    const std::string s = "num_batches_tracked";
+    return k.size() >= s.size() && k.compare(k.size() - s.size(), s.size(), s) == 0;
+  };
+  for (const auto& [k, v] : mine)
+    if (!given.count(k) && !optional_key(k))
+      throw Error(fmt::format("{}: missing key '{}' (shape {}) expected by the model", source, k, shape_str(v.sizes())));
+  std::map<std::string, const at::Tensor*> own;
+  for (const auto& [k, v] : mine) own[k] = &v;
+  for (const auto& [k, v] : sd)
+    if (!own.count(k)) throw Error(fmt::format("{}: unexpected key '{}' (shape {}) not in the model", source, k, shape_str(v.sizes())));
+  torch::NoGradGuard no_grad;
+  for (const auto& [k, dst] : mine) {
+    if (!given.count(k)) continue;
+    const at::Tensor& src = *given[k];
+    if (src.sizes() != dst.sizes())
+      throw Error(fmt::format("{}: key '{}' has shape {}, the model expects {}", source, k, shape_str(src.sizes()),
+                              shape_str(dst.sizes())));
+    if (at::isFloatingType(src.scalar_type()) != at::isFloatingType(dst.scalar_type()))
+      throw Error(fmt::format("{}: key '{}' has dtype {}, the model expects {}", source, k,
+                              c10::toString(src.scalar_type()), c10::toString(dst.scalar_type())));
+    at::Tensor d = dst;  // shares storage with the parameter
+    d.copy_(src);
+  }
+}
+
+}  // namespace logq

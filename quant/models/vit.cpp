@@ -1,0 +1,164 @@
+// timm 0.9.2 VisionTransformer (ViT and DeiT presets): class token, learned position embedding
+// added after the class token is prepended, pre-norm blocks, LayerNorm eps 1e-6, head on token 0.
+// Attention keeps q@k^T and attn@v as MatMul modules (`attn.matmul1`, `attn.matmul2`) and applies
+// the scale after matmul1, as AdaLog's wrapped attention does (spec/adalog.md section 2).
+//
+// Config keys: img_size, patch_size, in_chans, num_classes, embed_dim, depth, num_heads, mlp_ratio,
+// qkv_bias, drop_path_rate (training only).
+#include <cmath>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "golden/error.h"
+#include "quant/models/models.h"
+
+namespace logq {
+namespace {
+
+struct ViTConfig {
+  int64_t img_size = 224, patch_size = 16, in_chans = 3, num_classes = 1000;
+  int64_t embed_dim = 768, depth = 12, num_heads = 12;
+  double mlp_ratio = 4.0, drop_path_rate = 0.0;
+  bool qkv_bias = true;
+};
+
+// Residual branch dropped per sample with probability p during training (timm DropPath).
+at::Tensor drop_path(const at::Tensor& x, double p, bool training) {
+  if (p <= 0.0 || !training) return x;
+  std::vector<int64_t> shape(x.dim(), 1);
+  shape[0] = x.size(0);
+  at::Tensor keep = at::empty(shape, x.options()).bernoulli_(1.0 - p);
+  return x * keep / (1.0 - p);
+}
+
+class AttentionImpl : public torch::nn::Module {
+ public:
+  AttentionImpl(int64_t dim, int64_t heads, bool qkv_bias) : heads_(heads) {
+    scale_ = 1.0 / std::sqrt(double(dim / heads));
+    qkv = register_module("qkv", nn::Linear(dim, dim * 3, qkv_bias));
+    proj = register_module("proj", nn::Linear(dim, dim));
+    matmul1 = register_module("matmul1", nn::MatMul());
+    matmul2 = register_module("matmul2", nn::MatMul());
+  }
+  at::Tensor forward(const at::Tensor& x) {
+    const int64_t B = x.size(0), N = x.size(1), C = x.size(2);
+    at::Tensor t = qkv(x).reshape({B, N, 3, heads_, C / heads_}).permute({2, 0, 3, 1, 4});
+    at::Tensor q = t[0], k = t[1], v = t[2];
+    at::Tensor attn = matmul1(q, k.transpose(-2, -1)) * scale_;
+    attn = attn.softmax(-1);
+    at::Tensor y = matmul2(attn, v).transpose(1, 2).reshape({B, N, C});
+    return proj(y);
+  }
+  nn::Linear qkv{nullptr}, proj{nullptr};
+  nn::MatMul matmul1{nullptr}, matmul2{nullptr};
+
+ private:
+  int64_t heads_;
+  double scale_;
+};
+TORCH_MODULE(Attention);
+
+class MlpImpl : public torch::nn::Module {
+ public:
+  MlpImpl(int64_t dim, int64_t hidden) {
+    fc1 = register_module("fc1", nn::Linear(dim, hidden));
+    fc2 = register_module("fc2", nn::Linear(hidden, dim));
+  }
+  at::Tensor forward(const at::Tensor& x) { return fc2(at::gelu(fc1(x))); }
+  nn::Linear fc1{nullptr}, fc2{nullptr};
+};
+TORCH_MODULE(Mlp);
+
+class BlockImpl : public torch::nn::Module {
+ public:
+  BlockImpl(const ViTConfig& c, double dpr) : drop_path_(dpr) {
+    norm1 = register_module("norm1", nn::layer_norm(c.embed_dim, 1e-6));
+    attn = register_module("attn", Attention(c.embed_dim, c.num_heads, c.qkv_bias));
+    norm2 = register_module("norm2", nn::layer_norm(c.embed_dim, 1e-6));
+    mlp = register_module("mlp", Mlp(c.embed_dim, int64_t(c.embed_dim * c.mlp_ratio)));
+  }
+  at::Tensor forward(at::Tensor x) {
+    x = x + drop_path(attn(norm1(x)), drop_path_, is_training());
+    return x + drop_path(mlp(norm2(x)), drop_path_, is_training());
+  }
+  torch::nn::LayerNorm norm1{nullptr}, norm2{nullptr};
+  Attention attn{nullptr};
+  Mlp mlp{nullptr};
+
+ private:
+  double drop_path_;
+};
+TORCH_MODULE(Block);
+
+class PatchEmbedImpl : public torch::nn::Module {
+ public:
+  PatchEmbedImpl(int64_t in_chans, int64_t dim, int64_t patch) {
+    proj = register_module("proj", nn::Conv2d(nn::ConvSpec{in_chans, dim, patch, patch, 0, 1, true}));
+  }
+  at::Tensor forward(const at::Tensor& x) { return proj(x).flatten(2).transpose(1, 2); }  // B, N, C
+  nn::Conv2d proj{nullptr};
+};
+TORCH_MODULE(PatchEmbed);
+
+class VisionTransformer : public Net {
+ public:
+  explicit VisionTransformer(const ViTConfig& c) {
+    const int64_t grid = c.img_size / c.patch_size;
+    torch::NoGradGuard g;
+    cls_token = register_parameter("cls_token", at::zeros({1, 1, c.embed_dim}).normal_(0, 1e-6));
+    pos_embed = register_parameter("pos_embed", at::zeros({1, grid * grid + 1, c.embed_dim}).normal_(0, 0.02).clamp_(-2, 2));
+    patch_embed = register_module("patch_embed", PatchEmbed(c.in_chans, c.embed_dim, c.patch_size));
+    blocks = register_module("blocks", torch::nn::ModuleList());
+    for (int64_t i = 0; i < c.depth; ++i) {
+      const double dpr = c.depth > 1 ? c.drop_path_rate * double(i) / double(c.depth - 1) : 0.0;
+      blocks->push_back(Block(c, dpr));
+    }
+    norm = register_module("norm", nn::layer_norm(c.embed_dim, 1e-6));
+    head = register_module("head", nn::Linear(c.embed_dim, c.num_classes));
+    for (auto& m : modules(false))
+      if (auto* l = m->as<nn::LinearImpl>()) nn::init_trunc_normal(*l, 0.02);
+    num_classes = c.num_classes;
+  }
+
+  at::Tensor forward(const at::Tensor& img) override {
+    at::Tensor x = patch_embed(img);
+    x = at::cat({cls_token.expand({x.size(0), -1, -1}), x}, 1) + pos_embed;
+    for (size_t i = 0; i < blocks->size(); ++i) {
+      x = blocks[i]->as<BlockImpl>()->forward(x);
+      emit(fmt::format("blocks.{}", i), x);
+    }
+    x = norm(x);
+    return head(x.select(1, 0));
+  }
+
+  at::Tensor cls_token, pos_embed;
+  PatchEmbed patch_embed{nullptr};
+  torch::nn::ModuleList blocks{nullptr};
+  torch::nn::LayerNorm norm{nullptr};
+  nn::Linear head{nullptr};
+};
+
+}  // namespace
+
+std::shared_ptr<Net> make_vit(const nlohmann::json& j) {
+  ViTConfig c;
+  auto get = [&](const char* k, auto& v) { if (j.contains(k)) v = j.at(k).get<std::decay_t<decltype(v)>>(); };
+  get("img_size", c.img_size);
+  get("patch_size", c.patch_size);
+  get("in_chans", c.in_chans);
+  get("num_classes", c.num_classes);
+  get("embed_dim", c.embed_dim);
+  get("depth", c.depth);
+  get("num_heads", c.num_heads);
+  get("mlp_ratio", c.mlp_ratio);
+  get("qkv_bias", c.qkv_bias);
+  get("drop_path_rate", c.drop_path_rate);
+  if (c.patch_size <= 0 || c.img_size % c.patch_size)
+    throw Error(fmt::format("vit: img_size {} is not a multiple of patch_size {}", c.img_size, c.patch_size));
+  if (c.num_heads <= 0 || c.embed_dim % c.num_heads)
+    throw Error(fmt::format("vit: embed_dim {} is not a multiple of num_heads {}", c.embed_dim, c.num_heads));
+  return std::make_shared<VisionTransformer>(c);
+}
+
+}  // namespace logq
