@@ -1,15 +1,22 @@
 #!/usr/bin/env bash
 # Sets everything up (apt-get, idempotent), builds, and runs logq's main job on the embedded
-# default. Today that is what exists: inspecting a bundled checkpoint with logq's own safe
-# unpickler, random GEMMs of every operand pairing run on the Verilated PE array and checked bit
-# for bit against the golden integer model, and the area/timing of the PE kinds on the OSU
-# 0.18 um cells. Quantizing the embedded Fashion-MNIST models joins here as those parts land.
+# default. Today that is what exists: the float accuracy of the four Fashion-MNIST models logq
+# trained (models/), inspecting a bundled checkpoint with logq's own safe unpickler, random GEMMs
+# of every operand pairing run on the Verilated PE array and checked bit for bit against the
+# golden integer model, and the area/timing of the PE kinds on the OSU 0.18 um cells.
+# Quantizing the embedded models joins here as those parts land.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 source scripts/env.sh
 bash scripts/build.sh
 mkdir -p out
+fm=/usr/share/datasets/fashion-mnist
+echo "[main] float top-1 of the embedded Fashion-MNIST models on the 10k test set (models/README.md)"
+for m in fmnist_vit fmnist_swin fmnist_resnet fmnist_mobilenetv2; do
+  ./build/cli/logq eval --checkpoint "models/$m.safetensors" --data "$fm" --batch 100 --no-progress --json "out/eval_$m.json"
+done
+echo "[main] wrote out/eval_*.json"
 ckpt=tests/data/pickle/wrapped_module_prefix.pt
 echo "[main] logq inspect $ckpt"
 ./build/cli/logq inspect "$ckpt"

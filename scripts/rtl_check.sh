@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Lint every RTL module with `verilator --lint-only -Wall` and synthesize the synthesizable ones
-# with Yosys; any warning or error fails. Used by CTest (rtl_lint, rtl_synth).
-#   scripts/rtl_check.sh lint | synth
+# with Yosys; any warning or error fails. `equiv` proves, with Yosys's equivalence checker, that
+# every module with a simulation-only form (`ifdef VERILATOR`) computes the same function as the
+# form that is synthesized. Used by CTest (rtl_lint, rtl_synth, rtl_equiv).
+#   scripts/rtl_check.sh lint | synth | equiv
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 rtl=$root/rtl
@@ -30,6 +32,20 @@ synth() {  # synth TOP [chparam args]
   fi
 }
 
+equiv() {  # equiv TOP FILES...: the VERILATOR form vs the synthesis form, registers included
+  local top=$1; shift
+  local files="$*" log
+  log=$(yosys -q -p "
+    read_verilog -defer -sv -DVERILATOR $files; hierarchy -top $top; proc; flatten; async2sync; opt_clean
+    rename $top gate; design -stash gate
+    read_verilog -defer -sv $files; hierarchy -top $top; proc; flatten; async2sync; opt_clean
+    rename $top gold; design -stash gold
+    design -copy-from gold -as gold gold; design -copy-from gate -as gate gate
+    equiv_make gold gate equiv; hierarchy -top equiv; equiv_simple -seq 2; equiv_induct; equiv_status -assert" 2>&1) \
+    && echo "equiv ok  $top (simulation form == synthesis form)" \
+    || { echo "EQUIV FAIL $top"; echo "$log" | tail -5; fail=1; }
+}
+
 case "${1:-}" in
   lint)
     for m in logq_term_place logq_acc logq_pe_uu logq_pe_ua logq_pe_lu logq_pe_la logq_pe_universal \
@@ -42,6 +58,9 @@ case "${1:-}" in
     for m in logq_pe_uu logq_pe_ua logq_pe_lu logq_pe_la logq_pe_universal logq_adalog_dequant logq_logw_decode; do synth $m; done
     for k in 0 1 2 3 4; do synth logq_pe_array "-set KIND $k"; done
     ;;
-  *) echo "usage: $0 lint|synth" >&2; exit 2 ;;
+  equiv)
+    equiv logq_pe_lu "$rtl/logq_term_place.sv $rtl/logq_acc.sv $rtl/logq_pe_lu.sv"
+    ;;
+  *) echo "usage: $0 lint|synth|equiv" >&2; exit 2 ;;
 esac
 exit $fail

@@ -4,10 +4,12 @@
 #include <fstream>
 #include <map>
 
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 #include <torch/utils.h>
 
 #include "golden/error.h"
+#include "golden/safetensors.h"
 #include "quant/eval/runner.h"
 #include "quant/models/models.h"
 #include "test_util.h"
@@ -194,4 +196,28 @@ TEST_CASE("a logq checkpoint round-trips with its own config", "[models]") {
   net->eval();
   const at::Tensor x = at::randn({2, 1, 28, 28});
   CHECK(at::equal(net->forward(x), back.net->forward(x)));
+}
+
+TEST_CASE("the committed Fashion-MNIST models reach their targets on the 10k test set", "[models][embedded]") {
+  const char* fmnist = "/usr/share/datasets/fashion-mnist";
+  if (!test::exists(fmnist)) {
+    WARN("SKIPPED: " << fmnist << " is absent (apt-get install dataset-fashion-mnist)");
+    return;
+  }
+  const auto test_set = open_dataset(fmnist, "test");
+  struct Target { const char* name; double top1; };
+  for (const Target t : {Target{"fmnist_vit", 90.0}, Target{"fmnist_swin", 90.0}, Target{"fmnist_resnet", 92.5},
+                         Target{"fmnist_mobilenetv2", 92.0}}) {
+    INFO(t.name);
+    const std::string path = test::source_dir() + "/models/" + t.name + ".safetensors";
+    REQUIRE(test::exists(path));
+    LoadedModel m = load_model(nullptr, path);
+    CHECK(m.net->arch == t.name);
+    const EvalResult r = evaluate(*m.net, *test_set, EvalOptions{256, 0, false});  // the batch train() evaluates with
+    CHECK(r.n == 10000);
+    CHECK(r.top1_pct() >= t.top1);
+    // The accuracy recorded at training time (models/README.md quotes it) is what eval gives.
+    const std::string recorded = SafetensorsFile::open(path).metadata_or("logq.test_top1", "");
+    CHECK(recorded == fmt::format("{:.2f}", r.top1_pct()));
+  }
 }

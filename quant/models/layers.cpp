@@ -45,6 +45,18 @@ at::Tensor MatMulImpl::forward(const at::Tensor& a, const at::Tensor& b) {
   return at::matmul(a_hook ? a_hook(a) : a, b_hook ? b_hook(b) : b);
 }
 
+MlpImpl::MlpImpl(int64_t dim, int64_t hidden) {
+  fc1 = register_module("fc1", Linear(dim, hidden));
+  fc2 = register_module("fc2", Linear(hidden, dim));
+}
+
+at::Tensor drop_path(const at::Tensor& x, double p, bool training) {
+  if (p <= 0.0 || !training) return x;
+  std::vector<int64_t> shape(x.dim(), 1);
+  shape[0] = x.size(0);
+  return x * at::empty(shape, x.options()).bernoulli_(1.0 - p) / (1.0 - p);
+}
+
 torch::nn::LayerNorm layer_norm(int64_t dim, double eps) {
   return torch::nn::LayerNorm(torch::nn::LayerNormOptions({dim}).eps(eps));
 }

@@ -54,6 +54,18 @@ class MatMulImpl : public torch::nn::Module {
 };
 TORCH_MODULE(MatMul);
 
+// timm's Mlp with GELU (fc1, fc2): the post-GELU activation is fc2's input.
+class MlpImpl : public torch::nn::Module {
+ public:
+  MlpImpl(int64_t dim, int64_t hidden);
+  at::Tensor forward(const at::Tensor& x) { return fc2(at::gelu(fc1(x))); }
+  Linear fc1{nullptr}, fc2{nullptr};
+};
+TORCH_MODULE(Mlp);
+
+// timm's DropPath: the residual branch dropped per sample with probability p while training.
+at::Tensor drop_path(const at::Tensor& x, double p, bool training);
+
 torch::nn::LayerNorm layer_norm(int64_t dim, double eps);
 torch::nn::BatchNorm2d batch_norm(int64_t channels);
 

@@ -26,13 +26,6 @@ struct SwinConfig {
   bool qkv_bias = true;
 };
 
-at::Tensor drop_path(const at::Tensor& x, double p, bool training) {
-  if (p <= 0.0 || !training) return x;
-  std::vector<int64_t> shape(x.dim(), 1);
-  shape[0] = x.size(0);
-  return x * at::empty(shape, x.options()).bernoulli_(1.0 - p) / (1.0 - p);
-}
-
 // [B, H, W, C] -> [B * H/ws * W/ws, ws*ws, C]
 at::Tensor window_partition(const at::Tensor& x, int64_t ws) {
   const int64_t B = x.size(0), H = x.size(1), W = x.size(2), C = x.size(3);
@@ -109,17 +102,6 @@ class WindowAttentionImpl : public torch::nn::Module {
 };
 TORCH_MODULE(WindowAttention);
 
-class MlpImpl : public torch::nn::Module {
- public:
-  MlpImpl(int64_t dim, int64_t hidden) {
-    fc1 = register_module("fc1", nn::Linear(dim, hidden));
-    fc2 = register_module("fc2", nn::Linear(hidden, dim));
-  }
-  at::Tensor forward(const at::Tensor& x) { return fc2(at::gelu(fc1(x))); }
-  nn::Linear fc1{nullptr}, fc2{nullptr};
-};
-TORCH_MODULE(Mlp);
-
 class SwinBlockImpl : public torch::nn::Module {
  public:
   SwinBlockImpl(const SwinConfig& c, int64_t dim, int64_t res, int64_t heads, bool shifted, double dpr)
@@ -133,21 +115,21 @@ class SwinBlockImpl : public torch::nn::Module {
     norm1 = register_module("norm1", nn::layer_norm(dim, 1e-5));
     attn = register_module("attn", WindowAttention(dim, heads, ws_, c.qkv_bias));
     norm2 = register_module("norm2", nn::layer_norm(dim, 1e-5));
-    mlp = register_module("mlp", Mlp(dim, int64_t(dim * c.mlp_ratio)));
+    mlp = register_module("mlp", nn::Mlp(dim, int64_t(dim * c.mlp_ratio)));
   }
 
   at::Tensor forward(at::Tensor x) {  // [B, H, W, C]
     const int64_t B = x.size(0), H = x.size(1), W = x.size(2), C = x.size(3);
-    x = x + drop_path(window_attention(norm1(x)), drop_path_, is_training());
+    x = x + nn::drop_path(window_attention(norm1(x)), drop_path_, is_training());
     x = x.reshape({B, -1, C});
-    x = x + drop_path(mlp(norm2(x)), drop_path_, is_training());
+    x = x + nn::drop_path(mlp(norm2(x)), drop_path_, is_training());
     return x.reshape({B, H, W, C});
   }
 
   at::Tensor attn_mask;
   torch::nn::LayerNorm norm1{nullptr}, norm2{nullptr};
   WindowAttention attn{nullptr};
-  Mlp mlp{nullptr};
+  nn::Mlp mlp{nullptr};
 
  private:
   at::Tensor window_attention(const at::Tensor& x) {

@@ -23,15 +23,6 @@ struct ViTConfig {
   bool qkv_bias = true;
 };
 
-// Residual branch dropped per sample with probability p during training (timm DropPath).
-at::Tensor drop_path(const at::Tensor& x, double p, bool training) {
-  if (p <= 0.0 || !training) return x;
-  std::vector<int64_t> shape(x.dim(), 1);
-  shape[0] = x.size(0);
-  at::Tensor keep = at::empty(shape, x.options()).bernoulli_(1.0 - p);
-  return x * keep / (1.0 - p);
-}
-
 class AttentionImpl : public torch::nn::Module {
  public:
   AttentionImpl(int64_t dim, int64_t heads, bool qkv_bias) : heads_(heads) {
@@ -59,32 +50,21 @@ class AttentionImpl : public torch::nn::Module {
 };
 TORCH_MODULE(Attention);
 
-class MlpImpl : public torch::nn::Module {
- public:
-  MlpImpl(int64_t dim, int64_t hidden) {
-    fc1 = register_module("fc1", nn::Linear(dim, hidden));
-    fc2 = register_module("fc2", nn::Linear(hidden, dim));
-  }
-  at::Tensor forward(const at::Tensor& x) { return fc2(at::gelu(fc1(x))); }
-  nn::Linear fc1{nullptr}, fc2{nullptr};
-};
-TORCH_MODULE(Mlp);
-
 class BlockImpl : public torch::nn::Module {
  public:
   BlockImpl(const ViTConfig& c, double dpr) : drop_path_(dpr) {
     norm1 = register_module("norm1", nn::layer_norm(c.embed_dim, 1e-6));
     attn = register_module("attn", Attention(c.embed_dim, c.num_heads, c.qkv_bias));
     norm2 = register_module("norm2", nn::layer_norm(c.embed_dim, 1e-6));
-    mlp = register_module("mlp", Mlp(c.embed_dim, int64_t(c.embed_dim * c.mlp_ratio)));
+    mlp = register_module("mlp", nn::Mlp(c.embed_dim, int64_t(c.embed_dim * c.mlp_ratio)));
   }
   at::Tensor forward(at::Tensor x) {
-    x = x + drop_path(attn(norm1(x)), drop_path_, is_training());
-    return x + drop_path(mlp(norm2(x)), drop_path_, is_training());
+    x = x + nn::drop_path(attn(norm1(x)), drop_path_, is_training());
+    return x + nn::drop_path(mlp(norm2(x)), drop_path_, is_training());
   }
   torch::nn::LayerNorm norm1{nullptr}, norm2{nullptr};
   Attention attn{nullptr};
-  Mlp mlp{nullptr};
+  nn::Mlp mlp{nullptr};
 
  private:
   double drop_path_;
