@@ -189,3 +189,36 @@ TEST_CASE("calibration index lists are seeded, reproducible and validated", "[da
   CHECK(error_of([&] { select_indices(10, 11, 0); }).find("cannot select 11") != std::string::npos);
   std::remove(path.c_str());
 }
+
+TEST_CASE("timm's train transform is seeded and stays within the image's value range", "[data]") {
+  // A 64x48 image whose left half is black and right half white: every crop + jitter keeps
+  // values within [0, 1] before normalization, and both halves show up across draws.
+  Image im{48, 64, 3, std::vector<uint8_t>(48 * 64 * 3)};
+  for (int64_t y = 0; y < 48; ++y)
+    for (int64_t x = 32; x < 64; ++x)
+      for (int k = 0; k < 3; ++k) im.hwc[size_t((y * 64 + x) * 3 + k)] = 255;
+  Preprocess p;
+  p.img_size = 32;
+  p.bicubic = true;
+  p.mean = {0.f, 0.f, 0.f};
+  p.std = {1.f, 1.f, 1.f};
+  std::vector<float> a(3 * 32 * 32), b(a.size()), c(a.size());
+  std::mt19937_64 r1(9), r2(9), r3(10);
+  preprocess_timm_train(im, p, r1, a.data());
+  preprocess_timm_train(im, p, r2, b.data());
+  preprocess_timm_train(im, p, r3, c.data());
+  CHECK(a == b);
+  CHECK(a != c);
+  double lo = 1, hi = 0;
+  for (int i = 0; i < 50; ++i) {
+    preprocess_timm_train(im, p, r1, a.data());
+    for (float v : a) {
+      REQUIRE(v >= 0.0f);
+      REQUIRE(v <= 1.0f);
+      lo = std::min(lo, double(v));
+      hi = std::max(hi, double(v));
+    }
+  }
+  CHECK(lo == 0.0);
+  CHECK(hi > 0.9);
+}

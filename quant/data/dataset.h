@@ -54,6 +54,13 @@ void preprocess_eval(const Image& img, const Preprocess& p, float* out);
 // horizontal flip; then normalize. Deterministic given the generator.
 void preprocess_train(const Image& img, const Preprocess& p, int64_t pad, bool hflip, std::mt19937_64& rng, float* out);
 
+// timm's train transform, used for calibration/reconstruction images (spec/adalog.md section 5):
+// RandomResizedCrop(img_size, scale (0.08, 1), ratio (3/4, 4/3)) with the model's interpolation,
+// horizontal flip p = 0.5, ColorJitter(brightness, contrast, saturation = 0.4) in random order,
+// then normalize. Same distributions as timm/torchvision (Pillow's 8-bit blends), drawn from the
+// seeded generator: reproducible run to run, not the same draws as Python's unseeded `random`.
+void preprocess_timm_train(const Image& img, const Preprocess& p, std::mt19937_64& rng, float* out);
+
 // PIL's Image.resize (8-bit, separable, antialiased when downscaling): exposed for tests.
 Image resize_pil(const Image& img, int64_t out_h, int64_t out_w, bool bicubic);
 

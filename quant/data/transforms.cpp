@@ -155,6 +155,73 @@ void preprocess_train(const Image& img, const Preprocess& p, int64_t pad, bool h
   write_chw(img, top, left, flip, p, out);
 }
 
+namespace {
+Image crop(const Image& img, int64_t top, int64_t left, int64_t h, int64_t w) {
+  Image r{h, w, img.c, std::vector<uint8_t>(size_t(h * w * img.c))};
+  for (int64_t y = 0; y < h; ++y)
+    std::memcpy(&r.hwc[size_t(y * w * img.c)], &img.hwc[size_t(((top + y) * img.w + left) * img.c)], size_t(w * img.c));
+  return r;
+}
+
+uint8_t blend8(double a, double b, double alpha) {  // Pillow's Image.blend: a + alpha (b - a), clipped
+  const double v = a + alpha * (b - a);
+  return uint8_t(v <= 0.0 ? 0 : v >= 255.0 ? 255 : int(v));
+}
+
+uint8_t grey_of(const uint8_t* px, int64_t c) {  // Pillow's L conversion (ITU-R 601-2, fixed point)
+  return c == 1 ? px[0] : uint8_t((px[0] * 19595 + px[1] * 38470 + px[2] * 7471 + 0x8000) >> 16);
+}
+
+void color_jitter(Image& img, std::mt19937_64& rng) {
+  std::uniform_real_distribution<double> factor(0.6, 1.4);
+  int order[3] = {0, 1, 2};  // brightness, contrast, saturation (hue = None)
+  std::shuffle(order, order + 3, rng);
+  const size_t n = size_t(img.h * img.w);
+  for (int op : order) {
+    const double f = factor(rng);
+    if (op == 0) {
+      for (auto& v : img.hwc) v = blend8(0.0, v, f);
+    } else if (op == 1) {
+      double sum = 0;
+      for (size_t i = 0; i < n; ++i) sum += grey_of(&img.hwc[i * img.c], img.c);
+      const double mean = std::floor(sum / double(n) + 0.5);
+      for (auto& v : img.hwc) v = blend8(mean, v, f);
+    } else if (img.c == 3) {
+      for (size_t i = 0; i < n; ++i) {
+        const double g = grey_of(&img.hwc[i * 3], 3);
+        for (int k = 0; k < 3; ++k) img.hwc[i * 3 + k] = blend8(g, img.hwc[i * 3 + k], f);
+      }
+    }
+  }
+}
+}  // namespace
+
+void preprocess_timm_train(const Image& img, const Preprocess& p, std::mt19937_64& rng, float* out) {
+  const double area = double(img.h * img.w);
+  std::uniform_real_distribution<double> scale(0.08, 1.0), log_ratio(std::log(3.0 / 4.0), std::log(4.0 / 3.0));
+  int64_t top = -1, left = 0, h = 0, w = 0;
+  for (int attempt = 0; attempt < 10 && top < 0; ++attempt) {
+    const double target = scale(rng) * area, ar = std::exp(log_ratio(rng));
+    w = int64_t(std::nearbyint(std::sqrt(target * ar)));
+    h = int64_t(std::nearbyint(std::sqrt(target / ar)));
+    if (w > 0 && h > 0 && w <= img.w && h <= img.h) {
+      top = std::uniform_int_distribution<int64_t>(0, img.h - h)(rng);
+      left = std::uniform_int_distribution<int64_t>(0, img.w - w)(rng);
+    }
+  }
+  if (top < 0) {  // timm's fallback: the central crop clamped to the ratio range
+    const double in_ratio = double(img.w) / double(img.h);
+    w = img.w, h = img.h;
+    if (in_ratio < 3.0 / 4.0) h = int64_t(std::nearbyint(double(w) / (3.0 / 4.0)));
+    else if (in_ratio > 4.0 / 3.0) w = int64_t(std::nearbyint(double(h) * (4.0 / 3.0)));
+    top = (img.h - h) / 2, left = (img.w - w) / 2;
+  }
+  Image r = resize_pil(crop(img, top, left, h, w), p.img_size, p.img_size, p.bicubic);
+  const bool flip = rng() & 1;
+  color_jitter(r, rng);
+  write_chw(r, 0, 0, flip, p, out);
+}
+
 Image decode_jpeg(const uint8_t* data, size_t size, const std::string& what) {
   tjhandle h = tjInitDecompress();
   if (!h) throw Error("turbojpeg: cannot initialise");
