@@ -48,9 +48,9 @@ std::vector<Preset> build_presets() {
        fmt::format(R"({{"layout": "brecq", "dropout": 0.0, {}}})", kTvData)},
       // The embedded default: small models logq trains on Fashion-MNIST (models/README.md).
       {"fmnist_vit", "vit", "DeiT-style ViT for Fashion-MNIST (28x28, patch 4, 49 tokens)",
-       fmt::format(R"({{"img_size": 28, "patch_size": 4, "in_chans": 1, "num_classes": 10, "embed_dim": 64, "depth": 6, "num_heads": 2, "drop_path_rate": 0.1, {}}})", kFmnistData)},
+       fmt::format(R"({{"img_size": 28, "patch_size": 4, "in_chans": 1, "num_classes": 10, "embed_dim": 64, "depth": 6, "num_heads": 2, {}}})", kFmnistData)},
       {"fmnist_swin", "swin", "Swin for Fashion-MNIST (28x28, patch 2, window 7, two stages)",
-       fmt::format(R"({{"img_size": 28, "patch_size": 2, "in_chans": 1, "num_classes": 10, "embed_dim": 32, "depths": [2, 2], "num_heads": [1, 2], "window_size": 7, "drop_path_rate": 0.1, {}}})", kFmnistData)},
+       fmt::format(R"({{"img_size": 28, "patch_size": 2, "in_chans": 1, "num_classes": 10, "embed_dim": 32, "depths": [2, 2], "num_heads": [1, 2], "window_size": 7, {}}})", kFmnistData)},
       {"fmnist_resnet", "resnet", "CIFAR-style ResNet-14 (option A) for Fashion-MNIST (1 channel)",
        fmt::format(R"({{"stem": "cifar", "shortcut": "option_a", "layers": [2, 2, 2], "widths": [16, 32, 64], "in_chans": 1, "num_classes": 10, {}}})", kFmnistData)},
       {"fmnist_mobilenetv2", "mobilenetv2", "MobileNetV2 (torchvision layout, width 0.5, 14x14 after the stem) for Fashion-MNIST",
