@@ -89,7 +89,7 @@ void run_eval(const EvalArgs& a) {
 struct TrainArgs {
   ModelArgs m;
   TrainOptions o;
-  std::string data = "/usr/share/datasets/fashion-mnist", out, log;
+  std::string data = "/usr/share/datasets/fashion-mnist", out, log, init;
   std::string cmd;
 };
 
@@ -98,6 +98,7 @@ void run_train(const TrainArgs& a) {
   const nlohmann::json cfg = model_config_from_cli(a.m.model, a.m.model_config);
   torch::manual_seed(a.o.seed);
   auto net = create_model_from_config(cfg);  // initialised under the seed
+  if (!a.init.empty()) load_state_dict(*net, load_state_dict(a.init), a.init);  // continue from weights
   auto train_set = open_dataset(a.data, "train");
   auto test_set = open_dataset(a.data, "test");
   int64_t params = 0;
@@ -149,6 +150,7 @@ void add_torch_commands(CLI::App& app, int argc, char** argv) {
   add_model_args(tr, ta.m, false);
   tr->add_option("--data", ta.data, "Fashion-MNIST folder")->capture_default_str();
   tr->add_option("--out", ta.out, "checkpoint to write (safetensors, with the model config in its metadata)")->required();
+  tr->add_option("--init", ta.init, "start from these weights instead of a random initialisation (fine-tuning)");
   tr->add_option("--log", ta.log, "per-epoch CSV log (epoch,train_loss,test_top1,test_top5,seconds)");
   tr->add_option("--epochs", ta.o.epochs, "epochs")->capture_default_str()->check(CLI::PositiveNumber);
   tr->add_option("--batch", ta.o.batch, "batch size")->capture_default_str()->check(CLI::PositiveNumber);
