@@ -216,8 +216,10 @@ TEST_CASE("the committed Fashion-MNIST models reach their targets on the 10k tes
     const EvalResult r = evaluate(*m.net, *test_set, EvalOptions{256, 0, false});  // the batch train() evaluates with
     CHECK(r.n == 10000);
     CHECK(r.top1_pct() >= t.top1);
-    // The accuracy recorded at training time (models/README.md quotes it) is what eval gives.
+    // The accuracy recorded at training time (models/README.md quotes it) is what eval gives;
+    // 5 images of slack for float kernels that differ in the last bits on another CPU.
     const std::string recorded = SafetensorsFile::open(path).metadata_or("logq.test_top1", "");
-    CHECK(recorded == fmt::format("{:.2f}", r.top1_pct()));
+    REQUIRE(!recorded.empty());
+    CHECK(std::abs(std::stod(recorded) - r.top1_pct()) <= 0.05);
   }
 }
