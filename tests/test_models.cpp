@@ -4,7 +4,6 @@
 #include <fstream>
 #include <map>
 
-#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 #include <torch/utils.h>
 

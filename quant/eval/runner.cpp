@@ -70,6 +70,7 @@ at::Tensor make_batch(const Dataset& ds, const std::vector<int64_t>& idx, size_t
   at::Tensor x = at::empty({n, p.in_chans, S, S});
   at::Tensor y = at::empty({n}, at::kLong);
   float* xp = x.data_ptr<float>();
+  int64_t* yp = y.data_ptr<int64_t>();
   for (int64_t i = 0; i < n; ++i) {
     const size_t k = size_t(idx[begin + i]);
     try {
@@ -77,7 +78,7 @@ at::Tensor make_batch(const Dataset& ds, const std::vector<int64_t>& idx, size_t
     } catch (const Error& e) {
       throw Error(fmt::format("{} image {}: {}", ds.name, k, e.what()));
     }
-    y[i] = ds.label(k);
+    yp[i] = ds.label(k);
   }
   if (labels) *labels = y;
   return x;
@@ -177,9 +178,11 @@ EvalResult train(Net& net, const Dataset& train_set, const Dataset& test_set, co
     for (size_t b = 0; b < n; b += size_t(opt.batch), ++step) {
       const size_t e = std::min(n, b + size_t(opt.batch));
       at::Tensor x = at::empty({int64_t(e - b), p.in_chans, S, S}), y = at::empty({int64_t(e - b)}, at::kLong);
+      float* xp = x.data_ptr<float>();
+      int64_t* yp = y.data_ptr<int64_t>();
       for (size_t i = b; i < e; ++i) {
-        preprocess_train(train_set.image(size_t(order[i])), p, opt.pad, opt.hflip, rng, x.data_ptr<float>() + int64_t(i - b) * per);
-        y[int64_t(i - b)] = train_set.label(size_t(order[i]));
+        preprocess_train(train_set.image(size_t(order[i])), p, opt.pad, opt.hflip, rng, xp + int64_t(i - b) * per);
+        yp[i - b] = train_set.label(size_t(order[i]));
       }
       const double lr = step < warm ? opt.lr * double(step + 1) / double(warm)
                                     : 0.5 * opt.lr * (1.0 + std::cos(M_PI * double(step - warm) / double(std::max<int64_t>(1, total - warm))));

@@ -17,6 +17,7 @@
 #include <torch/nn/modules/dropout.h>
 
 #include "golden/error.h"
+#include "quant/models/config.h"
 #include "quant/models/models.h"
 
 namespace logq {
@@ -128,15 +129,14 @@ class MobileNetV2 : public Net {
 
 std::shared_ptr<Net> make_mobilenetv2(const nlohmann::json& j) {
   MobileNetV2Config c;
-  auto get = [&](const char* k, auto& v) { if (j.contains(k)) v = j.at(k).get<std::decay_t<decltype(v)>>(); };
-  get("layout", c.layout);
-  get("width_mult", c.width_mult);
-  get("in_chans", c.in_chans);
-  get("num_classes", c.num_classes);
-  get("dropout", c.dropout);
-  get("stem_stride", c.stem_stride);
-  get("last_channel", c.last_channel);
-  get("inverted_residual_setting", c.setting);
+  config_get(j, "layout", c.layout);
+  config_get(j, "width_mult", c.width_mult);
+  config_get(j, "in_chans", c.in_chans);
+  config_get(j, "num_classes", c.num_classes);
+  config_get(j, "dropout", c.dropout);
+  config_get(j, "stem_stride", c.stem_stride);
+  config_get(j, "last_channel", c.last_channel);
+  config_get(j, "inverted_residual_setting", c.setting);
   if (c.layout != "torchvision" && c.layout != "brecq") throw Error(fmt::format("mobilenetv2: layout '{}' is not torchvision|brecq", c.layout));
   if (c.width_mult <= 0) throw Error("mobilenetv2: width_mult must be > 0");
   return std::make_shared<MobileNetV2>(c);

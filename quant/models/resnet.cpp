@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "golden/error.h"
+#include "quant/models/config.h"
 #include "quant/models/models.h"
 
 namespace logq {
@@ -130,22 +131,17 @@ class ResNet : public Net {
   bool cifar_;
 };
 
-template <class T>
-void get_if(const nlohmann::json& j, const char* key, T& v) {
-  if (j.contains(key)) v = j.at(key).get<T>();
-}
-
 }  // namespace
 
 std::shared_ptr<Net> make_resnet(const nlohmann::json& j) {
   ResNetConfig c;
-  get_if(j, "block", c.block);
-  get_if(j, "layers", c.layers);
-  get_if(j, "widths", c.widths);
-  get_if(j, "stem", c.stem);
-  get_if(j, "shortcut", c.shortcut);
-  get_if(j, "in_chans", c.in_chans);
-  get_if(j, "num_classes", c.num_classes);
+  config_get(j, "block", c.block);
+  config_get(j, "layers", c.layers);
+  config_get(j, "widths", c.widths);
+  config_get(j, "stem", c.stem);
+  config_get(j, "shortcut", c.shortcut);
+  config_get(j, "in_chans", c.in_chans);
+  config_get(j, "num_classes", c.num_classes);
   if (c.block != "basic" && c.block != "bottleneck") throw Error(fmt::format("resnet: block '{}' is not basic|bottleneck", c.block));
   if (c.stem != "imagenet" && c.stem != "cifar") throw Error(fmt::format("resnet: stem '{}' is not imagenet|cifar", c.stem));
   if (c.shortcut != "conv" && c.shortcut != "option_a") throw Error(fmt::format("resnet: shortcut '{}' is not conv|option_a", c.shortcut));

@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "golden/error.h"
+#include "quant/models/config.h"
 #include "quant/models/models.h"
 
 namespace logq {
@@ -240,18 +241,17 @@ class SwinTransformer : public Net {
 
 std::shared_ptr<Net> make_swin(const nlohmann::json& j) {
   SwinConfig c;
-  auto get = [&](const char* k, auto& v) { if (j.contains(k)) v = j.at(k).get<std::decay_t<decltype(v)>>(); };
-  get("img_size", c.img_size);
-  get("patch_size", c.patch_size);
-  get("in_chans", c.in_chans);
-  get("num_classes", c.num_classes);
-  get("embed_dim", c.embed_dim);
-  get("depths", c.depths);
-  get("num_heads", c.num_heads);
-  get("window_size", c.window_size);
-  get("mlp_ratio", c.mlp_ratio);
-  get("qkv_bias", c.qkv_bias);
-  get("drop_path_rate", c.drop_path_rate);
+  config_get(j, "img_size", c.img_size);
+  config_get(j, "patch_size", c.patch_size);
+  config_get(j, "in_chans", c.in_chans);
+  config_get(j, "num_classes", c.num_classes);
+  config_get(j, "embed_dim", c.embed_dim);
+  config_get(j, "depths", c.depths);
+  config_get(j, "num_heads", c.num_heads);
+  config_get(j, "window_size", c.window_size);
+  config_get(j, "mlp_ratio", c.mlp_ratio);
+  config_get(j, "qkv_bias", c.qkv_bias);
+  config_get(j, "drop_path_rate", c.drop_path_rate);
   if (c.depths.empty() || c.depths.size() != c.num_heads.size())
     throw Error("swin: 'depths' and 'num_heads' must be non-empty and of equal length");
   int64_t res = c.img_size / c.patch_size;

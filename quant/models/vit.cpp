@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "golden/error.h"
+#include "quant/models/config.h"
 #include "quant/models/models.h"
 
 namespace logq {
@@ -123,17 +124,16 @@ class VisionTransformer : public Net {
 
 std::shared_ptr<Net> make_vit(const nlohmann::json& j) {
   ViTConfig c;
-  auto get = [&](const char* k, auto& v) { if (j.contains(k)) v = j.at(k).get<std::decay_t<decltype(v)>>(); };
-  get("img_size", c.img_size);
-  get("patch_size", c.patch_size);
-  get("in_chans", c.in_chans);
-  get("num_classes", c.num_classes);
-  get("embed_dim", c.embed_dim);
-  get("depth", c.depth);
-  get("num_heads", c.num_heads);
-  get("mlp_ratio", c.mlp_ratio);
-  get("qkv_bias", c.qkv_bias);
-  get("drop_path_rate", c.drop_path_rate);
+  config_get(j, "img_size", c.img_size);
+  config_get(j, "patch_size", c.patch_size);
+  config_get(j, "in_chans", c.in_chans);
+  config_get(j, "num_classes", c.num_classes);
+  config_get(j, "embed_dim", c.embed_dim);
+  config_get(j, "depth", c.depth);
+  config_get(j, "num_heads", c.num_heads);
+  config_get(j, "mlp_ratio", c.mlp_ratio);
+  config_get(j, "qkv_bias", c.qkv_bias);
+  config_get(j, "drop_path_rate", c.drop_path_rate);
   if (c.patch_size <= 0 || c.img_size % c.patch_size)
     throw Error(fmt::format("vit: img_size {} is not a multiple of patch_size {}", c.img_size, c.patch_size));
   if (c.num_heads <= 0 || c.embed_dim % c.num_heads)
