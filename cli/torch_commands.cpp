@@ -6,13 +6,22 @@
 #include <torch/utils.h>
 #include <fmt/format.h>
 
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
 #include <fstream>
+#include <set>
 #include <sstream>
 
 #include "golden/error.h"
 #include "golden/file_io.h"
 #include "logq_version.h"
 #include "quant/eval/runner.h"
+#include "quant/logart/logart.h"
 
 namespace logq::cli {
 
@@ -120,6 +129,198 @@ void run_train(const TrainArgs& a) {
   fmt::print("wrote {} (test top-1 {:.2f}%)\n", a.out, r.top1_pct());
 }
 
+struct QuantArgs {
+  ModelArgs m;
+  std::string method, config, calib_data, calib_split = "train", test_split = "test";
+  std::vector<std::string> test_data;
+  std::string save, load, results, json, m2 = "floor", scale_method = "log_dynamic", search_method;
+  logart::Options o;
+  int64_t test_limit = 0, batch = 64;
+  bool no_llr = false, test_before = false;
+  std::string cmd;
+  CLI::App* app = nullptr;
+};
+
+std::string read_file_string(const std::string& path) {
+  const auto b = Bytes::map_file(path);
+  return std::string(reinterpret_cast<const char*>(b->data()), b->size());
+}
+
+bool given(const QuantArgs& a, const std::string& opt) { return a.app->count(opt) > 0; }
+
+// configs/logart/*.json: every reference config field; the ones logq uses map to options, the
+// reference's unused ones are accepted and recorded; anything else is an error.
+void apply_logart_config(QuantArgs& a) {
+  if (a.config.empty()) return;
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(read_file_string(a.config));
+  } catch (const nlohmann::json::exception& e) {
+    throw Error(fmt::format("{}: {}", a.config, e.what()));
+  }
+  if (!j.is_object()) throw Error(fmt::format("{}: a config must be a JSON object", a.config));
+  static const std::set<std::string> unused = {"a_bit", "qconv_a_bit", "qhead_a_bit", "calib_metric", "matmul_head_channel_wise",
+                                               "token_channel_wise", "eq_n", "search_round", "keep_gpu", "recon_metric", "pct",
+                                               "optim_batch_size", "description"};
+  for (auto& [k, v] : j.items()) {
+    try {
+      auto set = [&](const char* opt, auto& field) {
+        if (!given(a, opt)) field = v.get<std::decay_t<decltype(field)>>();
+      };
+      if (k == "w_bit") set("--w-bit", a.o.w_bits);
+      else if (k == "optim_size") set("--calib-samples", a.o.calib_samples);
+      else if (k == "calib_size") set("--search-samples", a.o.search_samples);
+      else if (k == "calib_batch_size") a.o.search_batch = v.get<int64_t>();
+      else if (k == "optim_metric") set("--optim-metric", a.o.optim_metric);
+      else if (k == "use_mean_hessian") set("--use-mean-hessian", a.o.use_mean_hessian);
+      else if (k == "temp") set("--temp", a.o.temp);
+      else if (k == "optim_mode") set("--optim-mode", a.o.optim_mode);
+      else if (k == "drop_prob") set("--drop-prob", a.o.drop_prob);
+      else if (k == "iters_w") set("--iters-w", a.o.iters);
+      else if (k == "lr") set("--lr", a.o.lr);
+      else if (k == "lr_min_ratio") set("--lr-min-ratio", a.o.lr_min_ratio);
+      else if (k == "rrweight") set("--round-weight", a.o.round_weight);
+      else if (k == "search_method") set("--search-method", a.search_method);
+      else if (k == "scale_method") set("--scale-method", a.scale_method);
+      else if ((k == "a_bit" || k == "qconv_a_bit" || k == "qhead_a_bit") && v.get<int>() != 32)
+        throw Error(fmt::format("{}: {} = {}: LogART quantizes no activations (32); use --act-bits for the hardware path", a.config, k, v.get<int>()));
+      else if (!unused.count(k)) throw Error(fmt::format("{}: unknown config field '{}'", a.config, k));
+    } catch (const nlohmann::json::exception& e) {
+      throw Error(fmt::format("{}: field '{}': {}", a.config, k, e.what()));
+    }
+  }
+}
+
+// Appends under an exclusive lock (parallel runs share one results file); the header is written
+// when the file is new and must match when it is not.
+void append_csv(const std::string& path, const std::string& header, const std::string& row) {
+  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_APPEND, 0644);
+  if (fd < 0) throw Error(fmt::format("{}: cannot open for appending: {}", path, std::strerror(errno)));
+  ::flock(fd, LOCK_EX);
+  std::string first(header.size(), '\0');
+  const ssize_t got = ::pread(fd, first.data(), first.size(), 0);
+  std::string text = row + "\n";
+  if (got <= 0) text = header + "\n" + text;
+  else if (first.compare(0, size_t(got), header, 0, size_t(got)) != 0 || size_t(got) < header.size()) {
+    ::close(fd);
+    throw Error(fmt::format("{}: existing results file has a different header; not appending", path));
+  }
+  const bool ok = ::write(fd, text.data(), text.size()) == ssize_t(text.size());
+  ::close(fd);
+  if (!ok) throw Error(fmt::format("{}: write failed", path));
+}
+
+void run_quantize(QuantArgs& a) {
+  const auto t_start = std::chrono::steady_clock::now();
+  if (a.method == "adalog") throw Error("--method adalog is not implemented yet (issue 6); --method logart is");
+  if (a.method != "logart") throw Error(fmt::format("--method '{}' is not logart | adalog", a.method));
+  apply_logart_config(a);
+  auto& o = a.o;
+  o.scale_method = logart::parse_scale_method(a.scale_method);
+  if (o.w_bits < 2 || o.w_bits > 8) throw Error(fmt::format("--w-bit {} outside 2..8", o.w_bits));
+  if (a.m2 != "floor" && a.m2 != "trunc") throw Error(fmt::format("--m2 '{}' is not floor | trunc", a.m2));
+  o.m2 = a.m2 == "floor" ? M2Rounding::Floor : M2Rounding::Trunc;
+  if (o.optim_metric != "hessian_perturb" && o.optim_metric != "mse") throw Error(fmt::format("--optim-metric '{}' is not hessian_perturb | mse", o.optim_metric));
+  if (o.optim_mode != "qinp" && o.optim_mode != "rinp" && o.optim_mode != "qdrop") throw Error(fmt::format("--optim-mode '{}' is not qinp | rinp | qdrop", o.optim_mode));
+  if (o.act_bits < 0 || o.act_bits > 16) throw Error(fmt::format("--act-bits {} outside 0..16", o.act_bits));
+  o.llr = !a.no_llr;
+
+  LoadedModel fp = load_model(model_config(a.m), a.m.checkpoint);
+  LoadedModel qm_net = load_model(fp.config, a.m.checkpoint);
+  const std::string family = fp.config.value("family", "");
+  const bool vit = family == "vit";
+  if (family != "vit" && family != "resnet" && family != "mobilenetv2")
+    throw Error(fmt::format("LogART supports resnet, mobilenetv2 and vit models; '{}' is a {} model", fp.net->arch, family));
+  if (a.search_method.empty()) a.search_method = vit ? "block_wise" : "layer_wise";
+  o.search_method = logart::parse_search_method(a.search_method);
+  if (vit && !given(a, "--search-samples") && a.config.empty()) o.search_samples = 128;
+  if (vit && !given(a, "--lr-min-ratio")) o.lr_min_ratio = 1.0;  // LogART-ViT never steps its scheduler
+
+  auto calib_set = open_dataset(a.calib_data, a.calib_split);
+  std::vector<std::unique_ptr<Dataset>> tests;
+  if (a.test_data.empty()) tests.push_back(open_dataset(a.calib_data, a.test_split));
+  for (const auto& t : a.test_data) tests.push_back(open_dataset(t, a.test_split));
+  auto log = [](const std::string& s) {
+    fmt::print("{}\n", s);
+    std::fflush(stdout);
+  };
+  const EvalOptions eo{a.batch, a.test_limit, o.progress};
+  fmt::print("LogART W{} {} {} on {} ({}), search {} + LLR {} images from {}\n", o.w_bits, a.scale_method, a.search_method, fp.net->arch,
+             a.m.checkpoint, o.search_samples, o.llr ? o.calib_samples : 0, calib_set->name);
+  std::vector<EvalResult> fp_r, q_r, qa_r(tests.size());
+  for (const auto& t : tests) {
+    fp_r.push_back(evaluate(*fp.net, *t, eo));
+    fmt::print("FP top-1 {:.2f}% ({} images of {})\n", fp_r.back().top1_pct(), fp_r.back().n, t->name);
+  }
+  if (a.test_before) return;
+
+  const at::Tensor search = logart::sample_images(*fp.net, *calib_set, o.search_samples, o.seed);
+  at::Tensor calib;
+  if (o.llr && !a.load.empty()) calib = logart::sample_images(*fp.net, *calib_set, o.calib_samples, o.seed + 1);
+  logart::QuantizedModel qm;
+  if (!a.load.empty()) {
+    logart::fold_batchnorms(*qm_net.net);
+    qm.net = qm_net.net;
+    logart::load_quantized(qm, a.load, o);
+    fmt::print("loaded quantized parameters from {}\n", a.load);
+    bool has_llr = !qm.layers.empty() && !qm.layers.front().second.round_up.empty();
+    if (o.llr && !has_llr) fmt::print("note: {} has no LLR rounding; evaluating it as searched (DBS only)\n", a.load);
+    o.llr = has_llr;
+  } else {
+    if (o.llr) calib = logart::sample_images(*fp.net, *calib_set, o.calib_samples, o.seed + 1);
+    qm = logart::quantize(*fp.net, qm_net.net, search, calib, o, log);
+  }
+  const bool hw_test = o.hw_approx || o.test_with_hw_approx;
+  logart::apply(qm, hw_test, 0);
+  for (size_t i = 0; i < tests.size(); ++i) {
+    q_r.push_back(evaluate(*qm.net, *tests[i], eo));
+    fmt::print("LogART W{} top-1 {:.2f}% (FP {:.2f}%) on {}\n", o.w_bits, q_r[i].top1_pct(), fp_r[i].top1_pct(), tests[i]->name);
+  }
+  if (o.act_bits > 0) {
+    logart::calibrate_activations(qm, search, o.act_bits);
+    logart::apply(qm, hw_test, o.act_bits);
+    for (size_t i = 0; i < tests.size(); ++i) {
+      qa_r[i] = evaluate(*qm.net, *tests[i], eo);
+      fmt::print("LogART W{} + U({}) activations top-1 {:.2f}% on {}\n", o.w_bits, o.act_bits, qa_r[i].top1_pct(), tests[i]->name);
+    }
+  }
+  const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
+  nlohmann::json opts{{"scale_method", a.scale_method}, {"search_method", a.search_method}, {"w_sym", o.sym}, {"hardware_approx", o.hw_approx},
+                      {"test_with_hardware_approx", o.test_with_hw_approx}, {"m2", a.m2}, {"llr", o.llr}, {"iters_w", o.iters},
+                      {"lr", o.lr}, {"lr_min_ratio", o.lr_min_ratio}, {"round_weight", o.round_weight}, {"act_bits", o.act_bits}};
+  if (vit) opts.update({{"optim_metric", o.optim_metric}, {"optim_mode", o.optim_mode}, {"drop_prob", o.drop_prob}, {"temp", o.temp},
+                        {"use_mean_hessian", o.use_mean_hessian}});
+  if (!a.save.empty() && a.load.empty()) {
+    logart::save_quantized(qm, a.save, {{"logq.version", LOGQ_VERSION}, {"logq.command", a.cmd}, {"logq.model_config", fp.config.dump()},
+                                       {"logq.checkpoint", a.m.checkpoint}, {"logq.options", opts.dump()}, {"logq.w_bits", std::to_string(o.w_bits)}});
+    fmt::print("wrote {}\n", a.save);
+  }
+  if (!a.results.empty()) {
+    const std::string header =
+        "model,method,w_bits,act_bits,scale_method,search_method,llr,hardware_approx,options,search_samples,calib_samples,seed,"
+        "dataset,images,fp_top1,q_top1,q_top1_act,search_s,llr_s,wall_s";
+    std::string opt_str = opts.dump();
+    for (auto& c : opt_str) if (c == '"') c = '\'';
+    for (size_t i = 0; i < tests.size(); ++i)
+      append_csv(a.results, header,
+                 fmt::format("{},logart,{},{},{},{},{},{},\"{}\",{},{},{},{},{},{:.2f},{:.2f},{},{:.1f},{:.1f},{:.1f}", fp.net->arch, o.w_bits,
+                             o.act_bits, a.scale_method, a.search_method, o.llr ? 1 : 0, hw_test ? 1 : 0, opt_str, o.search_samples,
+                             o.llr ? o.calib_samples : 0, o.seed, tests[i]->name, q_r[i].n, fp_r[i].top1_pct(), q_r[i].top1_pct(),
+                             o.act_bits > 0 ? fmt::format("{:.2f}", qa_r[i].top1_pct()) : std::string(), qm.search_seconds, qm.llr_seconds, wall));
+  }
+  if (!a.json.empty()) {
+    nlohmann::json res = nlohmann::json::array();
+    for (size_t i = 0; i < tests.size(); ++i) {
+      nlohmann::json r{{"dataset", tests[i]->name}, {"images", q_r[i].n}, {"fp_top1", fp_r[i].top1_pct()}, {"q_top1", q_r[i].top1_pct()}};
+      if (o.act_bits > 0) r["q_top1_act"] = qa_r[i].top1_pct();
+      res.push_back(r);
+    }
+    nlohmann::json j{{"model", fp.net->arch}, {"method", "logart"}, {"w_bits", o.w_bits}, {"act_bits", o.act_bits}, {"options", opts},
+                     {"results", res}, {"search_seconds", qm.search_seconds}, {"llr_seconds", qm.llr_seconds}, {"wall_seconds", wall}};
+    write_text(a.json, j.dump(2) + "\n");
+  }
+}
+
 }  // namespace
 
 void add_torch_commands(CLI::App& app, int argc, char** argv) {
@@ -164,6 +365,48 @@ void add_torch_commands(CLI::App& app, int argc, char** argv) {
   tr->add_option("--seed", ta.o.seed, "seed of initialisation, shuffling and augmentation")->capture_default_str();
   tr->add_option("--limit", ta.o.limit, "train on the first N shuffled images per epoch (0: all)")->capture_default_str();
   tr->callback([] { run_train(ta); });
+
+  static QuantArgs qa;
+  qa.cmd = command_line(argc, argv);
+  auto* qz = app.add_subcommand("quantize", "Post-training quantization: LogART (log weights, DBS + LLR) of a CNN or ViT; AdaLog to come");
+  qa.app = qz;
+  add_model_args(qz, qa.m, true);
+  qz->add_option("--method", qa.method, "logart | adalog")->required();
+  qz->add_option("--config", qa.config, "method config JSON (configs/logart/{3,4}bit/{best,brecq_baseline}.json); CLI options override it");
+  qz->add_option("--calib-data", qa.calib_data, "dataset of search/reconstruction images (see `logq eval --help`)")->required();
+  qz->add_option("--calib-split", qa.calib_split, "its split")->capture_default_str();
+  qz->add_option("--test-data", qa.test_data, "evaluation dataset(s), repeatable (default: --calib-data with --test-split)");
+  qz->add_option("--test-split", qa.test_split, "its split")->capture_default_str();
+  qz->add_option("--test-limit", qa.test_limit, "evaluate the first N test images only (0: all)")->capture_default_str();
+  qz->add_option("--batch", qa.batch, "evaluation batch")->capture_default_str();
+  qz->add_option("--w-bit,--n-bits-w", qa.o.w_bits, "weight bits n")->capture_default_str();
+  qz->add_option("--scale-method", qa.scale_method, "log_2 | log_sqrt2 | log_dynamic")->capture_default_str();
+  qz->add_option("--search-method", qa.search_method, "DBS objective: tensor_wise | layer_wise (CNN default) | block_wise (ViT default)");
+  qz->add_flag("--w-sym", qa.o.sym, "symmetric codebook range (x+ = x- = max)");
+  qz->add_flag("--hardware-approx", qa.o.hw_approx, "sqrt2 ~ 1+1/2 in search, LLR and test");
+  qz->add_flag("--test-with-hardware-approx", qa.o.test_with_hw_approx, "1+1/2 only in the final evaluation");
+  qz->add_option("--m2", qa.m2, "M2 = (Mr - cr)//2 rounding: floor (torch >= 1.13, reference default) | trunc (torch 1.10)")->capture_default_str();
+  qz->add_option("--search-samples", qa.o.search_samples, "DBS images (CNN 32, ViT 128)")->capture_default_str();
+  qz->add_flag("--no-llr", qa.no_llr, "skip Learnable Logarithmic Rounding (DBS + nearest rounding only)");
+  qz->add_option("--calib-samples", qa.o.calib_samples, "LLR images")->capture_default_str();
+  qz->add_option("--iters-w", qa.o.iters, "LLR iterations per reconstruction unit")->capture_default_str();
+  qz->add_option("--lr", qa.o.lr, "LLR Adam learning rate")->capture_default_str();
+  qz->add_option("--lr-min-ratio", qa.o.lr_min_ratio, "cosine floor as a fraction of --lr (CNN 0.3; ViT default 1 = constant)")->capture_default_str();
+  qz->add_option("--round-weight,--weight", qa.o.round_weight, "LLR regularizer weight lambda")->capture_default_str();
+  qz->add_option("--optim-metric", qa.o.optim_metric, "ViT LLR loss: hessian_perturb | mse")->capture_default_str();
+  qz->add_option("--use-mean-hessian", qa.o.use_mean_hessian, "ViT: average the Hessian weights over samples")->capture_default_str();
+  qz->add_option("--temp", qa.o.temp, "ViT: KL temperature of the Hessian perturbation")->capture_default_str();
+  qz->add_option("--optim-mode", qa.o.optim_mode, "ViT LLR inputs: qinp | rinp | qdrop")->capture_default_str();
+  qz->add_option("--drop-prob", qa.o.drop_prob, "ViT QDrop probability")->capture_default_str();
+  qz->add_option("--act-bits", qa.o.act_bits, "hardware path: U(b) per-tensor quantization of every GEMM input (0: FP, the reference)")->capture_default_str();
+  qz->add_option("--seed", qa.o.seed, "seed of image selection, augmentation and LLR batches")->capture_default_str();
+  qz->add_option("--save", qa.save, "write the quantized parameters (safetensors) to FILE");
+  qz->add_option("--load-quantized", qa.load, "evaluate parameters written by --save instead of searching");
+  qz->add_option("--results", qa.results, "append a CSV row to FILE");
+  qz->add_option("--json", qa.json, "write the result as JSON to FILE (- for stdout)");
+  qz->add_flag("--test-before-calibration", qa.test_before, "only evaluate the FP model");
+  qz->add_flag("--progress,!--no-progress", qa.o.progress, "progress output on stderr (--no-progress: none)");
+  qz->callback([] { run_quantize(qa); });
 }
 
 }  // namespace logq::cli

@@ -105,18 +105,22 @@ LogArtRow logart_row(float xplus, float xminus, int n_bits, int c2, bool sym, M2
   return r;
 }
 
-LogWeight logart_encode(float w, float scale, const LogArtRow& row, bool sqrt2_branch, bool budget) {
+bool logart_is_base2(float w, const LogArtRow& row, bool sqrt2_branch) {
+  if (sqrt2_branch) return false;
+  if (row.pure2()) return true;
+  if (row.pure_sqrt2()) return false;
+  return std::fabs(w) <= row.T;  // region by the unscaled |w| (reference quirk P4)
+}
+
+float logart_u(float w, float scale, bool base2) {
+  return std::log(std::fabs(w / scale) + 1e-32f) / std::log(base2 ? 2.0f : kSqrt2);
+}
+
+LogWeight logart_encode_k(float w, float k, const LogArtRow& row, bool sqrt2_branch, bool budget) {
   const int32_t N = 1 << (row.n_bits - 1);
-  bool base2;
-  if (sqrt2_branch) base2 = false;
-  else if (row.pure2()) base2 = true;
-  else if (row.pure_sqrt2()) base2 = false;
-  else base2 = std::fabs(w) <= row.T;  // region by the unscaled |w| (reference quirk P4)
-  const float b = base2 ? 2.0f : kSqrt2;
+  const bool base2 = logart_is_base2(w, row, sqrt2_branch);
   const int32_t z = base2 ? row.z2 : row.zr;
   const int32_t L = row.pure2() || row.pure_sqrt2() || sqrt2_branch ? N : (base2 ? row.c2 : row.cr);
-  const float u = std::log(std::fabs(w / scale) + 1e-32f) / std::log(b);
-  const float k = round_half_even(u);
   const bool zero_capable = sqrt2_branch || base2;
   // Budget: index 0 (level z) is the zero code and there is no asymmetry extension.
   const float lo = !zero_capable ? 0.0f : budget ? 0.0f : -(1.0f + static_cast<float>(row.A) / 2.0f);
@@ -129,6 +133,11 @@ LogWeight logart_encode(float w, float scale, const LogArtRow& row, bool sqrt2_b
   const int32_t level = z + static_cast<int32_t>(e);  // e is integral whenever the element is non-zero
   c.E = base2 ? 2 * level : level;
   return c;
+}
+
+LogWeight logart_encode(float w, float scale, const LogArtRow& row, bool sqrt2_branch, bool budget) {
+  const float u = logart_u(w, scale, logart_is_base2(w, row, sqrt2_branch));
+  return logart_encode_k(w, round_half_even(u), row, sqrt2_branch, budget);
 }
 
 float logart_decode_ref(const LogWeight& c, float scale, bool hw_approx) {

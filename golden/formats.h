@@ -67,6 +67,12 @@ struct LogWeight {
 // and the lowest level z becomes the zero code, leaving N−1 levels per sign plus zero (2^n − 1
 // codes); regions without a zero level keep their N levels per sign (2^n codes).
 LogWeight logart_encode(float w, float scale, const LogArtRow& row, bool sqrt2_branch = false, bool budget = false);
+// The pieces of logart_encode, shared with LogART's learned rounding (LLR), which replaces
+// k = rnd(u) by ⌊u⌋ + {0, 1}: the element's region, u = ln(|w/s| + 1e-32)/ln(b) in float32,
+// and the clamp/zero rules applied to a given integer-valued k.
+bool logart_is_base2(float w, const LogArtRow& row, bool sqrt2_branch);
+float logart_u(float w, float scale, bool base2);
+LogWeight logart_encode_k(float w, float k, const LogArtRow& row, bool sqrt2_branch = false, bool budget = false);
 // The reference's float32 dequantized value (torch.pow of float32 2 or √2, optional ×1.5/√2).
 float logart_decode_ref(const LogWeight& c, float scale, bool hw_approx);
 // The exact real value: s·√2^E, or with the 1+1/2 approximation s·(2 + (E&1))·2^((E>>1) − 1).

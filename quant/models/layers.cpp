@@ -26,7 +26,8 @@ LinearImpl::LinearImpl(int64_t in, int64_t out, bool has_bias) : in_features(in)
 at::Tensor LinearImpl::forward(const at::Tensor& x) {
   const at::Tensor& xin = input_hook ? input_hook(x) : x;
   const at::Tensor& w = weight_hook ? weight_hook(weight) : weight;
-  return at::linear(xin, w, bias);
+  at::Tensor y = at::linear(xin, w, bias);
+  return output_hook ? output_hook(y) : y;
 }
 
 Conv2dImpl::Conv2dImpl(const ConvSpec& s) : spec(s) {
@@ -38,7 +39,42 @@ Conv2dImpl::Conv2dImpl(const ConvSpec& s) : spec(s) {
 at::Tensor Conv2dImpl::forward(const at::Tensor& x) {
   const at::Tensor& xin = input_hook ? input_hook(x) : x;
   const at::Tensor& w = weight_hook ? weight_hook(weight) : weight;
-  return at::conv2d(xin, w, bias, spec.stride, spec.padding, 1, spec.groups);
+  at::Tensor y = at::conv2d(xin, w, bias, spec.stride, spec.padding, 1, spec.groups);
+  return output_hook ? output_hook(y) : y;
+}
+
+BatchNorm2dImpl::BatchNorm2dImpl(int64_t c, double eps_, double momentum_) : eps(eps_), momentum(momentum_) {
+  weight = register_parameter("weight", at::ones({c}));
+  bias = register_parameter("bias", at::zeros({c}));
+  running_mean = register_buffer("running_mean", at::zeros({c}));
+  running_var = register_buffer("running_var", at::ones({c}));
+  num_batches_tracked = register_buffer("num_batches_tracked", at::zeros({}, at::kLong));
+}
+
+at::Tensor BatchNorm2dImpl::forward(const at::Tensor& x) {
+  if (folded) return x;
+  if (is_training()) {
+    torch::NoGradGuard g;
+    num_batches_tracked.add_(1);
+  }
+  return at::batch_norm(x, weight, bias, running_mean, running_var, is_training(), momentum, eps, false);
+}
+
+void BatchNorm2dImpl::fold_into(Conv2dImpl& conv) {
+  if (folded) throw Error("BatchNorm2d is already folded");
+  if (conv.spec.out != weight.size(0))
+    throw Error(fmt::format("BatchNorm2d of {} channels cannot fold into a conv with {} outputs", weight.size(0), conv.spec.out));
+  torch::NoGradGuard g;
+  const at::Tensor inv = weight / at::sqrt(running_var + eps);  // γ/√(σ²+ε), float32 as BRECQ's fold
+  conv.weight.mul_(inv.view({-1, 1, 1, 1}));
+  at::Tensor b = bias - weight * running_mean / at::sqrt(running_var + eps);
+  if (conv.bias.defined()) {
+    conv.bias.copy_(weight * conv.bias / at::sqrt(running_var + eps) + b);
+  } else {
+    conv.bias = conv.register_parameter("bias", b);
+    conv.spec.bias = true;
+  }
+  folded = true;
 }
 
 at::Tensor MatMulImpl::forward(const at::Tensor& a, const at::Tensor& b) {
@@ -61,9 +97,7 @@ torch::nn::LayerNorm layer_norm(int64_t dim, double eps) {
   return torch::nn::LayerNorm(torch::nn::LayerNormOptions({dim}).eps(eps));
 }
 
-torch::nn::BatchNorm2d batch_norm(int64_t channels) {
-  return torch::nn::BatchNorm2d(torch::nn::BatchNormOptions(channels));
-}
+BatchNorm2d batch_norm(int64_t channels) { return BatchNorm2d(channels); }
 
 void init_trunc_normal(LinearImpl& l, double std) {
   torch::NoGradGuard g;
@@ -88,6 +122,10 @@ std::string shape_str(at::IntArrayRef s) {
   return r + "]";
 }
 }  // namespace
+
+std::vector<Stage> Net::stages() {
+  throw Error(fmt::format("model '{}' has no staged form (per-block quantization supports resnet, mobilenetv2, vit)", arch));
+}
 
 StateDict state_dict(const torch::nn::Module& m) {
   StateDict out;

@@ -28,6 +28,7 @@ class LinearImpl : public torch::nn::Module {
   int64_t in_features, out_features;
   at::Tensor weight, bias;          // [out, in], [out] or undefined
   TensorFn input_hook, weight_hook;  // quantizers attach here
+  TensorFn output_hook;              // sees (and may replace) the output: calibration capture
 };
 TORCH_MODULE(Linear);
 
@@ -42,9 +43,26 @@ class Conv2dImpl : public torch::nn::Module {
   at::Tensor forward(const at::Tensor& x);
   ConvSpec spec;
   at::Tensor weight, bias;  // [out, in/groups, k, k], [out] or undefined
-  TensorFn input_hook, weight_hook;
+  TensorFn input_hook, weight_hook, output_hook;
+  // The activation the model applies right after this conv (+BN): "relu", "relu6" or "".
+  // Metadata for LogART's layer-wise search, which fuses it into the layer (spec/logart.md §3).
+  std::string fused_act;
 };
 TORCH_MODULE(Conv2d);
+
+// torch.nn.BatchNorm2d (same parameters, buffers and arithmetic) that can be folded into the
+// preceding conv: after fold_into() it is the identity (spec/logart.md §5, BN folding).
+class BatchNorm2dImpl : public torch::nn::Module {
+ public:
+  explicit BatchNorm2dImpl(int64_t channels, double eps = 1e-5, double momentum = 0.1);
+  at::Tensor forward(const at::Tensor& x);
+  // W' = W·γ/√(σ²+ε), b' = β − γμ/√(σ²+ε) (+ γ·b/√(σ²+ε)); the conv gains a bias if it had none.
+  void fold_into(Conv2dImpl& conv);
+  at::Tensor weight, bias, running_mean, running_var, num_batches_tracked;
+  double eps, momentum;
+  bool folded = false;
+};
+TORCH_MODULE(BatchNorm2d);
 
 // A matrix product of two activations (attention q@k^T and attn@v): AdaLog quantizes both inputs.
 class MatMulImpl : public torch::nn::Module {
@@ -67,7 +85,7 @@ TORCH_MODULE(Mlp);
 at::Tensor drop_path(const at::Tensor& x, double p, bool training);
 
 torch::nn::LayerNorm layer_norm(int64_t dim, double eps);
-torch::nn::BatchNorm2d batch_norm(int64_t channels);
+BatchNorm2d batch_norm(int64_t channels);
 
 // timm's trunc_normal_(std) with bounds +-2 (absolute, as timm uses them), and zero bias.
 void init_trunc_normal(LinearImpl& l, double std);
@@ -86,9 +104,21 @@ struct DataConfig {
 
 // Every logq model: forward on NCHW float images, logits out. Block outputs can be observed
 // by module name (the parity tests compare them with forward hooks of the Python reference).
+// One step of a model's forward as a sequence: forward(x) == stages applied in order, bitwise.
+// Quantizers reconstruct per stage (BRECQ / AdaLog / LogART units): "layer" = a single conv or
+// linear (+ fused activation), "block" = a residual block, "glue" = parameter-free (pooling,
+// token/position embedding, final norm + pooling). `module` is the stage's module at `name`.
+struct Stage {
+  std::string name, kind;
+  std::shared_ptr<torch::nn::Module> module;
+  std::function<at::Tensor(const at::Tensor&)> run;
+};
+
 class Net : public torch::nn::Module {
  public:
   virtual at::Tensor forward(const at::Tensor& x) = 0;
+  // The stages of forward(); families without a staged form throw an Error naming themselves.
+  virtual std::vector<Stage> stages();
   std::string arch;  // preset or family name
   DataConfig data;
   int64_t num_classes = 0;

@@ -42,7 +42,9 @@ int64_t make_divisible(double v, int64_t d = 8) {
 class ConvBNReLUImpl : public torch::nn::SequentialImpl {
  public:
   ConvBNReLUImpl(int64_t in, int64_t out, int64_t k, int64_t stride, int64_t groups) {
-    push_back(nn::Conv2d(nn::ConvSpec{in, out, k, stride, (k - 1) / 2, groups, false}));
+    nn::Conv2d conv(nn::ConvSpec{in, out, k, stride, (k - 1) / 2, groups, false});
+    conv->fused_act = "relu6";
+    push_back(conv);
     push_back(nn::batch_norm(out));
     push_back(torch::nn::ReLU6());
   }
@@ -62,13 +64,14 @@ class InvertedResidualImpl : public torch::nn::Module {
     torch::nn::Sequential conv;
     auto pw = [&](int64_t i, int64_t o) { return nn::Conv2d(nn::ConvSpec{i, o, 1, 1, 0, 1, false}); };
     auto dw = [&](int64_t c) { return nn::Conv2d(nn::ConvSpec{c, c, 3, stride, 1, c, false}); };
+    auto relu6 = [](nn::Conv2d c) { c->fused_act = "relu6"; return c; };
     if (brecq) {
       if (t != 1) {
-        conv->push_back(pw(inp, hidden));
+        conv->push_back(relu6(pw(inp, hidden)));
         conv->push_back(nn::batch_norm(hidden));
         conv->push_back(torch::nn::ReLU6());
       }
-      conv->push_back(dw(hidden));
+      conv->push_back(relu6(dw(hidden)));
       conv->push_back(nn::batch_norm(hidden));
       conv->push_back(torch::nn::ReLU6());
     } else {
@@ -120,6 +123,21 @@ class MobileNetV2 : public Net {
       emit(fmt::format("features.{}", i), x);
     }
     return classifier->forward(x.mean({2, 3}));
+  }
+
+  // BRECQ's units: first conv layer, each inverted residual block, last 1x1 conv layer, pool, classifier.
+  std::vector<Stage> stages() override {
+    std::vector<Stage> st;
+    for (size_t i = 0; i < features->size(); ++i) {
+      auto m = features->ptr(i);
+      if (auto ir = features[i]->as<InvertedResidualImpl>())
+        st.push_back({fmt::format("features.{}", i), "block", m, [ir](const at::Tensor& x) { return ir->forward(x); }});
+      else
+        st.push_back({fmt::format("features.{}", i), "layer", m, [c = features[i]->as<ConvBNReLUImpl>()](const at::Tensor& x) { return c->forward(x); }});
+    }
+    st.push_back({"avgpool", "glue", nullptr, [](const at::Tensor& x) { return x.mean({2, 3}); }});
+    st.push_back({"classifier", "layer", classifier.ptr(), [this](const at::Tensor& x) { return classifier->forward(x); }});
+    return st;
   }
 
   torch::nn::Sequential features{nullptr}, classifier{nullptr};

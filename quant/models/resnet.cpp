@@ -42,12 +42,14 @@ class BlockImpl : public torch::nn::Module {
       bn2 = register_module("bn2", nn::batch_norm(planes));
       conv3 = register_module("conv3", Conv2d(ConvSpec{planes, out, 1, 1, 0, 1, false}));
       bn3 = register_module("bn3", nn::batch_norm(out));
+      conv2->fused_act = "relu";
     } else {
       conv1 = register_module("conv1", Conv2d(ConvSpec{inplanes, planes, 3, stride, 1, 1, false}));
       bn1 = register_module("bn1", nn::batch_norm(planes));
       conv2 = register_module("conv2", Conv2d(ConvSpec{planes, planes, 3, 1, 1, 1, false}));
       bn2 = register_module("bn2", nn::batch_norm(planes));
     }
+    conv1->fused_act = "relu";
     if (stride != 1 || inplanes != out) {
       if (c.shortcut == "option_a") {
         option_a_planes_ = out;
@@ -73,7 +75,7 @@ class BlockImpl : public torch::nn::Module {
   }
 
   Conv2d conv1{nullptr}, conv2{nullptr}, conv3{nullptr};
-  torch::nn::BatchNorm2d bn1{nullptr}, bn2{nullptr}, bn3{nullptr};
+  nn::BatchNorm2d bn1{nullptr}, bn2{nullptr}, bn3{nullptr};
   torch::nn::Sequential downsample{nullptr};
 
  private:
@@ -92,6 +94,7 @@ class ResNet : public Net {
     else
       conv1 = register_module("conv1", Conv2d(ConvSpec{c.in_chans, inplanes, 7, 2, 3, 1, false}));
     bn1 = register_module("bn1", nn::batch_norm(inplanes));
+    conv1->fused_act = "relu";
     for (size_t s = 0; s < c.layers.size(); ++s) {
       const std::string name = fmt::format("layer{}", s + 1);
       auto stage = torch::nn::Sequential();
@@ -100,7 +103,7 @@ class ResNet : public Net {
         stage->push_back(Block(c, inplanes, c.widths[s], stride));
         inplanes = c.widths[s] * expansion;
       }
-      stages.push_back(register_module(name, stage));
+      stage_list.push_back(register_module(name, stage));
       stage_names.push_back(name);
     }
     head = register_module(cifar_ ? "linear" : "fc", nn::Linear(inplanes, c.num_classes));
@@ -110,9 +113,9 @@ class ResNet : public Net {
   at::Tensor forward(const at::Tensor& x) override {
     at::Tensor y = at::relu(bn1(conv1(x)));
     if (!cifar_) y = at::max_pool2d(y, 3, 2, 1);
-    for (size_t s = 0; s < stages.size(); ++s) {
-      for (size_t b = 0; b < stages[s]->size(); ++b) {
-        y = stages[s][b]->as<BlockImpl>()->forward(y);
+    for (size_t s = 0; s < stage_list.size(); ++s) {
+      for (size_t b = 0; b < stage_list[s]->size(); ++b) {
+        y = stage_list[s][b]->as<BlockImpl>()->forward(y);
         emit(fmt::format("{}.{}", stage_names[s], b), y);
       }
       emit(stage_names[s], y);
@@ -121,9 +124,24 @@ class ResNet : public Net {
     return head(y);
   }
 
+  // BRECQ's units: stem conv (+ReLU) layer, [max pool], each block, average pool, head layer.
+  std::vector<Stage> stages() override {
+    std::vector<Stage> st;
+    st.push_back({"conv1", "layer", conv1.ptr(), [this](const at::Tensor& x) { return at::relu(bn1(conv1(x))); }});
+    if (!cifar_) st.push_back({"maxpool", "glue", nullptr, [](const at::Tensor& x) { return at::max_pool2d(x, 3, 2, 1); }});
+    for (size_t s = 0; s < stage_list.size(); ++s)
+      for (size_t b = 0; b < stage_list[s]->size(); ++b) {
+        auto blk = stage_list[s][b]->as<BlockImpl>();
+        st.push_back({fmt::format("{}.{}", stage_names[s], b), "block", stage_list[s]->ptr(b), [blk](const at::Tensor& x) { return blk->forward(x); }});
+      }
+    st.push_back({"avgpool", "glue", nullptr, [](const at::Tensor& x) { return x.mean({2, 3}); }});
+    st.push_back({cifar_ ? "linear" : "fc", "layer", head.ptr(), [this](const at::Tensor& x) { return head(x); }});
+    return st;
+  }
+
   Conv2d conv1{nullptr};
-  torch::nn::BatchNorm2d bn1{nullptr};
-  std::vector<torch::nn::Sequential> stages;
+  nn::BatchNorm2d bn1{nullptr};
+  std::vector<torch::nn::Sequential> stage_list;
   std::vector<std::string> stage_names;
   nn::Linear head{nullptr};
 

@@ -113,6 +113,21 @@ class VisionTransformer : public Net {
     return head(x.select(1, 0));
   }
 
+  // LogART-ViT's units: patch_embed, each block, head; embedding and final norm/pool are glue.
+  std::vector<Stage> stages() override {
+    std::vector<Stage> st;
+    st.push_back({"patch_embed", "block", patch_embed.ptr(), [this](const at::Tensor& x) { return patch_embed(x); }});
+    st.push_back({"pos_embed", "glue", nullptr, [this](const at::Tensor& x) {
+                    return at::cat({cls_token.expand({x.size(0), -1, -1}), x}, 1) + pos_embed; }});
+    for (size_t i = 0; i < blocks->size(); ++i) {
+      auto blk = blocks[i]->as<BlockImpl>();
+      st.push_back({fmt::format("blocks.{}", i), "block", blocks->ptr(i), [blk](const at::Tensor& x) { return blk->forward(x); }});
+    }
+    st.push_back({"norm", "glue", nullptr, [this](const at::Tensor& x) { return norm(x).select(1, 0); }});
+    st.push_back({"head", "layer", head.ptr(), [this](const at::Tensor& x) { return head(x); }});
+    return st;
+  }
+
   at::Tensor cls_token, pos_embed;
   PatchEmbed patch_embed{nullptr};
   torch::nn::ModuleList blocks{nullptr};

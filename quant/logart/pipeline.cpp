@@ -1,0 +1,482 @@
+// LogART's CNN (§5) and ViT (§6) pipelines on logq's staged models: BN folding, DBS traversal,
+// per-unit LLR, and the hardware-path activation quantizers (a logq addition).
+#include <chrono>
+#include <cmath>
+#include <algorithm>
+#include <cstring>
+#include <map>
+
+#include <fmt/format.h>
+#include <torch/csrc/autograd/autograd.h>
+#include <torch/optim/adam.h>
+
+#include "golden/error.h"
+#include "golden/safetensors.h"
+#include "quant/data/dataset.h"
+#include "quant/eval/runner.h"
+#include "quant/logart/logart.h"
+#include "quant/models/models.h"
+
+namespace logq::logart {
+
+namespace {
+using Clock = std::chrono::steady_clock;
+double since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+
+// A quantizable layer of one net: a Conv2d or a Linear, with uniform access to hooks and the op.
+struct Layer {
+  std::string name;
+  nn::Conv2dImpl* conv = nullptr;
+  nn::LinearImpl* lin = nullptr;
+  at::Tensor& weight() { return conv ? conv->weight : lin->weight; }
+  const at::Tensor& bias() { return conv ? conv->bias : lin->bias; }
+  nn::TensorFn& weight_hook() { return conv ? conv->weight_hook : lin->weight_hook; }
+  nn::TensorFn& input_hook() { return conv ? conv->input_hook : lin->input_hook; }
+  nn::TensorFn& output_hook() { return conv ? conv->output_hook : lin->output_hook; }
+  std::string act() const { return conv ? conv->fused_act : std::string(); }
+  at::Tensor op(const at::Tensor& x, const at::Tensor& w, bool with_bias) {
+    const at::Tensor b = with_bias ? bias() : at::Tensor();
+    if (conv) return at::conv2d(x, w, b, conv->spec.stride, conv->spec.padding, 1, conv->spec.groups);
+    return at::linear(x, w, b);
+  }
+};
+
+at::Tensor apply_act(const std::string& act, const at::Tensor& x) {
+  if (act == "relu") return at::relu(x);
+  if (act == "relu6") return at::clamp(x, 0.0, 6.0);
+  return x;
+}
+
+std::map<std::string, Layer> layers_of(Net& net) {
+  std::map<std::string, Layer> out;
+  for (const auto& item : net.named_modules("", false)) {
+    Layer l;
+    l.name = item.key();
+    l.conv = item.value()->as<nn::Conv2dImpl>();
+    l.lin = item.value()->as<nn::LinearImpl>();
+    if (l.conv || l.lin) out[l.name] = l;
+  }
+  return out;
+}
+
+bool in_stage(const std::string& layer, const std::string& stage) {
+  return layer == stage || (layer.size() > stage.size() && layer.compare(0, stage.size(), stage) == 0 && layer[stage.size()] == '.');
+}
+
+// Runs a stage over N inputs in chunks without autograd (memory stays bounded for 2048 images).
+at::Tensor run_chunked(const Stage& s, const at::Tensor& x, int64_t chunk = 256) {
+  c10::NoGradGuard g;
+  std::vector<at::Tensor> outs;
+  for (int64_t b = 0; b < x.size(0); b += chunk) outs.push_back(s.run(x.slice(0, b, std::min(x.size(0), b + chunk))));
+  return at::cat(outs, 0);
+}
+
+// Calls `capture` with the input (or output) of `layer` while `stage` runs on x.
+at::Tensor capture(Layer& l, bool output, const Stage& s, const at::Tensor& x) {
+  at::Tensor got;
+  nn::TensorFn& hook = output ? l.output_hook() : l.input_hook();
+  hook = [&got](const at::Tensor& t) {
+    got = got.defined() ? at::cat({got, t.detach()}, 0) : t.detach();
+    return t;
+  };
+  try {
+    run_chunked(s, x);
+  } catch (...) {
+    hook = nullptr;
+    throw;
+  }
+  hook = nullptr;
+  if (!got.defined()) throw Error(fmt::format("layer '{}' did not run in stage '{}'", l.name, s.name));
+  return got;
+}
+
+void set_fixed_weight(Layer& l, const at::Tensor& wq) {
+  l.weight_hook() = [wq](const at::Tensor&) { return wq; };
+}
+
+std::string c2_summary(const WeightQuant& q) {
+  std::map<int, int> h;
+  for (int v : q.c2) ++h[v];
+  std::string s;
+  for (auto it = h.rbegin(); it != h.rend(); ++it) s += fmt::format("{}{}:{}", s.empty() ? "" : " ", it->first, it->second);
+  double ms = 0;
+  for (float v : q.scale) ms += v;
+  return fmt::format("c2 {{{}}} mean s {:.3f}", s, ms / double(q.scale.size()));
+}
+
+bool is_transformer(const std::vector<Stage>& st) {
+  for (const auto& s : st)
+    if (s.name == "pos_embed") return true;
+  return false;
+}
+}  // namespace
+
+void fold_batchnorms(Net& net) {
+  nn::Conv2dImpl* last = nullptr;
+  std::string last_name;
+  for (const auto& item : net.named_modules("", false)) {
+    if (auto* c = item.value()->as<nn::Conv2dImpl>()) {
+      last = c;
+      last_name = item.key();
+    } else if (auto* bn = item.value()->as<nn::BatchNorm2dImpl>()) {
+      if (bn->folded) continue;
+      if (!last) throw Error(fmt::format("BN folding: '{}' follows no conv", item.key()));
+      try {
+        bn->fold_into(*last);
+      } catch (const Error& e) {
+        throw Error(fmt::format("BN folding '{}' into '{}': {}", item.key(), last_name, e.what()));
+      }
+      last = nullptr;
+    }
+  }
+}
+
+std::vector<std::string> quantizable_layers(Net& net) {
+  std::vector<std::string> out;
+  for (const auto& item : net.named_modules("", false))
+    if (item.value()->as<nn::Conv2dImpl>() || item.value()->as<nn::LinearImpl>()) out.push_back(item.key());
+  return out;
+}
+
+at::Tensor sample_images(const Net& net, const Dataset& ds, int64_t n, uint64_t seed) {
+  if (n <= 0) throw Error("the number of search/calibration images must be positive");
+  if (size_t(n) > ds.size())
+    throw Error(fmt::format("{} has {} images; {} were asked for search/calibration", ds.name, ds.size(), n));
+  std::vector<int64_t> idx = select_indices(ds.size(), size_t(n), seed);
+  std::mt19937_64 rng(seed);
+  std::shuffle(idx.begin(), idx.end(), rng);  // batches mix classes, as a shuffled loader does
+  const Preprocess p = preprocess_for(net);
+  const int64_t per = p.in_chans * p.img_size * p.img_size;
+  at::Tensor x = at::empty({n, p.in_chans, p.img_size, p.img_size});
+  for (int64_t i = 0; i < n; ++i) {
+    const Image img = ds.image(size_t(idx[size_t(i)]));
+    if (p.img_size <= 64) preprocess_train(img, p, p.img_size <= 28 ? 2 : 4, true, rng, x.data_ptr<float>() + i * per);
+    else preprocess_timm_train(img, p, rng, x.data_ptr<float>() + i * per);
+  }
+  return x;
+}
+
+namespace {
+
+struct Pipeline {
+  Net& fp;
+  Net& q;
+  const Options& opt;
+  const std::function<void(const std::string&)>& log;
+  std::vector<Stage> sfp, sq;
+  std::map<std::string, Layer> lfp, lq;
+  std::map<std::string, WeightQuant> wq;
+  std::vector<std::string> order;
+  bool vit = false;
+
+  std::vector<std::string> layers_in(const Stage& s) const {
+    std::vector<std::string> out;
+    for (const auto& n : order)
+      if (in_stage(n, s.name)) out.push_back(n);
+    return out;
+  }
+
+  void fix_nearest(const std::string& n) { set_fixed_weight(lq.at(n), wq.at(n).quantize(lfp.at(n).weight())); }
+
+  void search(const at::Tensor& images) {
+    const auto t0 = Clock::now();
+    if (opt.search_method == SearchMethod::TensorWise) {
+      for (const auto& n : order) {
+        const auto t = Clock::now();
+        dbs_tensor_wise(wq.at(n), lfp.at(n).weight());
+        fix_nearest(n);
+        log(fmt::format("DBS tw {:<28} {} ({:.2f} s)", n, c2_summary(wq.at(n)), since(t)));
+      }
+      return;
+    }
+    at::Tensor xq = images, xf = images;
+    for (size_t si = 0; si < sq.size(); ++si) {
+      const Stage &s = sq[si], &f = sfp[si];
+      if (s.kind != "glue") {
+        const auto names = layers_in(s);
+        std::map<std::string, at::Tensor> inputs;
+        if (vit)  // block-wise: inputs of the block's FP layers on the partially quantized model's input
+          for (const auto& n : names) inputs[n] = capture(lq.at(n), false, s, xq);
+        for (const auto& n : names) {
+          const auto t = Clock::now();
+          Layer& l = lq.at(n);
+          const at::Tensor w = lfp.at(n).weight().detach();
+          if (vit) {
+            const at::Tensor x = inputs.at(n);
+            dbs_with_data(wq.at(n), w, [&](const at::Tensor& wh) { return l.op(x, wh - w, false); }, at::zeros({}), l.lin != nullptr);
+          } else {
+            const at::Tensor x = capture(l, false, s, xq);
+            const at::Tensor y = apply_act(l.act(), capture(lfp.at(n), true, f, xf));
+            dbs_with_data(wq.at(n), w, [&](const at::Tensor& wh) { return apply_act(l.act(), l.op(x, wh, true)); }, y, l.lin != nullptr);
+            fix_nearest(n);
+          }
+          log(fmt::format("DBS {} {:<28} {} ({:.2f} s)", vit ? "bw" : "lw", n, c2_summary(wq.at(n)), since(t)));
+        }
+        if (vit)
+          for (const auto& n : names) fix_nearest(n);
+      }
+      xq = run_chunked(s, xq);
+      if (!vit) xf = run_chunked(f, xf);
+    }
+    log(fmt::format("DBS done ({:.1f} s)", since(t0)));
+  }
+
+  // Σ over dim 1, mean over the rest (BRECQ lp_loss; LogART-ViT 'mse').
+  static at::Tensor sum1_mean(const at::Tensor& d) { return (d * d).sum(1).mean(); }
+  static at::Tensor kl(const at::Tensor& target_logits, const at::Tensor& logits) {
+    const at::Tensor p = at::softmax(target_logits, -1);
+    return (p * (at::log_softmax(target_logits, -1) - at::log_softmax(logits, -1))).sum() / double(logits.size(0));
+  }
+
+  // G = |∂KL/∂y (y + 1e-6) − ∂KL/∂y (y − 1e-6)| through the rest of the FP model (§6).
+  at::Tensor hessian_weights(size_t stage, const at::Tensor& y) {
+    auto rest = [&](at::Tensor x) {
+      for (size_t i = stage + 1; i < sfp.size(); ++i) x = sfp[i].run(x);
+      return x;
+    };
+    std::vector<at::Tensor> parts;
+    for (int64_t b = 0; b < y.size(0); b += 32) {
+      const at::Tensor yc = y.slice(0, b, std::min(y.size(0), b + 32));
+      at::Tensor zfp;
+      {
+        c10::NoGradGuard g;
+        zfp = rest(yc) / opt.temp;
+      }
+      at::Tensor grads[2];
+      for (int k = 0; k < 2; ++k) {
+        at::Tensor yp = (yc + (k == 0 ? 1e-6 : -1e-6)).detach().set_requires_grad(true);
+        at::Tensor loss = kl(zfp, rest(yp) / opt.temp);
+        grads[k] = torch::autograd::grad({loss}, {yp})[0];
+      }
+      parts.push_back((grads[0] - grads[1]).abs());
+    }
+    at::Tensor G = at::cat(parts, 0);
+    return opt.use_mean_hessian ? G.mean(0, true) : G;
+  }
+
+  void reconstruct(const at::Tensor& images) {
+    at::manual_seed(opt.seed);
+    at::Tensor xq = images, xf = images;
+    const int64_t N = images.size(0);
+    for (size_t si = 0; si < sq.size(); ++si) {
+      const Stage &s = sq[si], &f = sfp[si];
+      if (s.kind == "glue") {
+        xq = run_chunked(s, xq);
+        xf = run_chunked(f, xf);
+        continue;
+      }
+      const auto t0 = Clock::now();
+      const at::Tensor y = run_chunked(f, xf);
+      const bool head = si + 1 == sq.size();
+      at::Tensor G;
+      if (vit && !head && opt.optim_metric == "hessian_perturb") G = hessian_weights(si, y);
+      std::vector<std::shared_ptr<LlrWeight>> llr;
+      std::vector<at::Tensor> params;
+      const auto names = layers_in(s);
+      for (const auto& n : names) {
+        auto w = std::make_shared<LlrWeight>(wq.at(n), lfp.at(n).weight().detach());
+        lq.at(n).weight_hook() = [w](const at::Tensor&) { return w->soft(); };
+        params.push_back(w->alpha);
+        llr.push_back(w);
+      }
+      torch::optim::Adam adam(params, torch::optim::AdamOptions(opt.lr));
+      const int64_t T = opt.iters, B = std::min(opt.recon_batch, N);
+      const double warm = opt.warmup * double(T);
+      double first = 0, last_rec = 0, last_round = 0;
+      for (int64_t t = 1; t <= T; ++t) {
+        const double lr = opt.lr * opt.lr_min_ratio + (opt.lr - opt.lr * opt.lr_min_ratio) * (1 + std::cos(M_PI * double(t - 1) / double(T))) / 2;
+        for (auto& g : adam.param_groups()) static_cast<torch::optim::AdamOptions&>(g.options()).lr(lr);
+        const at::Tensor idx = at::randperm(N, at::kLong).slice(0, 0, B);
+        at::Tensor xin;
+        if (vit && opt.optim_mode == "rinp") xin = xf.index_select(0, idx);
+        else if (vit && opt.optim_mode == "qdrop") {
+          const at::Tensor a = xq.index_select(0, idx), b = xf.index_select(0, idx);
+          xin = at::where(at::rand_like(a) < opt.drop_prob, a, b);
+        } else xin = xq.index_select(0, idx);
+        const at::Tensor out = s.run(xin), tgt = y.index_select(0, idx);
+        at::Tensor rec;
+        if (vit && head) rec = kl(tgt, out);
+        else if (G.defined()) rec = ((out - tgt).pow(2) * (G.size(0) == 1 ? G : G.index_select(0, idx))).mean();
+        else rec = sum1_mean(out - tgt);
+        if (vit) {  // LogART-ViT normalises by the first iteration's loss: ×2/L_rec(t=1)
+          if (t == 1) first = std::max(rec.item<double>(), 1e-30);
+          rec = rec * (2.0 / first);
+        }
+        at::Tensor loss = rec;
+        double beta = opt.b_start;
+        if (double(t) >= warm) {
+          beta = opt.b_end + (opt.b_start - opt.b_end) * std::max(0.0, 1.0 - (double(t) - warm) / (double(T) - warm));
+          at::Tensor r = at::zeros({});
+          for (auto& w : llr) r = r + w->round_loss(beta);
+          loss = loss + opt.round_weight * r;
+          last_round = r.item<double>();
+        }
+        adam.zero_grad();
+        loss.backward();
+        adam.step();
+        last_rec = rec.item<double>();
+        if (opt.progress && (t % 500 == 0 || t == T))
+          std::fprintf(stderr, "\rLLR %-24s iter %5lld/%lld rec %.5g round %.4g   ", s.name.c_str(), (long long)t, (long long)T,
+                       last_rec, last_round);
+      }
+      if (opt.progress) std::fprintf(stderr, "\n");
+      for (size_t i = 0; i < names.size(); ++i) {
+        wq.at(names[i]).round_up = llr[i]->hard_round_up();
+        fix_nearest(names[i]);  // golden's codes for k = ⌊u⌋ + [α ≥ 0]
+      }
+      log(fmt::format("LLR {:<28} {} layers, {} iters, rec {:.5g}, round {:.4g} ({:.1f} s)", s.name, names.size(), T, last_rec,
+                      last_round, since(t0)));
+      xq = run_chunked(s, xq);
+      xf = y;
+    }
+  }
+};
+
+}  // namespace
+
+QuantizedModel quantize(Net& fp, std::shared_ptr<Net> qnet, const at::Tensor& search_images, const at::Tensor& calib_images,
+                        const Options& opt, const std::function<void(const std::string&)>& log) {
+  fold_batchnorms(fp);
+  fold_batchnorms(*qnet);
+  fp.eval();
+  qnet->eval();
+  Pipeline p{fp, *qnet, opt, log, fp.stages(), qnet->stages(), layers_of(fp), layers_of(*qnet), {}, quantizable_layers(fp)};
+  p.vit = is_transformer(p.sfp);
+  if (!p.vit && opt.search_method == SearchMethod::BlockWise)
+    throw Error("LogART: block_wise search is not supported for CNNs (the reference's block_search asserts); use layer_wise");
+  if (p.vit && opt.search_method == SearchMethod::LayerWise)
+    throw Error("LogART: layer_wise search is the CNN objective; ViTs use block_wise (or tensor_wise)");
+  for (const auto& n : p.order) {
+    bool found = false;
+    for (const auto& s : p.sfp) found = found || (s.kind != "glue" && in_stage(n, s.name));
+    if (!found) throw Error(fmt::format("LogART: layer '{}' belongs to no stage of '{}'", n, fp.arch));
+    WeightQuant w;
+    w.name = n;
+    w.n_bits = opt.w_bits;
+    w.method = opt.scale_method;
+    w.sym = opt.sym;
+    w.hw_approx = opt.hw_approx;
+    w.m2 = opt.m2;
+    w.init(p.lfp.at(n).weight());
+    p.wq.emplace(n, std::move(w));
+  }
+  QuantizedModel qm;
+  qm.net = qnet;
+  auto t0 = Clock::now();
+  p.search(search_images);
+  qm.search_seconds = since(t0);
+  if (opt.llr) {
+    t0 = Clock::now();
+    p.reconstruct(calib_images);
+    qm.llr_seconds = since(t0);
+  }
+  for (const auto& n : p.order) qm.layers.emplace_back(n, p.wq.at(n));
+  return qm;
+}
+
+void apply(QuantizedModel& qm, bool hw_approx, int act_bits) {
+  auto layers = layers_of(*qm.net);
+  for (auto& [n, w] : qm.layers) {
+    WeightQuant c = w;
+    c.hw_approx = hw_approx;
+    set_fixed_weight(layers.at(n), c.quantize(layers.at(n).weight()));
+  }
+  for (auto& [n, l] : layers) l.input_hook() = nullptr;
+  if (act_bits <= 0) return;
+  const float qmax = float((1 << act_bits) - 1);
+  for (const auto& a : qm.acts) {
+    const float s = a.scale, z = a.zero;
+    layers.at(a.name).input_hook() = [s, z, qmax](const at::Tensor& x) {  // golden uniform_encode/decode, elementwise
+      return (at::clamp(at::round(x / s) + z, 0.0, double(qmax)) - z) * s;
+    };
+  }
+}
+
+void calibrate_activations(QuantizedModel& qm, const at::Tensor& images, int bits) {
+  auto layers = layers_of(*qm.net);
+  std::map<std::string, std::pair<float, float>> range;
+  for (auto& [n, l] : layers) {
+    range[n] = {INFINITY, -INFINITY};
+    l.input_hook() = [&range, n = n](const at::Tensor& x) {
+      auto& r = range[n];
+      r.first = std::min(r.first, x.min().item<float>());
+      r.second = std::max(r.second, x.max().item<float>());
+      return x;
+    };
+  }
+  {
+    c10::NoGradGuard g;
+    for (int64_t b = 0; b < images.size(0); b += 64) qm.net->forward(images.slice(0, b, std::min(images.size(0), b + 64)));
+  }
+  for (auto& [n, l] : layers) l.input_hook() = nullptr;
+  qm.acts.clear();
+  const float qmax = float((1 << bits) - 1);
+  for (const auto& n : quantizable_layers(*qm.net)) {
+    auto [lo, hi] = range.at(n);
+    if (!(hi >= lo)) throw Error(fmt::format("activation calibration: layer '{}' saw no input", n));
+    lo = std::min(lo, 0.0f);  // the range includes 0 so that zero is exact (post-ReLU inputs start at 0)
+    const float s = std::max((hi - lo) / qmax, 1e-8f);
+    qm.acts.push_back({n, s, round_half_even(-lo / s)});
+  }
+}
+
+void save_quantized(const QuantizedModel& qm, const std::string& path, const std::map<std::string, std::string>& meta) {
+  SafetensorsWriter w;
+  auto add = [&](const std::string& k, DType t, std::vector<int64_t> shape, const void* p, size_t bytes) { w.add(k, t, shape, p, bytes); };
+  for (const auto& [n, q] : qm.layers) {
+    add(n + ".logart.s_idx", DType::I32, {q.rows}, q.s_idx.data(), q.s_idx.size() * 4);
+    add(n + ".logart.c2", DType::I32, {q.rows}, q.c2.data(), q.c2.size() * 4);
+    add(n + ".logart.scale", DType::F32, {q.rows}, q.scale.data(), q.scale.size() * 4);
+    if (!q.round_up.empty()) add(n + ".logart.round_up", DType::U8, {q.rows, q.cols}, q.round_up.data(), q.round_up.size());
+  }
+  for (const auto& a : qm.acts) {
+    const float v[2] = {a.scale, a.zero};
+    add(a.name + ".act.scale_zero", DType::F32, {2}, v, sizeof v);
+  }
+  for (const auto& [k, v] : meta) w.set_metadata(k, v);
+  w.set_metadata("logq.method", "logart");
+  w.write(path);
+}
+
+void load_quantized(QuantizedModel& qm, const std::string& path, const Options& opt) {
+  const auto f = SafetensorsFile::open(path);
+  if (f.metadata_or("logq.method", "") != "logart") throw Error(fmt::format("{}: not a LogART quantized checkpoint (logq.method)", path));
+  auto layers = layers_of(*qm.net);
+  qm.layers.clear();
+  auto get = [&](const std::string& k, auto type_tag, DType t, int64_t n) {
+    using T = decltype(type_tag);
+    if (!f.find(k)) throw Error(fmt::format("{}: missing tensor '{}'", path, k));
+    std::vector<T> v = f.read<T>(k, t);
+    if (int64_t(v.size()) != n) throw Error(fmt::format("{}: tensor '{}' has {} values, expected {}", path, k, v.size(), n));
+    return v;
+  };
+  for (const auto& n : quantizable_layers(*qm.net)) {
+    WeightQuant q;
+    q.name = n;
+    q.n_bits = opt.w_bits;
+    q.method = opt.scale_method;
+    q.sym = opt.sym;
+    q.hw_approx = opt.hw_approx;
+    q.m2 = opt.m2;
+    q.init(layers.at(n).weight());
+    const auto si = get(n + ".logart.s_idx", int32_t{}, DType::I32, q.rows);
+    const auto c2 = get(n + ".logart.c2", int32_t{}, DType::I32, q.rows);
+    const auto cands = c2_candidates(q.n_bits, q.method);
+    for (int64_t r = 0; r < q.rows; ++r) {
+      const int32_t s = si[size_t(r)], c = c2[size_t(r)];
+      if (s < 0 || s >= 100 || std::find(cands.begin(), cands.end(), c) == cands.end())
+        throw Error(fmt::format("{}: layer '{}' row {}: s_idx {} / c2 {} invalid for {} bits {}", path, n, r, s, c, q.n_bits,
+                                to_string(q.method)));
+      q.set_row(r, s, c);
+    }
+    if (f.find(n + ".logart.round_up")) {
+      const auto ru = get(n + ".logart.round_up", uint8_t{}, DType::U8, q.rows * q.cols);
+      q.round_up.assign(ru.begin(), ru.end());
+      for (uint8_t v : q.round_up)
+        if (v > 1) throw Error(fmt::format("{}: layer '{}' round_up holds {}", path, n, int(v)));
+    }
+    qm.layers.emplace_back(n, std::move(q));
+  }
+}
+
+}  // namespace logq::logart
