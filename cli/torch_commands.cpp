@@ -136,7 +136,8 @@ struct QuantArgs {
   std::string save, load, results, json, m2 = "floor", scale_method = "log_dynamic", search_method;
   logart::Options o;
   int64_t test_limit = 0, batch = 64;
-  bool no_llr = false, test_before = false;
+  bool no_llr = false, test_before = false, hw_approx = false;
+  double approx_k = 1.5;
   std::string cmd;
   CLI::App* app = nullptr;
 };
@@ -224,6 +225,9 @@ void run_quantize(QuantArgs& a) {
   if (o.optim_mode != "qinp" && o.optim_mode != "rinp" && o.optim_mode != "qdrop") throw Error(fmt::format("--optim-mode '{}' is not qinp | rinp | qdrop", o.optim_mode));
   if (o.act_bits < 0 || o.act_bits > 16) throw Error(fmt::format("--act-bits {} outside 0..16", o.act_bits));
   o.llr = !a.no_llr;
+  if (a.approx_k != 1.5 && a.approx_k != 1.4375 && a.approx_k != 1.421875)
+    throw Error(fmt::format("--approx-k {} is not 1.5 (1+1/2) | 1.4375 (1+1/2-1/16) | 1.421875 (1+1/2-1/16-1/64)", a.approx_k));
+  o.k_odd = a.hw_approx ? a.approx_k : 0.0;
 
   LoadedModel fp = load_model(model_config(a.m), a.m.checkpoint);
   LoadedModel qm_net = load_model(fp.config, a.m.checkpoint);
@@ -231,7 +235,8 @@ void run_quantize(QuantArgs& a) {
   const bool vit = family == "vit";
   if (family != "vit" && family != "resnet" && family != "mobilenetv2")
     throw Error(fmt::format("LogART supports resnet, mobilenetv2 and vit models; '{}' is a {} model", fp.net->arch, family));
-  if (a.search_method.empty()) a.search_method = vit ? "block_wise" : "layer_wise";
+  if (a.search_method.empty())
+    a.search_method = o.scale_method != logart::ScaleMethod::LogDynamic ? "none" : vit ? "block_wise" : "layer_wise";
   o.search_method = logart::parse_search_method(a.search_method);
   if (vit && !given(a, "--search-samples") && a.config.empty()) o.search_samples = 128;
   if (vit && !given(a, "--lr-min-ratio")) o.lr_min_ratio = 1.0;  // LogART-ViT never steps its scheduler
@@ -270,22 +275,23 @@ void run_quantize(QuantArgs& a) {
     if (o.llr) calib = logart::sample_images(*fp.net, *calib_set, o.calib_samples, o.seed + 1);
     qm = logart::quantize(*fp.net, qm_net.net, search, calib, o, log);
   }
-  const bool hw_test = o.hw_approx || o.test_with_hw_approx;
-  logart::apply(qm, hw_test, 0);
+  const double k_test = o.k_odd > 0 ? o.k_odd : o.test_with_hw_approx ? a.approx_k : 0.0;
+  const bool hw_test = k_test > 0;
+  logart::apply(qm, k_test, 0);
   for (size_t i = 0; i < tests.size(); ++i) {
     q_r.push_back(evaluate(*qm.net, *tests[i], eo));
     fmt::print("LogART W{} top-1 {:.2f}% (FP {:.2f}%) on {}\n", o.w_bits, q_r[i].top1_pct(), fp_r[i].top1_pct(), tests[i]->name);
   }
   if (o.act_bits > 0) {
     logart::calibrate_activations(qm, search, o.act_bits);
-    logart::apply(qm, hw_test, o.act_bits);
+    logart::apply(qm, k_test, o.act_bits);
     for (size_t i = 0; i < tests.size(); ++i) {
       qa_r[i] = evaluate(*qm.net, *tests[i], eo);
       fmt::print("LogART W{} + U({}) activations top-1 {:.2f}% on {}\n", o.w_bits, o.act_bits, qa_r[i].top1_pct(), tests[i]->name);
     }
   }
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
-  nlohmann::json opts{{"scale_method", a.scale_method}, {"search_method", a.search_method}, {"w_sym", o.sym}, {"hardware_approx", o.hw_approx},
+  nlohmann::json opts{{"scale_method", a.scale_method}, {"search_method", a.search_method}, {"w_sym", o.sym}, {"hardware_approx", a.hw_approx}, {"approx_k", a.approx_k},
                       {"test_with_hardware_approx", o.test_with_hw_approx}, {"m2", a.m2}, {"llr", o.llr}, {"iters_w", o.iters},
                       {"lr", o.lr}, {"lr_min_ratio", o.lr_min_ratio}, {"round_weight", o.round_weight}, {"act_bits", o.act_bits}};
   if (vit) opts.update({{"optim_metric", o.optim_metric}, {"optim_mode", o.optim_mode}, {"drop_prob", o.drop_prob}, {"temp", o.temp},
@@ -381,10 +387,11 @@ void add_torch_commands(CLI::App& app, int argc, char** argv) {
   qz->add_option("--batch", qa.batch, "evaluation batch")->capture_default_str();
   qz->add_option("--w-bit,--n-bits-w", qa.o.w_bits, "weight bits n")->capture_default_str();
   qz->add_option("--scale-method", qa.scale_method, "log_2 | log_sqrt2 | log_dynamic")->capture_default_str();
-  qz->add_option("--search-method", qa.search_method, "DBS objective: tensor_wise | layer_wise (CNN default) | block_wise (ViT default)");
+  qz->add_option("--search-method", qa.search_method, "DBS objective: tensor_wise | layer_wise (CNN default) | block_wise (ViT default); none (s = 1) for log_2 / log_sqrt2");
   qz->add_flag("--w-sym", qa.o.sym, "symmetric codebook range (x+ = x- = max)");
-  qz->add_flag("--hardware-approx", qa.o.hw_approx, "sqrt2 ~ 1+1/2 in search, LLR and test");
-  qz->add_flag("--test-with-hardware-approx", qa.o.test_with_hw_approx, "1+1/2 only in the final evaluation");
+  qz->add_flag("--hardware-approx", qa.hw_approx, "odd sqrt2 levels ~ 1+1/2 (shift-and-add) in search, LLR and test");
+  qz->add_flag("--test-with-hardware-approx", qa.o.test_with_hw_approx, "the approximation only in the final evaluation");
+  qz->add_option("--approx-k", qa.approx_k, "the approximation of sqrt2: 1.5 | 1.4375 | 1.421875 (the reference's commented finer forms)")->capture_default_str();
   qz->add_option("--m2", qa.m2, "M2 = (Mr - cr)//2 rounding: floor (torch >= 1.13, reference default) | trunc (torch 1.10)")->capture_default_str();
   qz->add_option("--search-samples", qa.o.search_samples, "DBS images (CNN 32, ViT 128)")->capture_default_str();
   qz->add_flag("--no-llr", qa.no_llr, "skip Learnable Logarithmic Rounding (DBS + nearest rounding only)");

@@ -140,13 +140,15 @@ LogWeight logart_encode(float w, float scale, const LogArtRow& row, bool sqrt2_b
   return logart_encode_k(w, round_half_even(u), row, sqrt2_branch, budget);
 }
 
-float logart_decode_ref(const LogWeight& c, float scale, bool hw_approx) {
+float logart_decode_ref_k(const LogWeight& c, float scale, double k_odd) {
   if (c.sign == 0) return 0.0f * scale;
   const int32_t level = c.base2 ? c.E / 2 : c.E;
   float mag = std::pow(c.base2 ? 2.0f : kSqrt2, static_cast<float>(level));
-  if (hw_approx && !c.base2 && (c.E & 1)) mag *= static_cast<float>(1.5 / 1.4142135623730951);
+  if (k_odd > 0 && !c.base2 && (c.E & 1)) mag *= static_cast<float>(k_odd / 1.4142135623730951);
   return static_cast<float>(c.sign) * mag * scale;
 }
+
+float logart_decode_ref(const LogWeight& c, float scale, bool hw_approx) { return logart_decode_ref_k(c, scale, hw_approx ? 1.5 : 0.0); }
 
 double logart_value(const LogWeight& c, double scale, bool hw_approx) {
   if (c.sign == 0) return 0.0;

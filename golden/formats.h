@@ -75,6 +75,9 @@ float logart_u(float w, float scale, bool base2);
 LogWeight logart_encode_k(float w, float k, const LogArtRow& row, bool sqrt2_branch = false, bool budget = false);
 // The reference's float32 dequantized value (torch.pow of float32 2 or √2, optional ×1.5/√2).
 float logart_decode_ref(const LogWeight& c, float scale, bool hw_approx);
+// Same with the odd-exponent √2 factor replaced by K/√2 (the reference's commented alternatives:
+// K = 1.5 = 1+1/2, 1.4375 = 1+1/2−1/16, 1.421875 = 1+1/2−1/16−1/64); K = 0 is exact √2.
+float logart_decode_ref_k(const LogWeight& c, float scale, double k_odd);
 // The exact real value: s·√2^E, or with the 1+1/2 approximation s·(2 + (E&1))·2^((E>>1) − 1).
 double logart_value(const LogWeight& c, double scale, bool hw_approx);
 

@@ -215,3 +215,88 @@ TEST_CASE("logq train writes a checkpoint that logq eval reads with its own conf
   CHECK(r.at("model") == "fmnist_resnet");
   for (const auto& p : {ckpt, log, cfg, js}) std::remove(p.c_str());
 }
+
+TEST_CASE("logq quantize --method logart: embedded ResNet, results CSV/JSON, save and reload", "[cli][logart]") {
+  const char* fmnist = "/usr/share/datasets/fashion-mnist";
+  if (!logq::test::exists(fmnist)) {
+    WARN("SKIPPED: " << fmnist << " is absent (apt-get install dataset-fashion-mnist)");
+    return;
+  }
+  const std::string ckpt = logq::test::source_dir() + "/models/fmnist_resnet.safetensors";
+  const std::string csv = logq::test::temp_path("logart.csv"), js = logq::test::temp_path("logart.json"),
+                    saved = logq::test::temp_path("logart_q.safetensors");
+  const std::string common = "quantize --method logart --checkpoint " + q(ckpt) + " --calib-data " + fmnist +
+                             " --test-data " + fmnist + " --test-limit 500 --no-progress --w-bit 4 --act-bits 8";
+  const Run r = run_logq(common + " --iters-w 30 --calib-samples 64 --results " + q(csv) + " --json " + q(js) + " --save " + q(saved));
+  INFO(r.out);
+  REQUIRE(r.code == 0);
+  CHECK_THAT(r.out, Contains("DBS lw layer1.0.conv1") && Contains("LLR layer3.1") && Contains("U(8) activations"));
+  std::ifstream jf(js);
+  const json j = json::parse(jf);
+  const json& res = j.at("results").at(0);
+  CHECK(res.at("images") == 500);
+  const double fp = res.at("fp_top1"), wq = res.at("q_top1"), aq = res.at("q_top1_act");
+  CHECK(fp > 90.0);
+  CHECK(wq > fp - 5.0);  // W4 DLog: a few points at most on 500 images
+  CHECK(wq < 100.0);
+  CHECK(aq > fp - 6.0);
+  const auto text = logq::test::read_bytes(csv);
+  const std::string s(text.begin(), text.end());
+  CHECK_THAT(s, StartsWith("model,method,w_bits,act_bits,scale_method,search_method,llr,hardware_approx,options,"));
+  CHECK_THAT(s, Contains("\nfmnist_resnet,logart,4,8,log_dynamic,layer_wise,1,0,"));
+  // Reloading the saved parameters evaluates the same network.
+  const std::string js2 = logq::test::temp_path("logart2.json");
+  const Run back = run_logq(common + " --load-quantized " + q(saved) + " --json " + q(js2));
+  INFO(back.out);
+  REQUIRE(back.code == 0);
+  std::ifstream jf2(js2);
+  const json j2 = json::parse(jf2);
+  CHECK(j2.at("results").at(0).at("q_top1") == wq);
+  for (const auto& p : {csv, js, js2, saved}) std::remove(p.c_str());
+}
+
+TEST_CASE("logq quantize: bad input is a clear error with non-zero exit", "[cli][logart][bad-input]") {
+  const char* fmnist = "/usr/share/datasets/fashion-mnist";
+  const std::string resnet = q(logq::test::source_dir() + "/models/fmnist_resnet.safetensors");
+  const std::string swin = q(logq::test::source_dir() + "/models/fmnist_swin.safetensors");
+  const Run help = run_logq("quantize --help");
+  CHECK_THAT(help.out, Contains("--scale-method") && Contains("--hardware-approx") && Contains("--iters-w") && Contains("--act-bits"));
+  const Run method = run_logq(std::string("quantize --method gptq --checkpoint ") + resnet + " --calib-data " + fmnist);
+  CHECK(method.code != 0);
+  CHECK_THAT(method.out, Contains("--method 'gptq' is not logart | adalog"));
+  const std::string cfg = logq::test::temp_path("bad_logart.json");
+  std::ofstream(cfg) << R"({"w_bit": 4, "optim_sise": 2048})";
+  const Run field = run_logq(std::string("quantize --method logart --config ") + q(cfg) + " --checkpoint " + resnet + " --calib-data " + fmnist);
+  CHECK(field.code != 0);
+  CHECK_THAT(field.out, Contains("unknown config field 'optim_sise'"));
+  std::ofstream(cfg) << R"({"w_bit": 4, "a_bit": 4})";
+  const Run abit = run_logq(std::string("quantize --method logart --config ") + q(cfg) + " --checkpoint " + resnet + " --calib-data " + fmnist);
+  CHECK(abit.code != 0);
+  CHECK_THAT(abit.out, Contains("a_bit = 4: LogART quantizes no activations"));
+  std::remove(cfg.c_str());
+  const Run scale = run_logq(std::string("quantize --method logart --scale-method linear_mse --checkpoint ") + resnet + " --calib-data " + fmnist);
+  CHECK(scale.code != 0);
+  CHECK_THAT(scale.out, Contains("scale method 'linear_mse'"));
+  if (!logq::test::exists(fmnist)) {
+    WARN("SKIPPED: the rest needs " << fmnist);
+    return;
+  }
+  const Run fam = run_logq(std::string("quantize --method logart --checkpoint ") + swin + " --calib-data " + fmnist + " --test-limit 10 --no-progress");
+  CHECK(fam.code != 0);
+  CHECK_THAT(fam.out, Contains("LogART supports resnet, mobilenetv2 and vit models; 'fmnist_swin' is a swin model"));
+  const Run big = run_logq(std::string("quantize --method logart --checkpoint ") + resnet + " --calib-data " + fmnist +
+                           " --test-limit 10 --search-samples 100000 --no-progress");
+  CHECK(big.code != 0);
+  CHECK_THAT(big.out, Contains("has 60000 images; 100000 were asked"));
+  const Run bw = run_logq(std::string("quantize --method logart --checkpoint ") + resnet + " --calib-data " + fmnist +
+                          " --test-limit 10 --search-method block_wise --no-progress");
+  CHECK(bw.code != 0);
+  CHECK_THAT(bw.out, Contains("block_wise search is not supported for CNNs"));
+  const std::string junk = logq::test::temp_path("junk_q.safetensors");
+  std::ofstream(junk) << "not a safetensors file";
+  const Run load = run_logq(std::string("quantize --method logart --checkpoint ") + resnet + " --calib-data " + fmnist +
+                            " --test-limit 10 --load-quantized " + q(junk) + " --no-progress");
+  CHECK(load.code != 0);
+  CHECK_THAT(load.out, Contains(junk));
+  std::remove(junk.c_str());
+}

@@ -35,7 +35,7 @@ WeightQuant make_quant(const std::string& name, const at::Tensor& w, int bits, b
   q.name = name;
   q.n_bits = bits;
   q.sym = sym;
-  q.hw_approx = hw;
+  q.k_odd = hw ? 1.5 : 0.0;
   q.init(w);
   return q;
 }
@@ -202,7 +202,7 @@ TEST_CASE("LogART end to end on a small CNN: search, LLR, save, load, activation
   for (const auto& [n, w] : qm.layers) CHECK(w.round_up.size() == size_t(w.rows * w.cols));
   c10::NoGradGuard g;
   const at::Tensor y_fp = fp->forward(images);
-  apply(qm, false, 0);
+  apply(qm, 0.0, 0);
   const at::Tensor y_q = q->forward(images);
   // W4 log weights: close to FP but not equal.
   const double rel = (y_q - y_fp).norm().item<double>() / y_fp.norm().item<double>();
@@ -222,11 +222,11 @@ TEST_CASE("LogART end to end on a small CNN: search, LLR, save, load, activation
   QuantizedModel back;
   back.net = q2;
   load_quantized(back, path, o);
-  apply(back, false, 0);
+  apply(back, 0.0, 0);
   CHECK(at::equal(q2->forward(images), y_q));
   // Activations: U(8) min/max quantizers, elementwise the golden uniform encode/decode.
   calibrate_activations(qm, images, 8);
-  apply(qm, false, 8);
+  apply(qm, 0.0, 8);
   REQUIRE(!qm.acts.empty());
   const auto& a = qm.acts.front();
   const at::Tensor xin = at::randn({1000}) * 3;
@@ -254,6 +254,37 @@ TEST_CASE("LogART end to end on a small CNN: search, LLR, save, load, activation
   bw.search_method = SearchMethod::BlockWise;
   CHECK_THROWS_WITH(quantize(*tiny_resnet(), tiny_resnet(), images, images, bw, [](const std::string&) {}),
                     Catch::Contains("block_wise search is not supported for CNNs"));
+  Options l2 = o;
+  l2.scale_method = ScaleMethod::Log2;  // the reference's DBS raises for log_2: s = 1, no search
+  CHECK_THROWS_WITH(quantize(*tiny_resnet(), tiny_resnet(), images, images, l2, [](const std::string&) {}),
+                    Catch::Contains("log_2 has no base search"));
+  Options dn = o;
+  dn.search_method = SearchMethod::None;
+  CHECK_THROWS_WITH(quantize(*tiny_resnet(), tiny_resnet(), images, images, dn, [](const std::string&) {}),
+                    Catch::Contains("log_dynamic is defined by its Dynamic Base Search"));
+  l2.search_method = SearchMethod::None;
+  l2.llr = false;
+  QuantizedModel base2 = quantize(*tiny_resnet(), tiny_resnet(), images, images, l2, [](const std::string&) {});
+  for (const auto& [n, w] : base2.layers)
+    for (int64_t r = 0; r < w.rows; ++r) {
+      CHECK(w.scale[size_t(r)] == 1.0f);
+      CHECK(w.c2[size_t(r)] == 8);
+    }
+}
+
+TEST_CASE("LogART finer sqrt2 approximations scale only odd sqrt2 levels", "[logart]") {
+  const LogArtRow row = logart_row(0.30f, 0.2f, 4, 4, false);  // spec §1.4 row (A = 2)
+  const LogWeight odd = logart_encode(-0.2f, 1.0f, row);       // E = -5, √2 region
+  const LogWeight even = logart_encode(0.05f, 1.0f, row);      // E = -8, base 2
+  REQUIRE(odd.E == -5);
+  REQUIRE(!odd.base2);
+  for (double k : {1.5, 1.4375, 1.421875}) {
+    INFO(k);
+    CHECK(logart_decode_ref_k(odd, 1.0f, k) == Approx(-k * std::ldexp(1.0, -3)).epsilon(1e-6));
+    CHECK(logart_decode_ref_k(even, 1.0f, k) == logart_decode_ref_k(even, 1.0f, 0.0));
+  }
+  CHECK(logart_decode_ref_k(odd, 1.0f, 1.5) == logart_decode_ref(odd, 1.0f, true));
+  CHECK(logart_decode_ref_k(odd, 1.0f, 0.0) == logart_decode_ref(odd, 1.0f, false));
 }
 
 TEST_CASE("LogART block-wise DBS and Hessian-weighted LLR run on a ViT", "[logart][models]") {

@@ -24,9 +24,9 @@ class Dataset;
 namespace logq::logart {
 
 enum class ScaleMethod { Log2, LogSqrt2, LogDynamic };
-enum class SearchMethod { TensorWise, LayerWise, BlockWise };
+enum class SearchMethod { None, TensorWise, LayerWise, BlockWise };
 ScaleMethod parse_scale_method(const std::string& s);    // log_2 | log_sqrt2 | log_dynamic
-SearchMethod parse_search_method(const std::string& s);  // tensor_wise | layer_wise | block_wise
+SearchMethod parse_search_method(const std::string& s);  // none | tensor_wise | layer_wise | block_wise
 std::string to_string(ScaleMethod m);
 std::string to_string(SearchMethod m);
 
@@ -41,7 +41,8 @@ struct WeightQuant {
   std::string name;
   int n_bits = 4;
   ScaleMethod method = ScaleMethod::LogDynamic;
-  bool sym = false, hw_approx = false;
+  bool sym = false;
+  double k_odd = 0;  // odd-exponent √2 ≈ K (1.5 = --hardware-approx; 0 = exact)
   M2Rounding m2 = M2Rounding::Floor;
   int64_t rows = 0, cols = 0;
   std::vector<float> xplus, xminus;  // per row, from the FP weight (codebooks use the unscaled range)
@@ -61,7 +62,7 @@ struct WeightQuant {
 };
 
 // Quantizes row r of `w` (contiguous float, `cols` values) with candidate (s, c2) into out.
-void quantize_row_candidate(const float* w, int64_t cols, const LogArtRow& row, float s, bool sqrt2_branch, bool hw_approx,
+void quantize_row_candidate(const float* w, int64_t cols, const LogArtRow& row, float s, bool sqrt2_branch, double k_odd,
                             float* out);
 
 // DBS, tensor-wise: err_r = Σ_i (q(w_ri) − w_ri)², s outer (1.00 first), c2 inner, strict <.
@@ -87,7 +88,7 @@ class LlrWeight {
  private:
   at::Tensor h() const;
   at::Tensor f_, b_, z_, Lm1_, lo_, zc_, sgn_, s_, sqrt2_;
-  bool hw_approx_;
+  double k_odd_;
   std::vector<int64_t> shape_;
 };
 
@@ -97,8 +98,8 @@ struct Options {
   ScaleMethod scale_method = ScaleMethod::LogDynamic;
   SearchMethod search_method = SearchMethod::LayerWise;
   bool sym = false;
-  bool hw_approx = false;            // --hardware-approx: 1+1/2 in DBS, LLR and test
-  bool test_with_hw_approx = false;  // only the final evaluation uses 1+1/2
+  double k_odd = 0;                  // --hardware-approx: K = 1.5 (1+1/2) in DBS, LLR and test; 0 exact
+  bool test_with_hw_approx = false;  // only the final evaluation uses K
   M2Rounding m2 = M2Rounding::Floor;
   int64_t search_samples = 32;       // DBS images (CNN 32, ViT 128)
   int64_t search_batch = 32;         // ViT DBS chunk
@@ -146,9 +147,9 @@ at::Tensor sample_images(const Net& net, const Dataset& ds, int64_t n, uint64_t 
 QuantizedModel quantize(Net& fp, std::shared_ptr<Net> q, const at::Tensor& search_images, const at::Tensor& calib_images,
                         const Options& opt, const std::function<void(const std::string&)>& log);
 
-// Installs golden-exact fake-quant weights (hw_approx as given) and, when act_bits > 0, the
+// Installs golden-exact fake-quant weights (odd √2 factor K as given, 0 = exact) and, when act_bits > 0, the
 // calibrated activation quantizers.
-void apply(QuantizedModel& qm, bool hw_approx, int act_bits);
+void apply(QuantizedModel& qm, double k_odd, int act_bits);
 // Quantized checkpoint: per layer s_idx/c2/scale (+ LLR round_up), activation ranges, metadata.
 // Loading needs the FP net (BN folded) in qm.net and the options the file was made with.
 void save_quantized(const QuantizedModel& qm, const std::string& path, const std::map<std::string, std::string>& meta);

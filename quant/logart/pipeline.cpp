@@ -180,6 +180,11 @@ struct Pipeline {
 
   void search(const at::Tensor& images) {
     const auto t0 = Clock::now();
+    if (opt.search_method == SearchMethod::None) {  // the quantizer's init: s = 1, the method's c2
+      for (const auto& n : order) fix_nearest(n);
+      log(fmt::format("no search: s = 1, c2 = {} for every row", wq.begin()->second.c2.front()));
+      return;
+    }
     if (opt.search_method == SearchMethod::TensorWise) {
       for (const auto& n : order) {
         const auto t = Clock::now();
@@ -342,6 +347,12 @@ QuantizedModel quantize(Net& fp, std::shared_ptr<Net> qnet, const at::Tensor& se
   qnet->eval();
   Pipeline p{fp, *qnet, opt, log, fp.stages(), qnet->stages(), layers_of(fp), layers_of(*qnet), {}, quantizable_layers(fp)};
   p.vit = is_transformer(p.sfp);
+  const bool dynamic = opt.scale_method == ScaleMethod::LogDynamic;
+  if (!dynamic && opt.search_method != SearchMethod::None)
+    throw Error(fmt::format("LogART: {} has no base search (the reference's DBS raises for anything but log_dynamic); use "
+                            "--search-method none (s = 1)", to_string(opt.scale_method)));
+  if (dynamic && opt.search_method == SearchMethod::None)
+    throw Error("LogART: log_dynamic is defined by its Dynamic Base Search; give tensor_wise, layer_wise or block_wise");
   if (!p.vit && opt.search_method == SearchMethod::BlockWise)
     throw Error("LogART: block_wise search is not supported for CNNs (the reference's block_search asserts); use layer_wise");
   if (p.vit && opt.search_method == SearchMethod::LayerWise)
@@ -355,7 +366,7 @@ QuantizedModel quantize(Net& fp, std::shared_ptr<Net> qnet, const at::Tensor& se
     w.n_bits = opt.w_bits;
     w.method = opt.scale_method;
     w.sym = opt.sym;
-    w.hw_approx = opt.hw_approx;
+    w.k_odd = opt.k_odd;
     w.m2 = opt.m2;
     w.init(p.lfp.at(n).weight());
     p.wq.emplace(n, std::move(w));
@@ -374,11 +385,11 @@ QuantizedModel quantize(Net& fp, std::shared_ptr<Net> qnet, const at::Tensor& se
   return qm;
 }
 
-void apply(QuantizedModel& qm, bool hw_approx, int act_bits) {
+void apply(QuantizedModel& qm, double k_odd, int act_bits) {
   auto layers = layers_of(*qm.net);
   for (auto& [n, w] : qm.layers) {
     WeightQuant c = w;
-    c.hw_approx = hw_approx;
+    c.k_odd = k_odd;
     set_fixed_weight(layers.at(n), c.quantize(layers.at(n).weight()));
   }
   for (auto& [n, l] : layers) l.input_hook() = nullptr;
@@ -456,7 +467,7 @@ void load_quantized(QuantizedModel& qm, const std::string& path, const Options& 
     q.n_bits = opt.w_bits;
     q.method = opt.scale_method;
     q.sym = opt.sym;
-    q.hw_approx = opt.hw_approx;
+    q.k_odd = opt.k_odd;
     q.m2 = opt.m2;
     q.init(layers.at(n).weight());
     const auto si = get(n + ".logart.s_idx", int32_t{}, DType::I32, q.rows);

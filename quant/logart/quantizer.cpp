@@ -21,17 +21,18 @@ ScaleMethod parse_scale_method(const std::string& s) {
 }
 
 SearchMethod parse_search_method(const std::string& s) {
+  if (s == "none") return SearchMethod::None;
   if (s == "tensor_wise") return SearchMethod::TensorWise;
   if (s == "layer_wise") return SearchMethod::LayerWise;
   if (s == "block_wise") return SearchMethod::BlockWise;
-  throw Error(fmt::format("LogART: search method '{}' is not tensor_wise | layer_wise | block_wise", s));
+  throw Error(fmt::format("LogART: search method '{}' is not none | tensor_wise | layer_wise | block_wise", s));
 }
 
 std::string to_string(ScaleMethod m) {
   return m == ScaleMethod::Log2 ? "log_2" : m == ScaleMethod::LogSqrt2 ? "log_sqrt2" : "log_dynamic";
 }
 std::string to_string(SearchMethod m) {
-  return m == SearchMethod::TensorWise ? "tensor_wise" : m == SearchMethod::LayerWise ? "layer_wise" : "block_wise";
+  return m == SearchMethod::None ? "none" : m == SearchMethod::TensorWise ? "tensor_wise" : m == SearchMethod::LayerWise ? "layer_wise" : "block_wise";
 }
 
 const std::vector<float>& scale_grid() {
@@ -115,13 +116,13 @@ at::Tensor WeightQuant::quantize(const at::Tensor& w) const {
   const float* p = v.data_ptr<float>();
   float* o = out.data_ptr<float>();
   for (int64_t r = 0; r < rows; ++r)
-    for (int64_t i = 0; i < cols; ++i) o[r * cols + i] = logart_decode_ref(code(r, i, p[r * cols + i]), scale[size_t(r)], hw_approx);
+    for (int64_t i = 0; i < cols; ++i) o[r * cols + i] = logart_decode_ref_k(code(r, i, p[r * cols + i]), scale[size_t(r)], k_odd);
   return out.view(w.sizes());
 }
 
-void quantize_row_candidate(const float* w, int64_t cols, const LogArtRow& row, float s, bool sqrt2_branch, bool hw_approx,
+void quantize_row_candidate(const float* w, int64_t cols, const LogArtRow& row, float s, bool sqrt2_branch, double k_odd,
                             float* out) {
-  for (int64_t i = 0; i < cols; ++i) out[i] = logart_decode_ref(logart_encode(w[i], s, row, sqrt2_branch), s, hw_approx);
+  for (int64_t i = 0; i < cols; ++i) out[i] = logart_decode_ref_k(logart_encode(w[i], s, row, sqrt2_branch), s, k_odd);
 }
 
 void dbs_tensor_wise(WeightQuant& q, const at::Tensor& w, std::vector<float>* err_table) {
@@ -139,7 +140,7 @@ void dbs_tensor_wise(WeightQuant& q, const at::Tensor& w, std::vector<float>* er
     for (size_t si = 0; si < grid.size(); ++si)
       for (size_t ci = 0; ci < cands.size(); ++ci) {
         const float* wr = p + r * q.cols;
-        quantize_row_candidate(wr, q.cols, books[ci], grid[si], q.sqrt2_branch(), q.hw_approx, tmp.data());
+        quantize_row_candidate(wr, q.cols, books[ci], grid[si], q.sqrt2_branch(), q.k_odd, tmp.data());
         double err = 0;
         for (int64_t i = 0; i < q.cols; ++i) {
           const double d = double(tmp[size_t(i)]) - double(wr[i]);
@@ -173,7 +174,7 @@ void dbs_with_data(WeightQuant& q, const at::Tensor& w, const std::function<at::
     for (size_t ci = 0; ci < cands.size(); ++ci) {
       float* o = wq.data_ptr<float>();
       for (int64_t r = 0; r < q.rows; ++r)
-        quantize_row_candidate(p + r * q.cols, q.cols, books[size_t(r)][ci], grid[si], q.sqrt2_branch(), q.hw_approx, o + r * q.cols);
+        quantize_row_candidate(p + r * q.cols, q.cols, books[size_t(r)][ci], grid[si], q.sqrt2_branch(), q.k_odd, o + r * q.cols);
       at::Tensor d = run(wq.view(w.sizes())) - target;
       d = d * d;
       at::Tensor per_row;
@@ -196,7 +197,7 @@ constexpr double kZeta = 1.1, kGamma = -0.1;
 constexpr float kSqrt2f = 1.41421356237309504880f;
 }  // namespace
 
-LlrWeight::LlrWeight(const WeightQuant& q, const at::Tensor& w) : hw_approx_(q.hw_approx) {
+LlrWeight::LlrWeight(const WeightQuant& q, const at::Tensor& w) : k_odd_(q.k_odd) {
   const at::Tensor v = rows_view(w);
   shape_ = w.sizes().vec();
   const int64_t R = q.rows, C = q.cols;
@@ -246,9 +247,9 @@ at::Tensor LlrWeight::soft() const {
   const at::Tensor e = at::minimum(e1, Lm1_);
   const at::Tensor ex = z_ + e;
   at::Tensor mag = at::pow(b_, ex);
-  if (hw_approx_) {  // P7: every non-even exponent in the √2 region gets ×1.5/√2, soft ones included
+  if (k_odd_ > 0) {  // P7: every non-even exponent in the √2 region gets ×K/√2, soft ones included
     const at::Tensor odd = sqrt2_ & (at::fmod(ex, 2.0) != 0);
-    mag = at::where(odd, mag * float(1.5 / 1.4142135623730951), mag);
+    mag = at::where(odd, mag * float(k_odd_ / 1.4142135623730951), mag);
   }
   mag = at::where(zc_ & (e1 <= lo_), at::zeros_like(mag), mag);
   return (sgn_ * mag * s_).view(shape_);
