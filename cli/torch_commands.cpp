@@ -136,7 +136,7 @@ struct QuantArgs {
   std::string save, load, results, json, m2 = "floor", scale_method = "log_dynamic", search_method;
   logart::Options o;
   int64_t test_limit = 0, batch = 64;
-  bool no_llr = false, test_before = false, hw_approx = false;
+  bool no_llr = false, test_before = false, hw_approx = false, approx_everywhere = false;
   double approx_k = 1.5;
   std::string cmd;
   CLI::App* app = nullptr;
@@ -228,6 +228,7 @@ void run_quantize(QuantArgs& a) {
   if (a.approx_k != 1.5 && a.approx_k != 1.4375 && a.approx_k != 1.421875)
     throw Error(fmt::format("--approx-k {} is not 1.5 (1+1/2) | 1.4375 (1+1/2-1/16) | 1.421875 (1+1/2-1/16-1/64)", a.approx_k));
   o.k_odd = a.hw_approx ? a.approx_k : 0.0;
+  o.vit_approx_everywhere = a.approx_everywhere;
 
   LoadedModel fp = load_model(model_config(a.m), a.m.checkpoint);
   LoadedModel qm_net = load_model(fp.config, a.m.checkpoint);
@@ -261,21 +262,28 @@ void run_quantize(QuantArgs& a) {
 
   const at::Tensor search = logart::sample_images(*fp.net, *calib_set, o.search_samples, o.seed);
   at::Tensor calib;
-  if (o.llr && !a.load.empty()) calib = logart::sample_images(*fp.net, *calib_set, o.calib_samples, o.seed + 1);
   logart::QuantizedModel qm;
+  bool resumed = false;
   if (!a.load.empty()) {
     logart::fold_batchnorms(*qm_net.net);
     qm.net = qm_net.net;
     logart::load_quantized(qm, a.load, o);
     fmt::print("loaded quantized parameters from {}\n", a.load);
-    bool has_llr = !qm.layers.empty() && !qm.layers.front().second.round_up.empty();
-    if (o.llr && !has_llr) fmt::print("note: {} has no LLR rounding; evaluating it as searched (DBS only)\n", a.load);
-    o.llr = has_llr;
+    const bool has_llr = !qm.layers.empty() && !qm.layers.front().second.round_up.empty();
+    if (o.llr && !has_llr) {  // resume: the saved DBS result, then LLR
+      LoadedModel fresh = load_model(fp.config, a.m.checkpoint);
+      calib = logart::sample_images(*fp.net, *calib_set, o.calib_samples, o.seed + 1);
+      logart::QuantizedModel searched = std::move(qm);
+      qm = logart::quantize(*fp.net, fresh.net, search, calib, o, log, &searched);
+      resumed = true;
+    }
+    o.llr = o.llr && (has_llr || resumed);
   } else {
     if (o.llr) calib = logart::sample_images(*fp.net, *calib_set, o.calib_samples, o.seed + 1);
     qm = logart::quantize(*fp.net, qm_net.net, search, calib, o, log);
   }
-  const double k_test = o.k_odd > 0 ? o.k_odd : o.test_with_hw_approx ? a.approx_k : 0.0;
+  const bool k_everywhere = !vit || a.approx_everywhere;  // LogART-ViT: the approximation reaches DBS only
+  const double k_test = o.test_with_hw_approx ? a.approx_k : (k_everywhere ? o.k_odd : 0.0);
   const bool hw_test = k_test > 0;
   logart::apply(qm, k_test, 0);
   for (size_t i = 0; i < tests.size(); ++i) {
@@ -291,12 +299,12 @@ void run_quantize(QuantArgs& a) {
     }
   }
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
-  nlohmann::json opts{{"scale_method", a.scale_method}, {"search_method", a.search_method}, {"w_sym", o.sym}, {"hardware_approx", a.hw_approx}, {"approx_k", a.approx_k},
+  nlohmann::json opts{{"scale_method", a.scale_method}, {"search_method", a.search_method}, {"w_sym", o.sym}, {"hardware_approx", a.hw_approx}, {"approx_k", a.approx_k}, {"approx_everywhere", a.approx_everywhere},
                       {"test_with_hardware_approx", o.test_with_hw_approx}, {"m2", a.m2}, {"llr", o.llr}, {"iters_w", o.iters},
                       {"lr", o.lr}, {"lr_min_ratio", o.lr_min_ratio}, {"round_weight", o.round_weight}, {"act_bits", o.act_bits}};
   if (vit) opts.update({{"optim_metric", o.optim_metric}, {"optim_mode", o.optim_mode}, {"drop_prob", o.drop_prob}, {"temp", o.temp},
                         {"use_mean_hessian", o.use_mean_hessian}});
-  if (!a.save.empty() && a.load.empty()) {
+  if (!a.save.empty() && (a.load.empty() || resumed)) {
     logart::save_quantized(qm, a.save, {{"logq.version", LOGQ_VERSION}, {"logq.command", a.cmd}, {"logq.model_config", fp.config.dump()},
                                        {"logq.checkpoint", a.m.checkpoint}, {"logq.options", opts.dump()}, {"logq.w_bits", std::to_string(o.w_bits)}});
     fmt::print("wrote {}\n", a.save);
@@ -391,6 +399,7 @@ void add_torch_commands(CLI::App& app, int argc, char** argv) {
   qz->add_flag("--w-sym", qa.o.sym, "symmetric codebook range (x+ = x- = max)");
   qz->add_flag("--hardware-approx", qa.hw_approx, "odd sqrt2 levels ~ 1+1/2 (shift-and-add) in search, LLR and test");
   qz->add_flag("--test-with-hardware-approx", qa.o.test_with_hw_approx, "the approximation only in the final evaluation");
+  qz->add_flag("--approx-everywhere", qa.approx_everywhere, "ViT: apply --hardware-approx in LLR and test too (the reference: DBS only)");
   qz->add_option("--approx-k", qa.approx_k, "the approximation of sqrt2: 1.5 | 1.4375 | 1.421875 (the reference's commented finer forms)")->capture_default_str();
   qz->add_option("--m2", qa.m2, "M2 = (Mr - cr)//2 rounding: floor (torch >= 1.13, reference default) | trunc (torch 1.10)")->capture_default_str();
   qz->add_option("--search-samples", qa.o.search_samples, "DBS images (CNN 32, ViT 128)")->capture_default_str();

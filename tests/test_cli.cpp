@@ -252,7 +252,17 @@ TEST_CASE("logq quantize --method logart: embedded ResNet, results CSV/JSON, sav
   std::ifstream jf2(js2);
   const json j2 = json::parse(jf2);
   CHECK(j2.at("results").at(0).at("q_top1") == wq);
-  for (const auto& p : {csv, js, js2, saved}) std::remove(p.c_str());
+  // Resumable: a DBS-only file, then LLR from it (the search is not repeated).
+  const std::string searched = logq::test::temp_path("logart_dbs.safetensors"), resumed = logq::test::temp_path("logart_res.safetensors");
+  const Run dbs = run_logq(common + " --no-llr --save " + q(searched));
+  INFO(dbs.out);
+  REQUIRE(dbs.code == 0);
+  const Run rs = run_logq(common + " --iters-w 30 --calib-samples 64 --load-quantized " + q(searched) + " --save " + q(resumed));
+  INFO(rs.out);
+  REQUIRE(rs.code == 0);
+  CHECK_THAT(rs.out, Contains("DBS parameters of 14 layers resumed") && Contains("LLR layer3.1"));
+  CHECK_THAT(rs.out, !Contains("DBS lw"));
+  for (const auto& p : {csv, js, js2, saved, searched, resumed}) std::remove(p.c_str());
 }
 
 TEST_CASE("logq quantize: bad input is a clear error with non-zero exit", "[cli][logart][bad-input]") {

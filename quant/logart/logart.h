@@ -100,6 +100,9 @@ struct Options {
   bool sym = false;
   double k_odd = 0;                  // --hardware-approx: K = 1.5 (1+1/2) in DBS, LLR and test; 0 exact
   bool test_with_hw_approx = false;  // only the final evaluation uses K
+  // ViT: the reference applies --hardware_approx to DBS only (its search copy); LLR and test run
+  // with exact √2 unless --test_with_hardware_approx. true = K in LLR and test too (logq option).
+  bool vit_approx_everywhere = false;
   M2Rounding m2 = M2Rounding::Floor;
   int64_t search_samples = 32;       // DBS images (CNN 32, ViT 128)
   int64_t search_batch = 32;         // ViT DBS chunk
@@ -144,8 +147,10 @@ at::Tensor sample_images(const Net& net, const Dataset& ds, int64_t n, uint64_t 
 
 // Runs DBS and (optionally) LLR on `fp` (unchanged) and returns the quantized copy `q` (built by
 // the caller from the same config/checkpoint: the pipeline folds BN in both).
+// With `searched` (parameters loaded from a DBS-only --save file) the search is skipped.
 QuantizedModel quantize(Net& fp, std::shared_ptr<Net> q, const at::Tensor& search_images, const at::Tensor& calib_images,
-                        const Options& opt, const std::function<void(const std::string&)>& log);
+                        const Options& opt, const std::function<void(const std::string&)>& log,
+                        const QuantizedModel* searched = nullptr);
 
 // Installs golden-exact fake-quant weights (odd √2 factor K as given, 0 = exact) and, when act_bits > 0, the
 // calibrated activation quantizers.

@@ -340,7 +340,7 @@ struct Pipeline {
 }  // namespace
 
 QuantizedModel quantize(Net& fp, std::shared_ptr<Net> qnet, const at::Tensor& search_images, const at::Tensor& calib_images,
-                        const Options& opt, const std::function<void(const std::string&)>& log) {
+                        const Options& opt, const std::function<void(const std::string&)>& log, const QuantizedModel* searched) {
   fold_batchnorms(fp);
   fold_batchnorms(*qnet);
   fp.eval();
@@ -374,8 +374,22 @@ QuantizedModel quantize(Net& fp, std::shared_ptr<Net> qnet, const at::Tensor& se
   QuantizedModel qm;
   qm.net = qnet;
   auto t0 = Clock::now();
-  p.search(search_images);
+  if (searched) {  // resume: DBS parameters from a saved file (their rounding is redone by LLR)
+    for (const auto& [n, w] : searched->layers) {
+      if (!p.wq.count(n)) throw Error(fmt::format("LogART: saved parameters name layer '{}', which '{}' does not have", n, fp.arch));
+      WeightQuant& dst = p.wq.at(n);
+      if (dst.rows != w.rows || dst.cols != w.cols) throw Error(fmt::format("LogART: saved parameters of '{}' have another shape", n));
+      for (int64_t r = 0; r < w.rows; ++r) dst.set_row(r, w.s_idx[size_t(r)], w.c2[size_t(r)]);
+      p.fix_nearest(n);
+    }
+    log(fmt::format("DBS parameters of {} layers resumed", searched->layers.size()));
+  } else {
+    p.search(search_images);
+  }
   qm.search_seconds = since(t0);
+  // LogART-ViT passes --hardware_approx only to its search copy: LLR runs with exact √2 there.
+  if (p.vit && !opt.vit_approx_everywhere)
+    for (auto& [n, w] : p.wq) w.k_odd = 0.0;
   if (opt.llr) {
     t0 = Clock::now();
     p.reconstruct(calib_images);
