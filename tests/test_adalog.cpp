@@ -1,0 +1,183 @@
+// AdaLog's fake quantizers (quant/adalog) against the reference's own forwards
+// (fixtures/quantizers/adalog_ref.safetensors) and against golden/'s encoders.
+#include <cmath>
+#include <cstring>
+
+#include <fmt/format.h>
+
+#include "golden/formats.h"
+#include "golden/safetensors.h"
+#include "quant/adalog/quantizers.h"
+#include "test_util.h"
+
+using namespace logq;
+using namespace logq::adalog;
+
+namespace {
+
+const char* kRef = "fixtures/quantizers/adalog_ref.safetensors";
+
+at::Tensor load(const SafetensorsFile& f, const std::string& name) {
+  const auto& info = f.at(name);
+  const DType t = info.dtype;
+  if (t == DType::F32) {
+    auto v = f.read<float>(name, t);
+    return at::from_blob(v.data(), info.shape, at::kFloat).clone();
+  }
+  if (t == DType::I32) {
+    auto v = f.read<int32_t>(name, t);
+    return at::from_blob(v.data(), info.shape, at::kInt).clone();
+  }
+  auto v = f.read<uint8_t>(name, t);  // U8 and BOOL
+  return at::from_blob(v.data(), info.shape, at::kByte).clone().to(at::kInt);
+}
+
+bool tie_category(int c) { return c == 4 || c == 5; }  // straddle / exact ties: float32 log2 decides
+
+// Counts elements that differ (bitwise, +0 == -0) outside the tie categories and inside them.
+std::pair<int64_t, int64_t> mismatches(const at::Tensor& got, const at::Tensor& ref, const at::Tensor& cat, float ulps = 0) {
+  const at::Tensor g = got.contiguous().to(at::kFloat), r = ref.contiguous().to(at::kFloat);
+  const float* gp = g.data_ptr<float>();
+  const float* rp = r.data_ptr<float>();
+  const int32_t* cp = cat.data_ptr<int32_t>();
+  int64_t hard = 0, ties = 0;
+  for (int64_t i = 0; i < g.numel(); ++i) {
+    bool same = gp[i] == rp[i] || (std::isnan(gp[i]) && std::isnan(rp[i]));
+    if (!same && ulps > 0) same = std::fabs(gp[i] - rp[i]) <= ulps * std::fabs(rp[i]) * 1.2e-7f;
+    if (!same) (tie_category(cp[i]) ? ties : hard) += 1;
+  }
+  return {hard, ties};
+}
+
+std::string s_name(float s) { return s == 1.0f ? "s1.0" : "s0.37"; }
+
+}  // namespace
+
+TEST_CASE("AdaLog quantizer: u, codes, eval and train outputs equal the reference's", "[adalog][shared]") {
+  REQUIRE_SHARED(kRef);
+  const auto f = SafetensorsFile::open(test::shared_path(kRef));
+  const at::Tensor x = load(f, "input.x"), cat = load(f, "input.category");
+  int64_t tie_diffs = 0, checked = 0;
+  for (int q : {10, 23, 37, 61, 100, 119, 137})
+    for (float s : {1.0f, 0.37f}) {
+      const at::Tensor st = at::full({1}, s);
+      const std::string pq = fmt::format("adalog.q{}.{}", q, s_name(s));
+      INFO(pq);
+      auto [uh, ut] = mismatches(adalog_u(x, st, q), load(f, pq + ".u"), cat);
+      CHECK(uh == 0);
+      tie_diffs += ut;
+      for (int b : {3, 4, 6}) {
+        const std::string p = fmt::format("adalog.b{}.q{}.{}", b, q, s_name(s));
+        INFO(p);
+        AdaLogParams ap{b, q, st};
+        const at::Tensor codes = adalog_codes(x, ap);
+        const at::Tensor zero = load(f, p + ".zero"), code = load(f, p + ".code");
+        const at::Tensor ref_codes = at::where(zero != 0, at::full_like(code, 1 << b), code);
+        auto [ch, ct] = mismatches(codes, ref_codes, cat);
+        CHECK(ch == 0);
+        auto [eh, et] = mismatches(adalog_fq(x, ap, false), load(f, p + ".eval"), cat);
+        CHECK(eh == 0);
+        auto [th, tt] = mismatches(adalog_fq(x, ap, true), load(f, p + ".train"), cat, 2.0f);
+        CHECK(th == 0);
+        tie_diffs += ct + et + tt;
+        // The codes are golden's: adalog_encode on every element.
+        const AdaLogTable table = make_adalog_table(b, q);
+        const at::Tensor xc = x.contiguous();
+        int64_t golden_diff = 0;
+        for (int64_t i = 0; i < x.numel(); ++i)
+          golden_diff += adalog_encode(xc.data_ptr<float>()[i], s, table) != codes.data_ptr<int32_t>()[i] &&
+                         !tie_category(cat.data_ptr<int32_t>()[i]);
+        CHECK(golden_diff == 0);
+        ++checked;
+      }
+    }
+  CHECK(checked == 42);
+  CHECK(tie_diffs <= 20);  // the fixture README's float32-log2 tie budget (13 of 30,170 u values on another ISA)
+}
+
+TEST_CASE("Log2, LogSqrt2 and post-GELU Shift-AdaLog quantizers equal the reference's", "[adalog][shared]") {
+  REQUIRE_SHARED(kRef);
+  const auto f = SafetensorsFile::open(test::shared_path(kRef));
+  const at::Tensor x = load(f, "input.x"), cat = load(f, "input.category");
+  for (float s : {1.0f, 0.37f})
+    for (int b : {3, 4, 6}) {
+      const at::Tensor st = at::full({1}, s);
+      for (const char* kind : {"log2", "logsqrt2"}) {
+        const std::string p = fmt::format("{}.b{}.{}", kind, b, s_name(s));
+        INFO(p);
+        const bool l2 = std::string(kind) == "log2";
+        for (bool train : {false, true}) {
+          const at::Tensor got = l2 ? log2_fq(x, st, b, train) : logsqrt2_fq(x, st, b, train);
+          auto [h, t] = mismatches(got, load(f, p + (train ? ".train" : ".eval")), cat);
+          CHECK(h == 0);
+          CHECK(t <= 2);
+        }
+      }
+    }
+  const at::Tensor gx = load(f, "input.gelu_x"), gcat = load(f, "input.gelu_category");
+  for (int q : {10, 23, 37, 61, 100, 119, 137})
+    for (float s : {1.0f, 0.37f})
+      for (int b : {3, 4, 6}) {
+        const std::string p = fmt::format("shiftadalog.b{}.q{}.{}", b, q, s_name(s));
+        INFO(p);
+        AdaLogParams ap{b, q, at::full({1}, s)};
+        for (bool train : {false, true})
+          for (bool folded : {false, true}) {
+            const std::string key = p + (train ? ".train_" : ".eval_") + (folded ? "after" : "before");
+            auto [h, t] = mismatches(shift_adalog_fq(gx, ap, folded, train), load(f, key), gcat, train ? 2.0f : 0.0f);
+            CHECK(h == 0);
+            CHECK(t <= 2);
+          }
+      }
+}
+
+TEST_CASE("Uniform asymmetric quantizer equals the reference in eval and training modes", "[adalog][shared]") {
+  REQUIRE_SHARED(kRef);
+  const auto f = SafetensorsFile::open(test::shared_path(kRef));
+  const at::Tensor x = load(f, "uniform.input.x");
+  int cases = 0;
+  for (int b : {3, 4, 6, 8})
+    for (const char* v : {"pt", "pt_zhalf", "pr", "pr_clip", "pr_zfrac"}) {
+      const std::string p = fmt::format("uniform.b{}.{}", b, v);
+      if (!f.find(p + ".eval")) continue;
+      INFO(p);
+      ++cases;
+      const at::Tensor s = load(f, p + ".scale"), z = load(f, p + ".zero_point");
+      CHECK(at::equal(uniform_fq(x, s, z, b, false), load(f, p + ".eval")));
+      CHECK(at::equal(uniform_fq(x, s, z, b, true), load(f, p + ".train")));
+      const at::Tensor codes = uniform_codes(x, s, z, b);
+      CHECK(at::equal(codes, load(f, p + ".code")));
+      // golden's encoder agrees element by element
+      const at::Tensor xs = x.contiguous(), ss = s.expand_as(x).contiguous(), zs = z.expand_as(x).contiguous();
+      int64_t diff = 0;
+      for (int64_t i = 0; i < x.numel(); ++i)
+        diff += uniform_encode(xs.data_ptr<float>()[i], ss.data_ptr<float>()[i], zs.data_ptr<float>()[i], b) != codes.data_ptr<int32_t>()[i];
+      CHECK(diff == 0);
+    }
+  CHECK(cases == 20);
+}
+
+TEST_CASE("AdaRound starts at the weight, rounds hard to floor + [alpha >= 0], and learns", "[adalog]") {
+  at::manual_seed(0);
+  const at::Tensor w = at::randn({6, 10}) * 0.1;
+  const at::Tensor s = at::full({6, 1}, 0.02f), z = at::full({6, 1}, 8.0f);
+  AdaRound a = AdaRound::init(w, s, z, 4);
+  // h(α) = rest ⇒ soft() = W wherever W/s stays inside the clamp range.
+  const at::Tensor inside = ((w / s + z) >= 0) & ((w / s + z) <= 15);
+  CHECK((at::where(inside, a.soft() - w, at::zeros_like(w))).abs().max().item<float>() < 1e-6f);
+  // Hard at init = round half up of W/s = nearest uniform except exact ties (none in random data).
+  CHECK(at::equal(a.hard(), uniform_fq(w, s, z, 4)));
+  CHECK(at::equal(a.hard_weight(), (at::floor(w / s) + (w / s - at::floor(w / s) >= 0.5).to(at::kFloat)) * s));
+  (a.soft() * at::randn_like(w)).sum().backward();
+  CHECK(a.alpha.grad().abs().sum().item<double>() > 0);
+  CHECK(a.round_loss(20.0).item<double>() > 0);
+}
+
+TEST_CASE("Twin uniform splits positive and negative ranges", "[adalog]") {
+  const at::Tensor x = at::tensor({-0.17f, -0.05f, 0.0f, 0.3f, 10.0f});
+  const double s1 = 0.16997124254703522 / 8, s0 = s1 * 4;
+  const at::Tensor y = twin_uniform_fq(x, s0, s1, 4);
+  CHECK(y[0].item<float>() == Approx(-8 * s1).epsilon(1e-6));  // clamps at −n·s1
+  CHECK(y[2].item<float>() == 0.0f);
+  CHECK(y[4].item<float>() == Approx(7 * s0).epsilon(1e-6));  // clamps at (n−1)·s0
+}
