@@ -21,6 +21,7 @@
 #include "golden/file_io.h"
 #include "logq_version.h"
 #include "quant/eval/runner.h"
+#include "quant/adalog/adalog.h"
 #include "quant/logart/logart.h"
 
 namespace logq::cli {
@@ -135,6 +136,9 @@ struct QuantArgs {
   std::vector<std::string> test_data;
   std::string save, load, results, json, m2 = "floor", scale_method = "log_dynamic", search_method;
   logart::Options o;
+  adalog::Options ao;
+  bool optimize = false, no_fpcs = false;
+  uint64_t adalog_seed = 5;
   int64_t test_limit = 0, batch = 64;
   bool no_llr = false, test_before = false, hw_approx = false, approx_everywhere = false;
   double approx_k = 1.5;
@@ -211,9 +215,111 @@ void append_csv(const std::string& path, const std::string& header, const std::s
   if (!ok) throw Error(fmt::format("{}: write failed", path));
 }
 
+void apply_adalog_config(QuantArgs& a) {
+  if (a.config.empty()) return;
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(read_file_string(a.config));
+  } catch (const nlohmann::json::exception& e) {
+    throw Error(fmt::format("{}: {}", a.config, e.what()));
+  }
+  if (!j.is_object()) throw Error(fmt::format("{}: a config must be a JSON object", a.config));
+  auto& o = a.ao;
+  for (auto& [k, v] : j.items()) {
+    try {
+      auto set = [&](const char* opt, auto& field) {
+        if (!opt || !given(a, opt)) field = v.get<std::decay_t<decltype(field)>>();
+      };
+      if (k == "w_bit") set("--w-bit", a.o.w_bits);
+      else if (k == "a_bit") set("--a-bit", o.a_bit);
+      else if (k == "s_bit") set("--s-bit", o.s_bit);
+      else if (k == "qhead_a_bit") set("--qhead-a-bit", o.qhead_a_bit);
+      else if (k == "qconv_a_bit") set(nullptr, o.qconv_a_bit);
+      else if (k == "calib_size") set("--calib-size", o.calib_size);
+      else if (k == "calib_batch_size") set("--calib-batch-size", o.calib_batch_size);
+      else if (k == "eq_n") set(nullptr, o.eq_n);
+      else if (k == "search_round") set(nullptr, o.search_round);
+      else if (k == "steps") set(nullptr, o.steps);
+      else if (k == "fpcs") set(nullptr, o.fpcs);
+      else if (k == "matmul_head_channel_wise") set(nullptr, o.matmul_head_channel_wise);
+      else if (k == "post_softmax_quantizer") set("--post-softmax-quantizer", o.post_softmax_quantizer);
+      else if (k == "post_gelu_quantizer") set("--post-gelu-quantizer", o.post_gelu_quantizer);
+      else if (k == "optim_size" || k == "optim_batch_size" || k == "keep_gpu" || k == "train_act" || k == "description") {
+      }  // block reconstruction settings (recorded)
+      else throw Error(fmt::format("{}: unknown config field '{}'", a.config, k));
+    } catch (const nlohmann::json::exception& e) {
+      throw Error(fmt::format("{}: field '{}': {}", a.config, k, e.what()));
+    }
+  }
+}
+
+void run_adalog(QuantArgs& a) {
+  const auto t_start = std::chrono::steady_clock::now();
+  apply_adalog_config(a);
+  auto& o = a.ao;
+  if (!given(a, "--a-bit") && a.config.empty()) o.a_bit = a.o.w_bits;  // W{b}A{b} unless told otherwise
+  if (!given(a, "--s-bit") && a.config.empty()) o.s_bit = o.a_bit;
+  if (!given(a, "--qhead-a-bit") && a.config.empty()) o.qhead_a_bit = o.a_bit;
+  o.w_bit = a.o.w_bits;
+  o.fpcs = o.fpcs && !a.no_fpcs;
+  o.progress = a.o.progress;
+  for (int b : {o.w_bit, o.a_bit, o.s_bit, o.qhead_a_bit})
+    if (b < 2 || b > 8) throw Error(fmt::format("AdaLog bit widths must be 2..8 (got {})", b));
+  if (a.optimize) throw Error("--optimize (AdaLog block reconstruction, spec §4.5) is not implemented yet; calibration is");
+  LoadedModel lm = load_model(model_config(a.m), a.m.checkpoint);
+  const std::string family = lm.config.value("family", "");
+  adalog::plan(*lm.net, family, o);  // unsupported families fail before any data is read
+  auto calib_set = open_dataset(a.calib_data, a.calib_split);
+  std::vector<std::unique_ptr<Dataset>> tests;
+  if (a.test_data.empty()) tests.push_back(open_dataset(a.calib_data, a.test_split));
+  for (const auto& t : a.test_data) tests.push_back(open_dataset(t, a.test_split));
+  const EvalOptions eo{a.batch, a.test_limit, o.progress};
+  fmt::print("AdaLog W{}A{} (softmax {} bits, head input {} bits) on {} ({}), {} calibration images from {}\n", o.w_bit, o.a_bit,
+             o.s_bit, o.qhead_a_bit, lm.net->arch, a.m.checkpoint, o.calib_size, calib_set->name);
+  std::vector<EvalResult> fp_r, q_r;
+  for (const auto& t : tests) {
+    fp_r.push_back(evaluate(*lm.net, *t, eo));
+    fmt::print("FP top-1 {:.2f}% ({} images of {})\n", fp_r.back().top1_pct(), fp_r.back().n, t->name);
+  }
+  if (a.test_before) return;
+  const at::Tensor images = logart::sample_images(*lm.net, *calib_set, o.calib_size, a.adalog_seed);
+  auto log = [](const std::string& s) {
+    fmt::print("{}\n", s);
+    std::fflush(stdout);
+  };
+  adalog::QuantModel qm = adalog::calibrate(lm.net, family, images, o, log);
+  adalog::fold_post_gelu_bias(qm);
+  adalog::install(qm, true);
+  for (size_t i = 0; i < tests.size(); ++i) {
+    q_r.push_back(evaluate(*qm.net, *tests[i], eo));
+    fmt::print("AdaLog W{}A{} top-1 {:.2f}% (FP {:.2f}%) on {}\n", o.w_bit, o.a_bit, q_r[i].top1_pct(), fp_r[i].top1_pct(), tests[i]->name);
+  }
+  const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
+  nlohmann::json opts{{"s_bit", o.s_bit}, {"qhead_a_bit", o.qhead_a_bit}, {"fpcs", o.fpcs}, {"fpcs_keep_best", o.fpcs_keep_best},
+                      {"post_softmax_quantizer", o.post_softmax_quantizer}, {"post_gelu_quantizer", o.post_gelu_quantizer},
+                      {"search_round", o.search_round}, {"eq_n", o.eq_n}, {"optimize", false}};
+  if (!a.results.empty()) {
+    const std::string header = "model,method,w_bits,a_bits,options,calib_size,optim_size,seed,dataset,images,fp_top1,q_top1,calib_s,optim_s,wall_s";
+    std::string opt_str = opts.dump();
+    for (auto& ch : opt_str) if (ch == '"') ch = '\'';
+    for (size_t i = 0; i < tests.size(); ++i)
+      append_csv(a.results, header,
+                 fmt::format("{},adalog,{},{},\"{}\",{},0,{},{},{},{:.2f},{:.2f},{:.1f},0,{:.1f}", lm.net->arch, o.w_bit, o.a_bit, opt_str,
+                             o.calib_size, a.adalog_seed, tests[i]->name, q_r[i].n, fp_r[i].top1_pct(), q_r[i].top1_pct(),
+                             qm.calib_seconds, wall));
+  }
+  if (!a.json.empty()) {
+    nlohmann::json res = nlohmann::json::array();
+    for (size_t i = 0; i < tests.size(); ++i)
+      res.push_back({{"dataset", tests[i]->name}, {"images", q_r[i].n}, {"fp_top1", fp_r[i].top1_pct()}, {"q_top1", q_r[i].top1_pct()}});
+    write_text(a.json, nlohmann::json{{"model", lm.net->arch}, {"method", "adalog"}, {"w_bits", o.w_bit}, {"a_bits", o.a_bit}, {"options", opts},
+                                      {"results", res}, {"calib_seconds", qm.calib_seconds}, {"wall_seconds", wall}}.dump(2) + "\n");
+  }
+}
+
 void run_quantize(QuantArgs& a) {
   const auto t_start = std::chrono::steady_clock::now();
-  if (a.method == "adalog") throw Error("--method adalog is not implemented yet (issue 6); --method logart is");
+  if (a.method == "adalog") return run_adalog(a);
   if (a.method != "logart") throw Error(fmt::format("--method '{}' is not logart | adalog", a.method));
   apply_logart_config(a);
   auto& o = a.o;
@@ -421,6 +527,17 @@ void add_torch_commands(CLI::App& app, int argc, char** argv) {
   qz->add_option("--results", qa.results, "append a CSV row to FILE");
   qz->add_option("--json", qa.json, "write the result as JSON to FILE (- for stdout)");
   qz->add_flag("--test-before-calibration", qa.test_before, "only evaluate the FP model");
+  qz->add_option("--a-bit", qa.ao.a_bit, "AdaLog: activation bits (default = --w-bit)");
+  qz->add_option("--s-bit", qa.ao.s_bit, "AdaLog: post-softmax bits (default = --a-bit)");
+  qz->add_option("--qhead-a-bit", qa.ao.qhead_a_bit, "AdaLog: head input bits (default = --a-bit)");
+  qz->add_option("--calib-size", qa.ao.calib_size, "AdaLog: calibration images")->capture_default_str();
+  qz->add_option("--calib-batch-size", qa.ao.calib_batch_size, "AdaLog: calibration chunk")->capture_default_str();
+  qz->add_option("--post-softmax-quantizer", qa.ao.post_softmax_quantizer, "AdaLog: adalog | log2 | logsqrt2")->capture_default_str();
+  qz->add_option("--post-gelu-quantizer", qa.ao.post_gelu_quantizer, "AdaLog: adalog | log2 | logsqrt2 | ptq4vit | uniform")->capture_default_str();
+  qz->add_flag("--no-fpcs", qa.no_fpcs, "AdaLog: one exhaustive pass over the candidate grid instead of FPCS (fpcs=False)");
+  qz->add_flag("--fpcs-keep-best", qa.ao.fpcs_keep_best, "AdaLog: FPCS keeps the best candidate of every stage (the reference forgets it)");
+  qz->add_flag("--optimize", qa.optimize, "AdaLog: block reconstruction after calibration (spec 4.5)");
+  qz->add_option("--adalog-seed", qa.adalog_seed, "AdaLog: calibration image seed (reference 5)")->capture_default_str();
   qz->add_flag("--progress,!--no-progress", qa.o.progress, "progress output on stderr (--no-progress: none)");
   qz->callback([] { run_quantize(qa); });
 }

@@ -181,3 +181,134 @@ TEST_CASE("Twin uniform splits positive and negative ranges", "[adalog]") {
   CHECK(y[2].item<float>() == 0.0f);
   CHECK(y[4].item<float>() == Approx(7 * s0).epsilon(1e-6));  // clamps at (n−1)·s0
 }
+
+// ---- calibration ------------------------------------------------------------------------------
+#include <nlohmann/json.hpp>
+
+#include "golden/error.h"
+#include "quant/adalog/adalog.h"
+#include "quant/models/models.h"
+
+namespace {
+std::shared_ptr<Net> tiny_vit(uint64_t seed) {
+  at::manual_seed(seed);
+  auto net = create_model_from_config(nlohmann::json::parse(
+      R"({"family": "vit", "img_size": 16, "patch_size": 4, "in_chans": 1, "embed_dim": 16, "depth": 1, "num_heads": 2, "num_classes": 4, "data": {"mean": [0.5], "std": [0.5]}})"));
+  net->eval();
+  return net;
+}
+}  // namespace
+
+TEST_CASE("AdaLog LayerNorm reparameterization keeps codes and the FP output", "[adalog]") {
+  at::manual_seed(2);
+  torch::nn::LayerNorm ln(torch::nn::LayerNormOptions({8}).eps(1e-6));
+  nn::Linear lin(8, 5, true);
+  {
+    c10::NoGradGuard g;
+    ln->weight.uniform_(0.5, 1.5);
+    ln->bias.uniform_(-0.3, 0.3);
+  }
+  const at::Tensor x = at::randn({4, 30, 8});
+  const at::Tensor s_c = at::rand({8}) * 0.05 + 0.01, z_c = at::randint(4, 12, {8}).to(at::kFloat);
+  c10::NoGradGuard g;
+  const at::Tensor h0 = ln(x), y0 = lin(h0);
+  const at::Tensor codes0 = uniform_codes(h0, s_c, z_c, 4);
+  const Reparam rp = reparameterize(*ln, *lin, s_c, z_c);
+  const at::Tensor h1 = ln(x), y1 = lin(h1);
+  const at::Tensor codes1 = uniform_codes(h1, rp.s, rp.z, 4);
+  const int64_t differ = (codes0 != codes1).sum().item<int64_t>();
+  CHECK(differ <= codes0.numel() / 1000);  // exact in real arithmetic; float32 may move a rare tie
+  CHECK((y1 - y0).abs().max().item<float>() < 1e-5f * (1 + y0.abs().max().item<float>()));
+  // The reference's dequantized values: (c − z*)·s* == (c − z_c)·s_c·... up to the r scaling folded into W.
+  CHECK(rp.z.item<float>() == std::nearbyint(z_c.mean().item<float>()));
+}
+
+TEST_CASE("AdaLog calibration of a small ViT: every quantizer's codes are golden's; bias folding is exact", "[adalog]") {
+  auto net = tiny_vit(1);
+  const at::Tensor images = at::randn({8, 1, 16, 16});
+  Options o;
+  o.w_bit = o.a_bit = o.s_bit = o.qhead_a_bit = 4;
+  o.progress = false;
+  std::vector<std::string> lines;
+  QuantModel qm = calibrate(net, "vit", images, o, [&](const std::string& s) { lines.push_back(s); });
+  REQUIRE(qm.layers.size() == 8);  // patch conv, qkv, proj, matmul1, matmul2, fc1, fc2, head
+  std::map<std::string, std::string> kinds;
+  for (const auto& l : qm.layers) kinds[l.name] = l.kind;
+  CHECK(kinds["blocks.0.attn.qkv"] == "reparam");
+  CHECK(kinds["blocks.0.mlp.fc2"] == "post_gelu");
+  CHECK(kinds["blocks.0.attn.matmul2"] == "matmul2");
+  CHECK(kinds["head"] == "head");
+  CHECK(kinds["patch_embed.proj"] == "conv");
+  CHECK(lines.size() == 8);
+  // Capture every quantizer input of the FP model and compare codes with golden's encoders.
+  std::map<std::string, std::shared_ptr<torch::nn::Module>> mods;
+  for (const auto& item : net->named_modules("", false)) mods[item.key()] = item.value();
+  std::map<std::string, at::Tensor> seen;
+  for (auto& l : qm.layers) {
+    auto m = mods.at(l.name);
+    if (auto* li = m->as<nn::LinearImpl>()) li->input_hook = [&seen, n = l.name](const at::Tensor& x) { seen[n] = x; return x; };
+    if (auto* mm = m->as<nn::MatMulImpl>()) mm->a_hook = [&seen, n = l.name](const at::Tensor& x) { seen[n] = x; return x; };
+  }
+  {
+    c10::NoGradGuard g;
+    net->forward(images);
+  }
+  install(qm, false);
+  int64_t compared = 0;
+  for (auto& l : qm.layers) {
+    INFO(l.name);
+    if (l.kind == "linear" || l.kind == "reparam" || l.kind == "head") {
+      const at::Tensor x = seen.at(l.name).contiguous();
+      const at::Tensor codes = uniform_codes(x, l.a.s, l.a.z, l.a.bits).contiguous();
+      const float s = l.a.s.item<float>(), z = l.a.z.item<float>();
+      for (int64_t i = 0; i < x.numel(); ++i, ++compared)
+        REQUIRE(codes.data_ptr<int32_t>()[i] == uniform_encode(x.data_ptr<float>()[i], s, z, l.a.bits));
+    }
+    if (l.kind == "post_gelu" || l.kind == "matmul2") {
+      const at::Tensor x = (l.kind == "post_gelu" ? seen.at(l.name) + kGeluShift : seen.at(l.name)).contiguous();
+      const at::Tensor codes = adalog_codes(x, l.alog).contiguous();
+      const AdaLogTable t = make_adalog_table(l.alog.bits, l.alog.q);
+      const float s = l.alog.s.item<float>();
+      int64_t differ = 0;
+      for (int64_t i = 0; i < x.numel(); ++i, ++compared) differ += codes.data_ptr<int32_t>()[i] != adalog_encode(x.data_ptr<float>()[i], s, t);
+      CHECK(differ <= x.numel() / 10000);  // float32 log2 ties only
+    }
+    if (l.kind != "matmul1" && l.kind != "matmul2") {  // weights: per-row uniform
+      at::Tensor w = (mods.at(l.name)->as<nn::LinearImpl>() ? mods.at(l.name)->as<nn::LinearImpl>()->weight
+                                                            : mods.at(l.name)->as<nn::Conv2dImpl>()->weight).detach().contiguous();
+      const at::Tensor codes = uniform_codes(w, l.w.s, l.w.z, l.w.bits).reshape({w.size(0), -1}).contiguous();
+      const at::Tensor s = l.w.s.reshape({-1}).contiguous(), z = l.w.z.reshape({-1}).contiguous();
+      const int64_t cols = codes.size(1);
+      for (int64_t i = 0; i < codes.numel(); ++i, ++compared)
+        REQUIRE(codes.data_ptr<int32_t>()[i] == uniform_encode(w.data_ptr<float>()[i], s.data_ptr<float>()[i / cols], z.data_ptr<float>()[i / cols], l.w.bits));
+    }
+  }
+  CHECK(compared > 10000);
+  // Post-GELU bias folding: the same fc2 output before and after.
+  install(qm, true);
+  at::Tensor before, after;
+  {
+    c10::NoGradGuard g;
+    before = net->forward(images);
+    fold_post_gelu_bias(qm);
+    after = net->forward(images);
+  }
+  CHECK((after - before).abs().max().item<float>() < 1e-5f * (1 + before.abs().max().item<float>()));
+  // Quantized ≠ FP
+  install(qm, false);
+  c10::NoGradGuard g;
+  CHECK(!at::equal(net->forward(images), after));
+}
+
+TEST_CASE("AdaLog rejects unsupported models and settings", "[adalog][bad-input]") {
+  at::manual_seed(0);
+  auto resnet = create_model("fmnist_resnet");
+  Options o;
+  CHECK_THROWS_WITH(plan(*resnet, "resnet", o), Catch::Contains("AdaLog supports vit (ViT/DeiT) and swin models; 'fmnist_resnet' is a resnet model"));
+  auto vit = tiny_vit(0);
+  o.qconv_a_bit = 4;
+  CHECK_THROWS_WITH(plan(*vit, "vit", o), Catch::Contains("qconv_a_bit < 8"));
+  o.qconv_a_bit = 8;
+  o.post_softmax_quantizer = "uniform";
+  CHECK_THROWS_WITH(plan(*vit, "vit", o), Catch::Contains("post_softmax_quantizer 'uniform'"));
+}

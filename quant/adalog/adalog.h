@@ -1,0 +1,82 @@
+// AdaLog (spec/adalog.md): which tensors of a ViT/DeiT/Swin are quantized how (§2), and the
+// FPCS calibration that searches every quantizer on the FP model's own activations (§3).
+#pragma once
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <ATen/ATen.h>
+
+#include "quant/adalog/quantizers.h"
+#include "quant/models/layers.h"
+
+namespace logq {
+class Net;
+}
+
+namespace logq::adalog {
+
+struct Options {
+  int w_bit = 4, a_bit = 4, s_bit = 4, qhead_a_bit = 4, qconv_a_bit = 8;
+  int64_t calib_size = 32, calib_batch_size = 32;
+  int eq_n = 128, search_round = 3, steps = 6;
+  bool fpcs = true;
+  bool matmul_head_channel_wise = true;
+  std::string post_softmax_quantizer = "adalog";  // adalog | log2 | logsqrt2
+  std::string post_gelu_quantizer = "adalog";     // adalog | log2 | logsqrt2 | ptq4vit | (else) uniform
+  // Faithfulness switches: the reference's FPCS stages never re-evaluate the previous best
+  // (offsets exclude 0, pitfall 6); true adds the 0 offset (a logq improvement, measured).
+  bool fpcs_keep_best = false;
+  bool progress = true;
+};
+
+// Uniform asymmetric quantizer parameters, broadcastable against the tensor they quantize.
+struct Uniform {
+  int bits = 8;
+  at::Tensor s, z;
+  bool defined() const { return s.defined(); }
+  at::Tensor operator()(const at::Tensor& x, bool train = false) const { return uniform_fq(x, s, z, bits, train); }
+};
+
+// One wrapped module (spec §2 table) and its searched parameters.
+struct QLayer {
+  std::string name;
+  std::string kind;  // linear | reparam | post_gelu | head | conv | matmul1 | matmul2
+  Uniform w, a;      // weight (per row / out-channel) and input (per tensor); matmul: A and B (per head)
+  Uniform b;         // matmul B
+  AdaLogParams alog;  // fc2 input (post-GELU) or matmul2 A (post-softmax)
+  std::string log_kind = "adalog";  // adalog | log2 | logsqrt2 | ptq4vit | uniform (post-GELU / softmax)
+  double twin_s0 = 0, twin_s1 = 0;
+  bool bias_folded = false;
+};
+
+struct QuantModel {
+  std::shared_ptr<Net> net;
+  std::vector<QLayer> layers;
+  double calib_seconds = 0;
+};
+
+// Which module of `net` gets which quantizer (names as in timm 0.9.2); an Error for families
+// AdaLog does not support.
+std::vector<QLayer> plan(Net& net, const std::string& family, const Options& opt);
+
+// FPCS calibration (§3) on `images` (the calibration set, already augmented and normalised).
+// Modifies LayerNorms/linears for the qkv/fc1/reduction reparameterization.
+QuantModel calibrate(std::shared_ptr<Net> net, const std::string& family, const at::Tensor& images, const Options& opt,
+                     const std::function<void(const std::string&)>& log);
+
+// §3.4 step 2: per-channel (s_c, z_c) of a LayerNorm's output → one per-tensor (s*, z*):
+// r = s_c/s*, b = s*(z* − z_c); LN γ/r, β/r − b; linear W·diag(r), bias + W'·b. Exact: the
+// per-tensor codes of the new LN output equal the per-channel codes of the old one.
+struct Reparam { at::Tensor s, z, r, b; };
+Reparam reparameterize(torch::nn::LayerNormImpl& ln, nn::LinearImpl& lin, const at::Tensor& s_c, const at::Tensor& z_c);
+
+// Installs the fake quantizers (eval decode) as hooks; `on=false` removes them (FP).
+void install(QuantModel& qm, bool on);
+// Folds the post-GELU shift into fc2's bias (§1.3): bias −= shift·Σ_i Ŵ[o,i]; then fc2's input
+// quantizer returns AdaLog(x + shift) without the − shift.
+void fold_post_gelu_bias(QuantModel& qm);
+
+}  // namespace logq::adalog
