@@ -137,6 +137,7 @@ struct QuantArgs {
   std::string save, load, results, json, m2 = "floor", scale_method = "log_dynamic", search_method;
   logart::Options o;
   adalog::Options ao;
+  adalog::ReconOptions ro;
   bool optimize = false, no_fpcs = false;
   uint64_t adalog_seed = 5;
   int64_t test_limit = 0, batch = 64;
@@ -244,8 +245,10 @@ void apply_adalog_config(QuantArgs& a) {
       else if (k == "matmul_head_channel_wise") set(nullptr, o.matmul_head_channel_wise);
       else if (k == "post_softmax_quantizer") set("--post-softmax-quantizer", o.post_softmax_quantizer);
       else if (k == "post_gelu_quantizer") set("--post-gelu-quantizer", o.post_gelu_quantizer);
-      else if (k == "optim_size" || k == "optim_batch_size" || k == "keep_gpu" || k == "train_act" || k == "description") {
-      }  // block reconstruction settings (recorded)
+      else if (k == "optim_size") set("--optim-size", a.ro.optim_size);
+      else if (k == "train_act") set("--train-act", a.ro.train_act);
+      else if (k == "optim_batch_size" || k == "keep_gpu" || k == "description") {
+      }  // loader / device settings of the reference (recorded, no effect here)
       else throw Error(fmt::format("{}: unknown config field '{}'", a.config, k));
     } catch (const nlohmann::json::exception& e) {
       throw Error(fmt::format("{}: field '{}': {}", a.config, k, e.what()));
@@ -265,7 +268,6 @@ void run_adalog(QuantArgs& a) {
   o.progress = a.o.progress;
   for (int b : {o.w_bit, o.a_bit, o.s_bit, o.qhead_a_bit})
     if (b < 2 || b > 8) throw Error(fmt::format("AdaLog bit widths must be 2..8 (got {})", b));
-  if (a.optimize) throw Error("--optimize (AdaLog block reconstruction, spec §4.5) is not implemented yet; calibration is");
   LoadedModel lm = load_model(model_config(a.m), a.m.checkpoint);
   const std::string family = lm.config.value("family", "");
   adalog::plan(*lm.net, family, o);  // unsupported families fail before any data is read
@@ -288,6 +290,18 @@ void run_adalog(QuantArgs& a) {
     std::fflush(stdout);
   };
   adalog::QuantModel qm = adalog::calibrate(lm.net, family, images, o, log);
+  double optim_s = 0;
+  if (a.optimize) {
+    auto& ro = a.ro;
+    ro.progress = o.progress;
+    ro.seed = a.adalog_seed;
+    if (!given(a, "--optim-warmup")) ro.warmup_iters = ro.iters / 5;
+    // The calibration images are the first of the optimisation images, with their own augmentation draws.
+    const at::Tensor optim = logart::sample_images(*lm.net, *calib_set, ro.optim_size, a.adalog_seed + 1);
+    const auto t0 = std::chrono::steady_clock::now();
+    adalog::reconstruct(qm, optim, ro, log);
+    optim_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  }
   adalog::fold_post_gelu_bias(qm);
   adalog::install(qm, true);
   for (size_t i = 0; i < tests.size(); ++i) {
@@ -297,23 +311,24 @@ void run_adalog(QuantArgs& a) {
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
   nlohmann::json opts{{"s_bit", o.s_bit}, {"qhead_a_bit", o.qhead_a_bit}, {"fpcs", o.fpcs}, {"fpcs_keep_best", o.fpcs_keep_best},
                       {"post_softmax_quantizer", o.post_softmax_quantizer}, {"post_gelu_quantizer", o.post_gelu_quantizer},
-                      {"search_round", o.search_round}, {"eq_n", o.eq_n}, {"optimize", false}};
+                      {"search_round", o.search_round}, {"eq_n", o.eq_n}, {"optimize", a.optimize}};
+  if (a.optimize) opts.update({{"optim_iters", a.ro.iters}, {"optim_size", a.ro.optim_size}, {"train_act", a.ro.train_act}});
   if (!a.results.empty()) {
     const std::string header = "model,method,w_bits,a_bits,options,calib_size,optim_size,seed,dataset,images,fp_top1,q_top1,calib_s,optim_s,wall_s";
     std::string opt_str = opts.dump();
     for (auto& ch : opt_str) if (ch == '"') ch = '\'';
     for (size_t i = 0; i < tests.size(); ++i)
       append_csv(a.results, header,
-                 fmt::format("{},adalog,{},{},\"{}\",{},0,{},{},{},{:.2f},{:.2f},{:.1f},0,{:.1f}", lm.net->arch, o.w_bit, o.a_bit, opt_str,
-                             o.calib_size, a.adalog_seed, tests[i]->name, q_r[i].n, fp_r[i].top1_pct(), q_r[i].top1_pct(),
-                             qm.calib_seconds, wall));
+                 fmt::format("{},adalog,{},{},\"{}\",{},{},{},{},{},{:.2f},{:.2f},{:.1f},{:.1f},{:.1f}", lm.net->arch, o.w_bit, o.a_bit, opt_str,
+                             o.calib_size, a.optimize ? a.ro.optim_size : 0, a.adalog_seed, tests[i]->name, q_r[i].n, fp_r[i].top1_pct(),
+                             q_r[i].top1_pct(), qm.calib_seconds, optim_s, wall));
   }
   if (!a.json.empty()) {
     nlohmann::json res = nlohmann::json::array();
     for (size_t i = 0; i < tests.size(); ++i)
       res.push_back({{"dataset", tests[i]->name}, {"images", q_r[i].n}, {"fp_top1", fp_r[i].top1_pct()}, {"q_top1", q_r[i].top1_pct()}});
     write_text(a.json, nlohmann::json{{"model", lm.net->arch}, {"method", "adalog"}, {"w_bits", o.w_bit}, {"a_bits", o.a_bit}, {"options", opts},
-                                      {"results", res}, {"calib_seconds", qm.calib_seconds}, {"wall_seconds", wall}}.dump(2) + "\n");
+                                      {"results", res}, {"calib_seconds", qm.calib_seconds}, {"optim_seconds", optim_s}, {"wall_seconds", wall}}.dump(2) + "\n");
   }
 }
 
@@ -537,6 +552,10 @@ void add_torch_commands(CLI::App& app, int argc, char** argv) {
   qz->add_flag("--no-fpcs", qa.no_fpcs, "AdaLog: one exhaustive pass over the candidate grid instead of FPCS (fpcs=False)");
   qz->add_flag("--fpcs-keep-best", qa.ao.fpcs_keep_best, "AdaLog: FPCS keeps the best candidate of every stage (the reference forgets it)");
   qz->add_flag("--optimize", qa.optimize, "AdaLog: block reconstruction after calibration (spec 4.5)");
+  qz->add_option("--optim-size", qa.ro.optim_size, "AdaLog --optimize: reconstruction images")->capture_default_str();
+  qz->add_option("--optim-iters", qa.ro.iters, "AdaLog --optimize: iterations per block")->capture_default_str();
+  qz->add_option("--optim-warmup", qa.ro.warmup_iters, "AdaLog --optimize: iterations without the rounding loss (default iters/5)");
+  qz->add_option("--train-act", qa.ro.train_act, "AdaLog --optimize: learn activation scales")->capture_default_str();
   qz->add_option("--adalog-seed", qa.adalog_seed, "AdaLog: calibration image seed (reference 5)")->capture_default_str();
   qz->add_flag("--progress,!--no-progress", qa.o.progress, "progress output on stderr (--no-progress: none)");
   qz->callback([] { run_quantize(qa); });

@@ -75,6 +75,16 @@ Reparam reparameterize(torch::nn::LayerNormImpl& ln, nn::LinearImpl& lin, const 
 
 // Installs the fake quantizers (eval decode) as hooks; `on=false` removes them (FP).
 void install(QuantModel& qm, bool on);
+// Block reconstruction (§4.5, `--optimize`): blocks = Net::stages() units (patch_embed, each
+// block / PatchMerging, head), FP inputs and targets, AdaRound + learned activation scales.
+struct ReconOptions {
+  int64_t optim_size = 1024, iters = 20000, batch = 32, warmup_iters = 4000;
+  double lr_w = 1e-3, lr_a = 4e-5, round_weight = 0.01, b_start = 20, b_end = 2;
+  bool train_act = true, progress = true;
+  uint64_t seed = 5;
+};
+void reconstruct(QuantModel& qm, const at::Tensor& images, const ReconOptions& ro, const std::function<void(const std::string&)>& log);
+
 // Folds the post-GELU shift into fc2's bias (§1.3): bias −= shift·Σ_i Ŵ[o,i]; then fc2's input
 // quantizer returns AdaLog(x + shift) without the − shift.
 void fold_post_gelu_bias(QuantModel& qm);

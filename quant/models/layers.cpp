@@ -124,7 +124,7 @@ std::string shape_str(at::IntArrayRef s) {
 }  // namespace
 
 std::vector<Stage> Net::stages() {
-  throw Error(fmt::format("model '{}' has no staged form (per-block quantization supports resnet, mobilenetv2, vit)", arch));
+  throw Error(fmt::format("model '{}' has no staged form (per-block quantization supports resnet, mobilenetv2, vit, swin)", arch));
 }
 
 StateDict state_dict(const torch::nn::Module& m) {

@@ -231,6 +231,26 @@ class SwinTransformer : public Net {
     return head(norm(x));
   }
 
+  // AdaLog's reconstruction units: patch_embed, each PatchMerging (before its stage's blocks),
+  // each block, the head (pooling + fc); the final norm is glue.
+  std::vector<logq::Stage> stages() override {
+    std::vector<logq::Stage> st;
+    st.push_back({"patch_embed", "block", patch_embed.ptr(), [this](const at::Tensor& x) { return patch_embed(x); }});
+    for (size_t i = 0; i < layers->size(); ++i) {
+      auto* stage = layers[i]->as<StageImpl>();
+      if (!stage->downsample.is_empty())
+        st.push_back({fmt::format("layers.{}.downsample", i), "block", stage->downsample.ptr(),
+                      [d = stage->downsample.ptr()](const at::Tensor& x) { return d->forward(x); }});
+      for (size_t b = 0; b < stage->blocks->size(); ++b) {
+        auto blk = stage->blocks[b]->as<SwinBlockImpl>();
+        st.push_back({fmt::format("layers.{}.blocks.{}", i, b), "block", stage->blocks->ptr(b), [blk](const at::Tensor& x) { return blk->forward(x); }});
+      }
+    }
+    st.push_back({"norm", "glue", nullptr, [this](const at::Tensor& x) { return norm(x); }});
+    st.push_back({"head", "block", head.ptr(), [this](const at::Tensor& x) { return head(x); }});
+    return st;
+  }
+
   PatchEmbed patch_embed{nullptr};
   torch::nn::ModuleList layers{nullptr};
   torch::nn::LayerNorm norm{nullptr};
