@@ -21,7 +21,7 @@ run_one() {
   local name=${1%%|*} args=${1#*|}
   echo "start $name"
   # shellcheck disable=SC2086
-  if ./build/cli/logq quantize $args >"results/logs/$name.log" 2>&1; then echo "done  $name"; else echo "FAIL  $name (results/logs/$name.log)"; fi
+  if "${LOGQ_BIN:-./build/cli/logq}" quantize $args >"results/logs/$name.log" 2>&1; then echo "done  $name"; else echo "FAIL  $name (results/logs/$name.log)"; fi
 }
 export -f run_one
 printf '%s\n' "${jobs[@]}" | xargs -P 2 -I{} bash -c 'run_one "$@"' _ {}

@@ -114,15 +114,26 @@ at::Tensor search_table(int bits) {
   return at::tensor(at::ArrayRef<float>(t));
 }
 
-at::Tensor adalog_search_fq(const at::Tensor& x, double s, int q, int bits, const at::Tensor& table, bool clamp_low) {
-  const int64_t L = int64_t(1) << bits;
+// −log2(clamp(x/s))·37: the part of u that does not depend on q (shared by a q search).
+at::Tensor adalog_log37(const at::Tensor& x, double s, bool clamp_low) {
   at::Tensor t = x / s;
   t = clamp_low ? at::clamp(t, 1e-15, 1.0) : at::clamp_max(t, 1.0);
-  const at::Tensor cr = at::nan_to_num(at::round((at::log2(t).neg() * 37.0) / double(q)), double(L), double(L), double(L));
+  return at::log2(t).neg() * 37.0;
+}
+
+at::Tensor adalog_search_fq_log(const at::Tensor& log37, double s, int q, int bits, const at::Tensor& table) {
+  const int64_t L = int64_t(1) << bits;
+  const at::Tensor cr = at::nan_to_num(at::round(log37 / double(q)), double(L), double(L), double(L));
   const at::Tensor c = at::clamp(cr, 0.0, double(L - 1)).to(at::kLong);
-  const at::Tensor cq = c * q;
-  const at::Tensor v = at::exp2(at::floor_divide(cq, 37).to(at::kFloat).neg()) * table.index({at::remainder(cq, 37)}) * float(s);
+  // per-code LUT: 2^(−⌊cq/37⌋)·T[(cq) mod 37]·s with the same float32 ops as per element
+  const at::Tensor cq = at::arange(L, at::kLong) * q;
+  const at::Tensor lut = at::exp2(at::floor_divide(cq, 37).to(at::kFloat).neg()) * table.index({at::remainder(cq, 37)}) * float(s);
+  const at::Tensor v = lut.index({c});
   return at::where(cr < double(L), v, at::zeros_like(v));
+}
+
+at::Tensor adalog_search_fq(const at::Tensor& x, double s, int q, int bits, const at::Tensor& table, bool clamp_low) {
+  return adalog_search_fq_log(adalog_log37(x, s, clamp_low), s, q, bits, table);
 }
 
 // ---- metrics -----------------------------------------------------------------------------------
@@ -373,12 +384,18 @@ struct Calibrator {
 
   void adalog_fpcs(QLayer& l, const Capture& c, double u0, double u1) {
     const at::Tensor wq = l.w(weight(l).detach());
-    auto err = [&](int q, double s) {
-      return per_image_mse((layer_op(l, post_gelu_input(l, c.in, s, q, true), wq) - c.out).pow(2), -1).item<double>();
+    const at::Tensor xs = c.in + kGeluShift;
+    auto err_log = [&](const at::Tensor& log37, int q, double s) {
+      const at::Tensor xq = adalog_search_fq_log(log37, s, q, l.alog.bits, table_) - kGeluShift;
+      return per_image_mse((layer_op(l, xq, wq) - c.out).pow(2), -1).item<double>();
     };
+    auto err = [&](int q, double s) { return err_log(adalog_log37(xs, s, true), q, s); };
     const double s_now = l.alog.s.item<double>();
     std::vector<std::pair<double, int>> qs;
-    for (int q = 10; q < 10 + o.eq_n; ++q) qs.push_back({err(q, s_now), q});
+    {
+      const at::Tensor log37 = adalog_log37(xs, s_now, true);
+      for (int q = 10; q < 10 + o.eq_n; ++q) qs.push_back({err_log(log37, q, s_now), q});
+    }
     std::stable_sort(qs.begin(), qs.end(), [](auto& a, auto& b) { return a.first < b.first; });
     struct Cand { int q; double s, e; };
     std::vector<Cand> cands;
@@ -395,12 +412,15 @@ struct Calibrator {
       l.alog.s = at::full({1}, float(bs));
       return;
     }
+    std::vector<at::Tensor> logs;
+    for (int k = 0; k < 16; ++k) logs.push_back(adalog_log37(xs, u0 + double(k) / 15.0 * (u1 - u0), true));
     for (int i = 0; i < 8; ++i)
       for (int k = 0; k < 16; ++k) {
         const int q = qs[size_t(i)].second;
         const double s = u0 + double(k) / 15.0 * (u1 - u0);
-        cands.push_back({q, s, err(q, s)});
+        cands.push_back({q, s, err_log(logs[size_t(k)], q, s)});
       }
+    logs.clear();
     auto top = [&](size_t n) {
       std::stable_sort(cands.begin(), cands.end(), [](const Cand& a, const Cand& b) { return a.e < b.e; });
       cands.resize(std::min(n, cands.size()));
@@ -473,8 +493,11 @@ struct Calibrator {
       if (l.log_kind == "adalog") {
         double best = INFINITY;
         int bq_best = l.alog.q;
+        const double s = l.alog.s.item<double>();
+        const at::Tensor log37 = adalog_log37(c.a, s, false);  // probabilities without the 1e-15 clamp
         for (int q = 10; q < 10 + o.eq_n; ++q) {
-          const double e = per_image_mse((at::matmul(softmax_q(l, c.a, q, true), bq) - ref).pow(2), -1).item<double>();
+          const at::Tensor aq = adalog_search_fq_log(log37, s, q, l.alog.bits, table_);
+          const double e = per_image_mse((at::matmul(aq, bq) - ref).pow(2), -1).item<double>();
           if (e < best) best = e, bq_best = q;
         }
         l.alog.q = bq_best;

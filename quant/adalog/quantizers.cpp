@@ -56,7 +56,9 @@ at::Tensor adalog_fq(const at::Tensor& x, const AdaLogParams& p, bool train) {
   }
   const AdaLogTable t = make_adalog_table(p.bits, p.q);
   const at::Tensor c = at::clamp(cr, 0.0, double(L - 1)).to(at::kLong);
-  const at::Tensor v = at::exp2(table_tensor(t.t1).index({c}).neg()) * table_tensor(t.t2).index({c}) * p.s;
+  // 2^(−t1[c])·t2[c]·s evaluated once per code: the same float32 ops, so the same bits per element
+  const at::Tensor lut = at::exp2(table_tensor(t.t1).neg()) * table_tensor(t.t2) * p.s.reshape({-1})[0];
+  const at::Tensor v = lut.index({c});
   return at::where(keep, v, at::zeros_like(v));
 }
 
