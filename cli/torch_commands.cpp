@@ -315,7 +315,7 @@ void run_adalog(QuantArgs& a) {
     fmt::print("AdaLog W{}A{} top-1 {:.2f}% (FP {:.2f}%) on {}\n", o.w_bit, o.a_bit, q_r[i].top1_pct(), fp_r[i].top1_pct(), tests[i]->name);
   }
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
-  nlohmann::json opts{{"s_bit", o.s_bit}, {"qhead_a_bit", o.qhead_a_bit}, {"fpcs", o.fpcs}, {"fpcs_keep_best", o.fpcs_keep_best},
+  nlohmann::json opts{{"s_bit", o.s_bit}, {"qhead_a_bit", o.qhead_a_bit}, {"fpcs", o.fpcs}, {"fpcs_keep_best", o.fpcs_keep_best}, {"weight_zero_from_range", o.weight_zero_from_range},
                       {"post_softmax_quantizer", o.post_softmax_quantizer}, {"post_gelu_quantizer", o.post_gelu_quantizer},
                       {"search_round", o.search_round}, {"eq_n", o.eq_n}, {"optimize", a.optimize}};
   if (a.optimize) opts.update({{"optim_iters", a.ro.iters}, {"optim_size", a.ro.optim_size}, {"train_act", a.ro.train_act}});
@@ -557,6 +557,7 @@ void add_torch_commands(CLI::App& app, int argc, char** argv) {
   qz->add_option("--post-softmax-quantizer", qa.ao.post_softmax_quantizer, "AdaLog: adalog | log2 | logsqrt2")->capture_default_str();
   qz->add_option("--post-gelu-quantizer", qa.ao.post_gelu_quantizer, "AdaLog: adalog | log2 | logsqrt2 | ptq4vit | uniform")->capture_default_str();
   qz->add_flag("--no-fpcs", qa.no_fpcs, "AdaLog: one exhaustive pass over the candidate grid instead of FPCS (fpcs=False)");
+  qz->add_flag("--weight-zero-from-range", qa.ao.weight_zero_from_range, "AdaLog: weight grid zero points centred on round(-min/s) per row (the reference: around 2^(b-1))");
   qz->add_flag("--fpcs-keep-best", qa.ao.fpcs_keep_best, "AdaLog: FPCS keeps the best candidate of every stage (the reference forgets it)");
   qz->add_flag("--optimize", qa.optimize, "AdaLog: block reconstruction after calibration (spec 4.5)");
   qz->add_option("--optim-size", qa.ro.optim_size, "AdaLog --optimize: reconstruction images")->capture_default_str();

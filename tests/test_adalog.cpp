@@ -312,3 +312,26 @@ TEST_CASE("AdaLog rejects unsupported models and settings", "[adalog][bad-input]
   o.post_softmax_quantizer = "uniform";
   CHECK_THROWS_WITH(plan(*vit, "vit", o), Catch::Contains("post_softmax_quantizer 'uniform'"));
 }
+
+TEST_CASE("AdaLog weight grid: one-signed rows clip under the reference grid, fit with --weight-zero-from-range", "[adalog]") {
+  const at::Tensor images = at::randn({8, 1, 16, 16});
+  double err[2];
+  for (int v = 0; v < 2; ++v) {
+    auto net = tiny_vit(3);
+    auto* head = net->named_modules("", false)["head"]->as<nn::LinearImpl>();
+    {
+      c10::NoGradGuard g;
+      head->weight.uniform_(0.5, 1.0);  // every row positive
+    }
+    Options o;
+    o.w_bit = o.a_bit = o.s_bit = o.qhead_a_bit = 6;
+    o.progress = false;
+    o.weight_zero_from_range = v == 1;
+    o.search_round = 0;  // the weight-MSE search only (output-MSE rounds trade weight error for output error)
+    QuantModel qm = calibrate(net, "vit", images, o, [](const std::string&) {});
+    for (auto& l : qm.layers)
+      if (l.name == "head") err[v] = (l.w(head->weight) - head->weight).abs().max().item<double>();
+  }
+  CHECK(err[0] > 0.1);    // clipped: zero points 24..39 of 0..63 leave ~40 levels above zero
+  CHECK(err[1] < 0.01);   // 6 bits over a 0.5-wide range: half a step is ~0.004
+}

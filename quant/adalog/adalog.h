@@ -29,6 +29,11 @@ struct Options {
   // Faithfulness switches: the reference's FPCS stages never re-evaluate the previous best
   // (offsets exclude 0, pitfall 6); true adds the 0 offset (a logq improvement, measured).
   bool fpcs_keep_best = false;
+  // The reference's weight grid puts the zero points around 2^(b−1) whatever the row holds, so a
+  // row whose values are all of one sign cannot be represented (it clips at about half its range;
+  // seen on filters of 4 weights). true: scales span the range including 0 and each row's zero
+  // points centre on round(−min/s) (logq option).
+  bool weight_zero_from_range = false;
   bool progress = true;
 };
 

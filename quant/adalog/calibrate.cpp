@@ -38,18 +38,23 @@ struct Grid {
 
 // Ns = eq_n/Nz scales linear between the 10–90 % and the full range, Nz integer zero points
 // around n; candidate index = zi·Ns + k.
-Grid uniform_grid(const at::Tensor& v, int bits, int nz, int eq_n) {
+Grid uniform_grid(const at::Tensor& v, int bits, int nz, int eq_n, bool zero_from_range = false) {
   const int n = 1 << (bits - 1), ns = eq_n / nz;
   const double qmax = double((1 << bits) - 1);
   const at::Tensor lo9 = quantile_rows(v, 0.1), hi9 = quantile_rows(v, 0.9);
   const at::Tensor mn = std::get<0>(v.min(1)), mx = std::get<0>(v.max(1));
-  const at::Tensor dmin = hi9 - lo9, dmax = mx - mn;
+  const at::Tensor dmin = hi9 - lo9;
+  // logq option: the range must include 0 (an asymmetric integer grid always does)
+  const at::Tensor dmax = zero_from_range ? mx.clamp_min(0) - mn.clamp_max(0) : mx - mn;
   std::vector<at::Tensor> ss, zs;
   const int z0 = int(n - nz / 2.0);
   for (int zi = 0; zi < nz; ++zi)
     for (int k = 0; k < ns; ++k) {
       ss.push_back((dmin + (dmax - dmin) * (double(k) / double(ns - 1))) / qmax);
-      zs.push_back(at::full_like(dmin, double(z0 + zi)));
+      if (zero_from_range)  // logq option: zero points around round(−min/s) of each row, so one-signed rows fit
+        zs.push_back(at::clamp(at::round(mn.clamp_max(0).neg() / ss.back()) + double(zi - nz / 2), 0.0, qmax));
+      else
+        zs.push_back(at::full_like(dmin, double(z0 + zi)));
     }
   Grid g{at::stack(ss), at::stack(zs), {}};
   g.step = g.s[1] - g.s[0];
@@ -275,7 +280,7 @@ struct Calibrator {
       if (!output) return (wq - W).pow(2).reshape({W.size(0), -1}).mean(1);
       return per_image_mse((layer_op(l, xq, wq) - c.out).pow(2), out_dim);
     };
-    auto [s, z] = fpcs(uniform_grid(rows, l.w.bits, nz, o.eq_n), m, o, 0.0);
+    auto [s, z] = fpcs(uniform_grid(rows, l.w.bits, nz, o.eq_n, o.weight_zero_from_range), m, o, 0.0);
     l.w.s = s.view(shape);
     l.w.z = z.view(shape);
   }
