@@ -139,6 +139,7 @@ struct QuantArgs {
   adalog::Options ao;
   adalog::ReconOptions ro;
   bool optimize = false, no_fpcs = false;
+  std::string save_calibrated, load_calibrated;
   uint64_t adalog_seed = 5;
   int64_t test_limit = 0, batch = 64;
   bool no_llr = false, test_before = false, hw_approx = false, approx_everywhere = false;
@@ -268,7 +269,15 @@ void run_adalog(QuantArgs& a) {
   o.progress = a.o.progress;
   for (int b : {o.w_bit, o.a_bit, o.s_bit, o.qhead_a_bit})
     if (b < 2 || b > 8) throw Error(fmt::format("AdaLog bit widths must be 2..8 (got {})", b));
-  LoadedModel lm = load_model(model_config(a.m), a.m.checkpoint);
+  const bool loaded = !a.load_calibrated.empty();
+  LoadedModel lm;
+  adalog::QuantModel qm;
+  if (loaded) {  // resume from a calibrated file: its own model config and weights
+    qm = adalog::load_calibrated(a.load_calibrated, &lm.config);
+    lm.net = qm.net;
+  } else {
+    lm = load_model(model_config(a.m), a.m.checkpoint);
+  }
   const std::string family = lm.config.value("family", "");
   adalog::plan(*lm.net, family, o);  // unsupported families fail before any data is read
   auto calib_set = open_dataset(a.calib_data, a.calib_split);
@@ -277,19 +286,26 @@ void run_adalog(QuantArgs& a) {
   for (const auto& t : a.test_data) tests.push_back(open_dataset(t, a.test_split));
   const EvalOptions eo{a.batch, a.test_limit, o.progress};
   fmt::print("AdaLog W{}A{} (softmax {} bits, head input {} bits) on {} ({}), {} calibration images from {}\n", o.w_bit, o.a_bit,
-             o.s_bit, o.qhead_a_bit, lm.net->arch, a.m.checkpoint, o.calib_size, calib_set->name);
-  std::vector<EvalResult> fp_r, q_r;
-  for (const auto& t : tests) {
-    fp_r.push_back(evaluate(*lm.net, *t, eo));
-    fmt::print("FP top-1 {:.2f}% ({} images of {})\n", fp_r.back().top1_pct(), fp_r.back().n, t->name);
+             o.s_bit, o.qhead_a_bit, lm.net->arch, loaded ? a.load_calibrated : a.m.checkpoint, o.calib_size, calib_set->name);
+  std::vector<EvalResult> fp_r(tests.size()), q_r;
+  // FP accuracy: of the checkpoint (a calibrated file has folded biases, so it needs --checkpoint too)
+  std::shared_ptr<Net> fp_net = loaded ? nullptr : lm.net;
+  if (loaded && !a.m.checkpoint.empty()) fp_net = load_model(model_config(a.m), a.m.checkpoint).net;
+  for (size_t i = 0; i < tests.size() && fp_net; ++i) {
+    fp_r[i] = evaluate(*fp_net, *tests[i], eo);
+    fmt::print("FP top-1 {:.2f}% ({} images of {})\n", fp_r[i].top1_pct(), fp_r[i].n, tests[i]->name);
   }
   if (a.test_before) return;
-  const at::Tensor images = logart::sample_images(*lm.net, *calib_set, o.calib_size, a.adalog_seed);
   auto log = [](const std::string& s) {
     fmt::print("{}\n", s);
     std::fflush(stdout);
   };
-  adalog::QuantModel qm = adalog::calibrate(lm.net, family, images, o, log);
+  if (loaded) {
+    fmt::print("loaded {} calibrated layers from {}\n", qm.layers.size(), a.load_calibrated);
+  } else {
+    const at::Tensor images = logart::sample_images(*lm.net, *calib_set, o.calib_size, a.adalog_seed);
+    qm = adalog::calibrate(lm.net, family, images, o, log);
+  }
   double optim_s = 0;
   std::vector<EvalResult> calib_r;
   if (a.optimize) {  // the calibrate-only accuracy first (bias not yet folded: the same function)
@@ -308,8 +324,13 @@ void run_adalog(QuantArgs& a) {
     adalog::reconstruct(qm, optim, ro, log);
     optim_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   }
-  adalog::fold_post_gelu_bias(qm);
+  adalog::fold_post_gelu_bias(qm);  // skipped where already folded (a loaded calibrated file: pitfall 5)
   adalog::install(qm, true);
+  if (!a.save_calibrated.empty()) {
+    adalog::save_calibrated(qm, lm.config, a.save_calibrated, {{"logq.version", LOGQ_VERSION}, {"logq.command", a.cmd},
+                                                             {"logq.optimized", a.optimize ? "true" : "false"}});
+    fmt::print("wrote {}\n", a.save_calibrated);
+  }
   for (size_t i = 0; i < tests.size(); ++i) {
     q_r.push_back(evaluate(*qm.net, *tests[i], eo));
     fmt::print("AdaLog W{}A{} top-1 {:.2f}% (FP {:.2f}%) on {}\n", o.w_bit, o.a_bit, q_r[i].top1_pct(), fp_r[i].top1_pct(), tests[i]->name);
@@ -564,6 +585,8 @@ void add_torch_commands(CLI::App& app, int argc, char** argv) {
   qz->add_option("--optim-iters", qa.ro.iters, "AdaLog --optimize: iterations per block")->capture_default_str();
   qz->add_option("--optim-warmup", qa.ro.warmup_iters, "AdaLog --optimize: iterations without the rounding loss (default iters/5)");
   qz->add_option("--train-act", qa.ro.train_act, "AdaLog --optimize: learn activation scales")->capture_default_str();
+  qz->add_option("--save-calibrated", qa.save_calibrated, "AdaLog: write the calibrated (and optimized) model to FILE (safetensors)");
+  qz->add_option("--load-calibrated", qa.load_calibrated, "AdaLog: start from a --save-calibrated FILE instead of calibrating (e.g. then --optimize)");
   qz->add_option("--adalog-seed", qa.adalog_seed, "AdaLog: calibration image seed (reference 5)")->capture_default_str();
   qz->add_flag("--progress,!--no-progress", qa.o.progress, "progress output on stderr (--no-progress: none)");
   qz->callback([] { run_quantize(qa); });

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Sets everything up (apt-get, idempotent), builds, and runs logq's main job on the embedded
-# default. Today that is what exists: the float accuracy of the four Fashion-MNIST models logq
-# trained (models/), inspecting a bundled checkpoint with logq's own safe unpickler, random GEMMs
-# of every operand pairing run on the Verilated PE array and checked bit for bit against the
-# golden integer model, and the area/timing of the PE kinds on the OSU 0.18 um cells.
-# Quantizing the embedded models joins here as those parts land.
+# default: the float accuracy of the four Fashion-MNIST models logq trained (models/), LogART W4
+# (DBS + LLR, with and without U(8) activations) of the embedded ResNet and AdaLog W4A4
+# calibration of the embedded ViT, inspecting a bundled checkpoint with logq's own safe
+# unpickler, random GEMMs of every operand pairing run on the Verilated PE array and checked bit
+# for bit against the golden integer model, and the area/timing of the PE kinds on the OSU
+# 0.18 um cells. Export / golden-network / SystemC runs join here as those parts land.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -17,6 +18,14 @@ for m in fmnist_vit fmnist_swin fmnist_resnet fmnist_mobilenetv2; do
   ./build/cli/logq eval --checkpoint "models/$m.safetensors" --data "$fm" --batch 100 --no-progress --json "out/eval_$m.json"
 done
 echo "[main] wrote out/eval_*.json"
+echo "[main] LogART W4 of fmnist_resnet: layer-wise DBS + LLR, weights only and with U(8) activations (~2 min)"
+rm -f out/quantize.csv
+./build/cli/logq quantize --method logart --checkpoint models/fmnist_resnet.safetensors --calib-data "$fm" --test-data "$fm" \
+  --w-bit 4 --act-bits 8 --no-progress --results out/quantize.csv --json out/logart_fmnist_resnet.json | grep -v '^DBS lw'
+echo "[main] AdaLog W4A4 calibration (FPCS) of fmnist_vit (~2 min)"
+./build/cli/logq quantize --method adalog --checkpoint models/fmnist_vit.safetensors --config configs/adalog/4bit.json \
+  --calib-data "$fm" --test-data "$fm" --no-progress --json out/adalog_fmnist_vit.json | grep -v '^calib '
+echo "[main] wrote out/quantize.csv, out/logart_fmnist_resnet.json, out/adalog_fmnist_vit.json"
 ckpt=tests/data/pickle/wrapped_module_prefix.pt
 echo "[main] logq inspect $ckpt"
 ./build/cli/logq inspect "$ckpt"

@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include "golden/file_io.h"
 #include "golden/formats.h"
 #include "golden/safetensors.h"
 #include "quant/adalog/quantizers.h"
@@ -334,4 +335,40 @@ TEST_CASE("AdaLog weight grid: one-signed rows clip under the reference grid, fi
   }
   CHECK(err[0] > 0.1);    // clipped: zero points 24..39 of 0..63 leave ~40 levels above zero
   CHECK(err[1] < 0.01);   // 6 bits over a 0.5-wide range: half a step is ~0.004
+}
+
+TEST_CASE("AdaLog calibrated model file: save, load, the same quantized network; corrupt files are errors", "[adalog]") {
+  for (const char* cfg : {R"({"preset": "fmnist_swin", "depths": [1, 1], "img_size": 28})",
+                          R"({"family": "vit", "img_size": 16, "patch_size": 4, "in_chans": 1, "embed_dim": 16, "depth": 1, "num_heads": 2, "num_classes": 4, "data": {"mean": [0.5], "std": [0.5]}})"}) {
+    INFO(cfg);
+    at::manual_seed(4);
+    const nlohmann::json config = resolve_model_config(nlohmann::json::parse(cfg));
+    auto net = create_model_from_config(config);
+    net->eval();
+    const int64_t S = config.at("img_size");
+    const at::Tensor images = at::randn({4, 1, S, S});
+    Options o;
+    o.w_bit = o.a_bit = o.s_bit = o.qhead_a_bit = 4;
+    o.eq_n = 32;  // a small search: this test is about the file
+    o.search_round = 1;
+    o.progress = false;
+    QuantModel qm = calibrate(net, config.at("family"), images, o, [](const std::string&) {});
+    fold_post_gelu_bias(qm);
+    install(qm, true);
+    c10::NoGradGuard g;
+    const at::Tensor y = net->forward(images);
+    const std::string path = test::temp_path("adalog_calibrated.safetensors");
+    save_calibrated(qm, config, path, {{"note", "test"}});
+    nlohmann::json back_cfg;
+    QuantModel back = load_calibrated(path, &back_cfg);
+    CHECK(back_cfg == config);
+    REQUIRE(back.layers.size() == qm.layers.size());
+    install(back, true);
+    CHECK(at::equal(back.net->forward(images), y));
+    std::vector<uint8_t> bytes = test::read_bytes(path);
+    bytes.resize(bytes.size() - 100);
+    write_file_atomic(path, bytes);
+    CHECK_THROWS_WITH(load_calibrated(path, nullptr), Catch::Contains(path));
+    std::remove(path.c_str());
+  }
 }

@@ -310,3 +310,52 @@ TEST_CASE("logq quantize: bad input is a clear error with non-zero exit", "[cli]
   CHECK_THAT(load.out, Contains(junk));
   std::remove(junk.c_str());
 }
+
+TEST_CASE("logq quantize --method adalog: calibrate, save, reload and optimize the embedded ViT; bad input", "[cli][adalog]") {
+  const char* fmnist = "/usr/share/datasets/fashion-mnist";
+  const std::string vit = q(logq::test::source_dir() + "/models/fmnist_vit.safetensors");
+  const std::string resnet = q(logq::test::source_dir() + "/models/fmnist_resnet.safetensors");
+  const std::string cfg = logq::test::temp_path("adalog_small.json");
+  const Run help = run_logq("quantize --help");
+  CHECK_THAT(help.out, Contains("--optimize") && Contains("--load-calibrated") && Contains("--a-bit"));
+  std::ofstream(cfg) << R"({"w_bit": 4, "a_bit": 4, "s_bit": 4, "qhead_a_bit": 4, "eq_n": 32, "search_round": 1, "calib_size": 8})";
+  std::ofstream(logq::test::temp_path("adalog_bad.json")) << R"({"w_bit": 4, "calib_sise": 8})";
+  const Run field = run_logq("quantize --method adalog --checkpoint " + vit + " --config " + q(logq::test::temp_path("adalog_bad.json")) +
+                             " --calib-data " + fmnist);
+  CHECK(field.code != 0);
+  CHECK_THAT(field.out, Contains("unknown config field 'calib_sise'"));
+  const Run fam = run_logq("quantize --method adalog --checkpoint " + resnet + " --calib-data " + fmnist);
+  CHECK(fam.code != 0);
+  CHECK_THAT(fam.out, Contains("AdaLog supports vit (ViT/DeiT) and swin models; 'fmnist_resnet' is a resnet model"));
+  const std::string junk = logq::test::temp_path("junk_cal.safetensors");
+  std::ofstream(junk) << "junk";
+  const Run bad_load = run_logq("quantize --method adalog --load-calibrated " + q(junk) + " --calib-data " + fmnist);
+  CHECK(bad_load.code != 0);
+  CHECK_THAT(bad_load.out, Contains(junk));
+  if (!logq::test::exists(fmnist)) {
+    WARN("SKIPPED: the rest needs " << fmnist);
+    return;
+  }
+  const Run few = run_logq("quantize --method adalog --checkpoint " + vit + " --calib-data " + fmnist + " --calib-size 100000 --test-limit 10 --no-progress");
+  CHECK(few.code != 0);
+  CHECK_THAT(few.out, Contains("has 60000 images; 100000 were asked"));
+  const std::string saved = logq::test::temp_path("adalog_cal.safetensors"), js = logq::test::temp_path("adalog.json");
+  const Run cal = run_logq("quantize --method adalog --checkpoint " + vit + " --config " + q(cfg) + " --calib-data " + fmnist + " --test-data " +
+                           fmnist + " --test-limit 300 --no-progress --save-calibrated " + q(saved) + " --json " + q(js));
+  INFO(cal.out);
+  REQUIRE(cal.code == 0);
+  CHECK_THAT(cal.out, Contains("calib blocks.5.mlp.fc2") && Contains("post_gelu AdaLog s"));
+  std::ifstream jf(js);
+  const json j = json::parse(jf);
+  const double fp = j.at("results").at(0).at("fp_top1"), qt = j.at("results").at(0).at("q_top1");
+  CHECK(fp > 85.0);
+  CHECK(qt > fp - 10.0);  // W4A4 with a reduced search on 8 images, 300 test images
+  // Resume: the calibrated file, then a short --optimize (the reference's calibrate → optimize flow).
+  const Run opt = run_logq("quantize --method adalog --load-calibrated " + q(saved) + " --calib-data " + fmnist + " --test-data " + fmnist +
+                           " --test-limit 300 --no-progress --optimize --optim-iters 20 --optim-size 64");
+  INFO(opt.out);
+  REQUIRE(opt.code == 0);
+  CHECK_THAT(opt.out, Contains("loaded 38 calibrated layers") && Contains("recon blocks.5") && Contains("recon head"));
+  CHECK_THAT(opt.out, !Contains("calib blocks"));
+  for (const auto& p : {cfg, saved, js, junk, logq::test::temp_path("adalog_bad.json")}) std::remove(p.c_str());
+}

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include <ATen/ATen.h>
+#include <nlohmann/json_fwd.hpp>
 
 #include "quant/adalog/quantizers.h"
 #include "quant/models/layers.h"
@@ -89,6 +90,11 @@ struct ReconOptions {
   uint64_t seed = 5;
 };
 void reconstruct(QuantModel& qm, const at::Tensor& images, const ReconOptions& ro, const std::function<void(const std::string&)>& log);
+
+// Calibrated (or reconstructed) model ↔ one safetensors file (net state + quantizers + plan).
+void save_calibrated(const QuantModel& qm, const nlohmann::json& model_config, const std::string& path,
+                     const std::map<std::string, std::string>& meta);
+QuantModel load_calibrated(const std::string& path, nlohmann::json* model_config);
 
 // Folds the post-GELU shift into fc2's bias (§1.3): bias −= shift·Σ_i Ŵ[o,i]; then fc2's input
 // quantizer returns AdaLog(x + shift) without the − shift.
