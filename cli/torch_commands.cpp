@@ -155,17 +155,23 @@ std::string read_file_string(const std::string& path) {
 
 bool given(const QuantArgs& a, const std::string& opt) { return a.app->count(opt) > 0; }
 
+// A method config file as a JSON object (empty object when none is given).
+nlohmann::json read_config(const std::string& path) {
+  if (path.empty()) return nlohmann::json::object();
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(read_file_string(path));
+  } catch (const nlohmann::json::exception& e) {
+    throw Error(fmt::format("{}: {}", path, e.what()));
+  }
+  if (!j.is_object()) throw Error(fmt::format("{}: a config must be a JSON object", path));
+  return j;
+}
+
 // configs/logart/*.json: every reference config field; the ones logq uses map to options, the
 // reference's unused ones are accepted and recorded; anything else is an error.
 void apply_logart_config(QuantArgs& a) {
-  if (a.config.empty()) return;
-  nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(read_file_string(a.config));
-  } catch (const nlohmann::json::exception& e) {
-    throw Error(fmt::format("{}: {}", a.config, e.what()));
-  }
-  if (!j.is_object()) throw Error(fmt::format("{}: a config must be a JSON object", a.config));
+  const nlohmann::json j = read_config(a.config);
   static const std::set<std::string> unused = {"a_bit", "qconv_a_bit", "qhead_a_bit", "calib_metric", "matmul_head_channel_wise",
                                                "token_channel_wise", "eq_n", "search_round", "keep_gpu", "recon_metric", "pct",
                                                "optim_batch_size", "description"};
@@ -218,14 +224,7 @@ void append_csv(const std::string& path, const std::string& header, const std::s
 }
 
 void apply_adalog_config(QuantArgs& a) {
-  if (a.config.empty()) return;
-  nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(read_file_string(a.config));
-  } catch (const nlohmann::json::exception& e) {
-    throw Error(fmt::format("{}: {}", a.config, e.what()));
-  }
-  if (!j.is_object()) throw Error(fmt::format("{}: a config must be a JSON object", a.config));
+  const nlohmann::json j = read_config(a.config);
   auto& o = a.ao;
   for (auto& [k, v] : j.items()) {
     try {

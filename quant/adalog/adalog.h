@@ -79,6 +79,10 @@ QuantModel calibrate(std::shared_ptr<Net> net, const std::string& family, const 
 struct Reparam { at::Tensor s, z, r, b; };
 Reparam reparameterize(torch::nn::LayerNormImpl& ln, nn::LinearImpl& lin, const at::Tensor& s_c, const at::Tensor& z_c);
 
+// The input and weight hooks of a wrapped Linear or Conv2d (an Error for other modules).
+struct LayerHooks { nn::TensorFn* input; nn::TensorFn* weight; at::Tensor* w; };
+LayerHooks layer_hooks(torch::nn::Module& m, const std::string& name);
+
 // Installs the fake quantizers (eval decode) as hooks; `on=false` removes them (FP).
 void install(QuantModel& qm, bool on);
 // Block reconstruction (§4.5, `--optimize`): blocks = Net::stages() units (patch_embed, each

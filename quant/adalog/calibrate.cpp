@@ -580,6 +580,12 @@ QuantModel calibrate(std::shared_ptr<Net> net, const std::string& family, const 
   return qm;
 }
 
+LayerHooks layer_hooks(torch::nn::Module& m, const std::string& name) {
+  if (auto* c = m.as<nn::Conv2dImpl>()) return {&c->input_hook, &c->weight_hook, &c->weight};
+  if (auto* li = m.as<nn::LinearImpl>()) return {&li->input_hook, &li->weight_hook, &li->weight};
+  throw Error(fmt::format("'{}' is neither a Linear nor a Conv2d", name));
+}
+
 void install(QuantModel& qm, bool on) {
   std::map<std::string, std::shared_ptr<torch::nn::Module>> mods;
   for (const auto& item : qm.net->named_modules("", false)) mods[item.key()] = item.value();
@@ -596,13 +602,9 @@ void install(QuantModel& qm, bool on) {
       else mm->a_hook = [p = l.alog](const at::Tensor& x) { return adalog_fq(x, p); };
       continue;
     }
-    nn::TensorFn* in_hook;
-    nn::TensorFn* w_hook;
-    if (auto* c = m->as<nn::Conv2dImpl>()) in_hook = &c->input_hook, w_hook = &c->weight_hook;
-    else {
-      auto* li = m->as<nn::LinearImpl>();
-      in_hook = &li->input_hook, w_hook = &li->weight_hook;
-    }
+    const LayerHooks h = layer_hooks(*m, l.name);
+    nn::TensorFn* in_hook = h.input;
+    nn::TensorFn* w_hook = h.weight;
     *in_hook = *w_hook = nullptr;
     if (!on) continue;
     *w_hook = [u = l.w](const at::Tensor& w) { return u(w); };

@@ -53,13 +53,9 @@ void install_training(Trainable& t, const std::shared_ptr<torch::nn::Module>& m)
     }
     return;
   }
-  nn::TensorFn* in_hook;
-  nn::TensorFn* w_hook;
-  if (auto* c = m->as<nn::Conv2dImpl>()) in_hook = &c->input_hook, w_hook = &c->weight_hook;
-  else {
-    auto* li = m->as<nn::LinearImpl>();
-    in_hook = &li->input_hook, w_hook = &li->weight_hook;
-  }
+  const LayerHooks h = layer_hooks(*m, l.name);
+  nn::TensorFn* in_hook = h.input;
+  nn::TensorFn* w_hook = h.weight;
   *w_hook = [r = t.round](const at::Tensor&) { return r->soft(); };
   if (l.kind == "conv") return;
   if (l.kind == "post_gelu" && (l.log_kind == "adalog" || l.log_kind == "log2" || l.log_kind == "logsqrt2")) {
@@ -104,7 +100,7 @@ void reconstruct(QuantModel& qm, const at::Tensor& images, const ReconOptions& r
       t.l = &l;
       auto m = mods.at(l.name);
       if (l.kind != "matmul1" && l.kind != "matmul2") {
-        const at::Tensor& w = m->as<nn::LinearImpl>() ? m->as<nn::LinearImpl>()->weight : m->as<nn::Conv2dImpl>()->weight;
+        const at::Tensor& w = *layer_hooks(*m, l.name).w;
         t.round = std::make_shared<AdaRound>(AdaRound::init(w.detach(), l.w.s, l.w.z, l.w.bits));
         alphas.push_back(t.round->alpha);
       }
@@ -172,8 +168,7 @@ void reconstruct(QuantModel& qm, const at::Tensor& images, const ReconOptions& r
       QLayer& l = *tr.l;
       auto m = mods.at(l.name);
       if (tr.round) {
-        at::Tensor& w = m->as<nn::LinearImpl>() ? m->as<nn::LinearImpl>()->weight : m->as<nn::Conv2dImpl>()->weight;
-        w.copy_(tr.round->hard_weight());
+        layer_hooks(*m, l.name).w->copy_(tr.round->hard_weight());
       }
       if (tr.a_s.defined()) l.a.s = tr.a_s.detach().clone();
       if (tr.b_s.defined()) l.b.s = tr.b_s.detach().clone();

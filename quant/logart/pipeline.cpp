@@ -104,6 +104,18 @@ std::string c2_summary(const WeightQuant& q) {
   return fmt::format("c2 {{{}}} mean s {:.3f}", s, ms / double(q.scale.size()));
 }
 
+WeightQuant make_weight_quant(const std::string& name, const Options& opt, const at::Tensor& w) {
+  WeightQuant q;
+  q.name = name;
+  q.n_bits = opt.w_bits;
+  q.method = opt.scale_method;
+  q.sym = opt.sym;
+  q.k_odd = opt.k_odd;
+  q.m2 = opt.m2;
+  q.init(w);
+  return q;
+}
+
 bool is_transformer(const std::vector<Stage>& st) {
   for (const auto& s : st)
     if (s.name == "pos_embed") return true;
@@ -361,15 +373,7 @@ QuantizedModel quantize(Net& fp, std::shared_ptr<Net> qnet, const at::Tensor& se
     bool found = false;
     for (const auto& s : p.sfp) found = found || (s.kind != "glue" && in_stage(n, s.name));
     if (!found) throw Error(fmt::format("LogART: layer '{}' belongs to no stage of '{}'", n, fp.arch));
-    WeightQuant w;
-    w.name = n;
-    w.n_bits = opt.w_bits;
-    w.method = opt.scale_method;
-    w.sym = opt.sym;
-    w.k_odd = opt.k_odd;
-    w.m2 = opt.m2;
-    w.init(p.lfp.at(n).weight());
-    p.wq.emplace(n, std::move(w));
+    p.wq.emplace(n, make_weight_quant(n, opt, p.lfp.at(n).weight()));
   }
   QuantizedModel qm;
   qm.net = qnet;
@@ -476,14 +480,7 @@ void load_quantized(QuantizedModel& qm, const std::string& path, const Options& 
     return v;
   };
   for (const auto& n : quantizable_layers(*qm.net)) {
-    WeightQuant q;
-    q.name = n;
-    q.n_bits = opt.w_bits;
-    q.method = opt.scale_method;
-    q.sym = opt.sym;
-    q.k_odd = opt.k_odd;
-    q.m2 = opt.m2;
-    q.init(layers.at(n).weight());
+    WeightQuant q = make_weight_quant(n, opt, layers.at(n).weight());
     const auto si = get(n + ".logart.s_idx", int32_t{}, DType::I32, q.rows);
     const auto c2 = get(n + ".logart.c2", int32_t{}, DType::I32, q.rows);
     const auto cands = c2_candidates(q.n_bits, q.method);
