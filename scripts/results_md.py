@@ -40,12 +40,16 @@ def logart(path):
 def adalog(path):
     rs = rows(path)
     if not rs: return
-    print('\n| model | W/A | FP | calibrate-only | --optimize | calib s | optimize s |')
-    print('|---|---|---|---|---|---|---|')
-    for r in sorted(rs, key=lambda r: (r['model'], int(r['w_bits']))):
-        opt = r['optim_size'] != '0'
-        print(f"| {r['model']} | W{r['w_bits']}A{r['a_bits']} | {r['fp_top1']} | {r['calib_top1']} | {r['q_top1'] if opt else '—'} | "
-              f"{r['calib_s']} | {r['optim_s'] if opt else '—'} |")
+    print('\n| model | W/A | weight grid | FP | calibrate-only | --optimize (iters) | calib s | optimize s |')
+    print('|---|---|---|---|---|---|---|---|')
+    def opt(r, k, d=None):
+        import ast
+        return ast.literal_eval(r['options'].replace('true', 'True').replace('false', 'False')).get(k, d)
+    for r in sorted(rs, key=lambda r: (r['model'], int(r['w_bits']), bool(opt(r, 'weight_zero_from_range', False)))):
+        o = r['optim_size'] != '0'
+        grid = 'zero from range' if opt(r, 'weight_zero_from_range', False) else 'reference'
+        print(f"| {r['model']} | W{r['w_bits']}A{r['a_bits']} | {grid} | {r['fp_top1']} | {r['calib_top1']} | "
+              f"{r['q_top1'] + ' (' + str(opt(r, 'optim_iters')) + ')' if o else '—'} | {r['calib_s']} | {r['optim_s'] if o else '—'} |")
 
 logart(sys.argv[1] if len(sys.argv) > 1 else 'results/logart.csv')
 adalog(sys.argv[2] if len(sys.argv) > 2 else 'results/adalog.csv')

@@ -4,6 +4,7 @@
 // the errors for inputs the reference crashes or asserts on.
 #include <cmath>
 #include <cstring>
+#include <set>
 
 #include <fmt/format.h>
 #include <torch/utils.h>
@@ -308,6 +309,14 @@ TEST_CASE("LogART block-wise DBS and Hessian-weighted LLR run on a ViT", "[logar
   }
   CHECK(bw == int(quantizable_layers(*fp).size()));
   CHECK(llr == 3);  // patch_embed, blocks.0, head
+  // The hardware path quantizes every GEMM input, attention operands included.
+  calibrate_activations(qm, images, 8);
+  std::set<std::string> sites;
+  for (const auto& a : qm.acts) sites.insert(a.name);
+  CHECK(sites.count("blocks.0.attn.matmul1.a"));
+  CHECK(sites.count("blocks.0.attn.matmul2.b"));
+  CHECK(sites.count("blocks.0.mlp.fc2"));
+  CHECK(sites.size() == quantizable_layers(*fp).size() + 4);
   Options lw = o;
   lw.search_method = SearchMethod::LayerWise;
   torch::manual_seed(5);

@@ -159,7 +159,8 @@ void apply(QuantizedModel& qm, double k_odd, int act_bits);
 // Loading needs the FP net (BN folded) in qm.net and the options the file was made with.
 void save_quantized(const QuantizedModel& qm, const std::string& path, const std::map<std::string, std::string>& meta);
 void load_quantized(QuantizedModel& qm, const std::string& path, const Options& opt);
-// Calibrates per-tensor U(bits) min/max activation quantizers of every quantizable layer input.
+// Calibrates per-tensor U(bits) min/max activation quantizers of every GEMM input: each
+// Conv2d/Linear input and both operands of each attention MatMul ("<name>.a", "<name>.b").
 void calibrate_activations(QuantizedModel& qm, const at::Tensor& images, int bits);
 
 }  // namespace logq::logart

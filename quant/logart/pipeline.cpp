@@ -403,6 +403,22 @@ QuantizedModel quantize(Net& fp, std::shared_ptr<Net> qnet, const at::Tensor& se
   return qm;
 }
 
+namespace {
+// Every GEMM input of a net: each Conv2d/Linear input, both operands of each attention MatMul.
+std::map<std::string, nn::TensorFn*> act_sites(Net& net) {
+  std::map<std::string, nn::TensorFn*> out;
+  for (const auto& item : net.named_modules("", false)) {
+    if (auto* c = item.value()->as<nn::Conv2dImpl>()) out[item.key()] = &c->input_hook;
+    else if (auto* l = item.value()->as<nn::LinearImpl>()) out[item.key()] = &l->input_hook;
+    else if (auto* m = item.value()->as<nn::MatMulImpl>()) {
+      out[item.key() + ".a"] = &m->a_hook;
+      out[item.key() + ".b"] = &m->b_hook;
+    }
+  }
+  return out;
+}
+}  // namespace
+
 void apply(QuantizedModel& qm, double k_odd, int act_bits) {
   auto layers = layers_of(*qm.net);
   for (auto& [n, w] : qm.layers) {
@@ -410,23 +426,25 @@ void apply(QuantizedModel& qm, double k_odd, int act_bits) {
     c.k_odd = k_odd;
     set_fixed_weight(layers.at(n), c.quantize(layers.at(n).weight()));
   }
-  for (auto& [n, l] : layers) l.input_hook() = nullptr;
+  auto sites = act_sites(*qm.net);
+  for (auto& [n, h] : sites) *h = nullptr;
   if (act_bits <= 0) return;
   const float qmax = float((1 << act_bits) - 1);
   for (const auto& a : qm.acts) {
+    if (!sites.count(a.name)) throw Error(fmt::format("activation quantizer for '{}', which the model does not have", a.name));
     const float s = a.scale, z = a.zero;
-    layers.at(a.name).input_hook() = [s, z, qmax](const at::Tensor& x) {  // golden uniform_encode/decode, elementwise
+    *sites.at(a.name) = [s, z, qmax](const at::Tensor& x) {  // golden uniform_encode/decode, elementwise
       return (at::clamp(at::round(x / s) + z, 0.0, double(qmax)) - z) * s;
     };
   }
 }
 
 void calibrate_activations(QuantizedModel& qm, const at::Tensor& images, int bits) {
-  auto layers = layers_of(*qm.net);
+  auto sites = act_sites(*qm.net);
   std::map<std::string, std::pair<float, float>> range;
-  for (auto& [n, l] : layers) {
+  for (auto& [n, h] : sites) {
     range[n] = {INFINITY, -INFINITY};
-    l.input_hook() = [&range, n = n](const at::Tensor& x) {
+    *h = [&range, n = n](const at::Tensor& x) {
       auto& r = range[n];
       r.first = std::min(r.first, x.min().item<float>());
       r.second = std::max(r.second, x.max().item<float>());
@@ -437,12 +455,12 @@ void calibrate_activations(QuantizedModel& qm, const at::Tensor& images, int bit
     c10::NoGradGuard g;
     for (int64_t b = 0; b < images.size(0); b += 64) qm.net->forward(images.slice(0, b, std::min(images.size(0), b + 64)));
   }
-  for (auto& [n, l] : layers) l.input_hook() = nullptr;
+  for (auto& [n, h] : sites) *h = nullptr;
   qm.acts.clear();
   const float qmax = float((1 << bits) - 1);
-  for (const auto& n : quantizable_layers(*qm.net)) {
-    auto [lo, hi] = range.at(n);
-    if (!(hi >= lo)) throw Error(fmt::format("activation calibration: layer '{}' saw no input", n));
+  for (const auto& [n, r] : range) {
+    auto [lo, hi] = r;
+    if (!(hi >= lo)) throw Error(fmt::format("activation calibration: '{}' saw no input", n));
     lo = std::min(lo, 0.0f);  // the range includes 0 so that zero is exact (post-ReLU inputs start at 0)
     const float s = std::max((hi - lo) / qmax, 1e-8f);
     qm.acts.push_back({n, s, round_half_even(-lo / s)});
