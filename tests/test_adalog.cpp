@@ -224,7 +224,7 @@ TEST_CASE("AdaLog LayerNorm reparameterization keeps codes and the FP output", "
   CHECK(rp.z.item<float>() == std::nearbyint(z_c.mean().item<float>()));
 }
 
-TEST_CASE("AdaLog calibration of a small ViT: every quantizer's codes are golden's; bias folding is exact", "[adalog]") {
+TEST_CASE("AdaLog calibration of a small ViT: every quantizer's codes are golden's, bias folding is exact", "[adalog]") {
   auto net = tiny_vit(1);
   const at::Tensor images = at::randn({8, 1, 16, 16});
   Options o;
@@ -337,7 +337,7 @@ TEST_CASE("AdaLog weight grid: one-signed rows clip under the reference grid, fi
   CHECK(err[1] < 0.01);   // 6 bits over a 0.5-wide range: half a step is ~0.004
 }
 
-TEST_CASE("AdaLog calibrated model file: save, load, the same quantized network; corrupt files are errors", "[adalog]") {
+TEST_CASE("AdaLog calibrated model file: save, load, the same quantized network, corrupt files are errors", "[adalog]") {
   for (const char* cfg : {R"({"preset": "fmnist_swin", "depths": [1, 1], "img_size": 28})",
                           R"({"family": "vit", "img_size": 16, "patch_size": 4, "in_chans": 1, "embed_dim": 16, "depth": 1, "num_heads": 2, "num_classes": 4, "data": {"mean": [0.5], "std": [0.5]}})"}) {
     INFO(cfg);

@@ -149,7 +149,7 @@ TEST_CASE("logq area synthesizes PEs with Yosys + OSU 0.18 um and times them wit
   std::remove(csv.c_str());
 }
 
-TEST_CASE("logq models lists the presets; eval and train explain their options", "[cli][models]") {
+TEST_CASE("logq models lists the presets, eval and train explain their options", "[cli][models]") {
   const Run m = run_logq("models");
   CHECK(m.code == 0);
   CHECK_THAT(m.out, Contains("deit_tiny_patch16_224") && Contains("swin_small_patch4_window7_224") &&
@@ -311,7 +311,7 @@ TEST_CASE("logq quantize: bad input is a clear error with non-zero exit", "[cli]
   std::remove(junk.c_str());
 }
 
-TEST_CASE("logq quantize --method adalog: calibrate, save, reload and optimize the embedded ViT; bad input", "[cli][adalog]") {
+TEST_CASE("logq quantize --method adalog: calibrate, save, reload and optimize the embedded ViT, bad input", "[cli][adalog]") {
   const char* fmnist = "/usr/share/datasets/fashion-mnist";
   const std::string vit = q(logq::test::source_dir() + "/models/fmnist_vit.safetensors");
   const std::string resnet = q(logq::test::source_dir() + "/models/fmnist_resnet.safetensors");

@@ -126,7 +126,7 @@ TEST_CASE("right-shifted AdaLog terms (small F) follow the rounding rule through
   }
 }
 
-TEST_CASE("worst-case magnitudes fit the computed width; a narrower accumulator counts every wrap", "[gemm]") {
+TEST_CASE("worst-case magnitudes fit the computed width, a narrower accumulator counts every wrap", "[gemm]") {
   const AdaLogTable a = make_adalog_table(6, 10);
   for (Pairing pr : kPairings) {
     const int64_t M = 3, N = 4, K = 1024;

@@ -115,7 +115,7 @@ TEST_CASE("LogART tensor-wise DBS picks the reference's s and c2 per row, with i
   CHECK(cases == 16);  // n ∈ {3,4} × {conv, lin, lin.sym, special} × hw ∈ {0,1}
 }
 
-TEST_CASE("LogART learned rounding: hard decisions are golden's codes; the soft forward reaches them at h in {0,1}", "[logart][shared]") {
+TEST_CASE("LogART learned rounding: hard decisions are golden's codes, the soft forward reaches them at h in {0,1}", "[logart][shared]") {
   REQUIRE_SHARED(kRef);
   const auto f = SafetensorsFile::open(test::shared_path(kRef));
   for (int hw : {0, 1}) {
@@ -163,7 +163,7 @@ TEST_CASE("LogART quantizer rejects all-zero rows, per-tensor weights and unknow
   CHECK(c2_candidates(3, ScaleMethod::LogDynamic) == std::vector<int>{4, 2, 0});
 }
 
-TEST_CASE("BN folding keeps the network's function; stages compose to forward bitwise", "[logart][models]") {
+TEST_CASE("BN folding keeps the network's function, stages compose to forward bitwise", "[logart][models]") {
   auto net = tiny_resnet();
   const at::Tensor x = at::randn({4, 3, 16, 16});
   c10::NoGradGuard g;
