@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "cli/area.h"
+#include "cli/golden_cmd.h"
 #include "cli/inspect.h"
 #ifdef LOGQ_WITH_TORCH
 #include "cli/torch_commands.h"
@@ -22,6 +23,7 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   logq::cli::add_inspect(app);
   logq::cli::add_area(app);
+  logq::cli::add_golden(app);
 #ifdef LOGQ_WITH_TORCH
   logq::cli::add_torch_commands(app, argc, argv);
 #endif

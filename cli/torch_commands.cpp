@@ -144,9 +144,32 @@ struct QuantArgs {
   int64_t test_limit = 0, batch = 64;
   bool no_llr = false, test_before = false, hw_approx = false, approx_everywhere = false;
   double approx_k = 1.5;
+  std::string export_path;
+  int64_t export_samples = 8;
   std::string cmd;
   CLI::App* app = nullptr;
 };
+
+// --export: the final fake-quant model as .lqm, with its accuracy and sample codes for the
+// agreement report of `logq golden`.
+void write_export(const QuantArgs& a, Net& net, const GraphBuilder::GemmSource& source, nlohmann::json model,
+                  const Dataset& test, const EvalResult& fq) {
+  const Preprocess p = preprocess_for(net);
+  model["name"] = net.arch;
+  model["preprocess"] = {{"in_chans", p.in_chans}, {"img_size", p.img_size}, {"crop_pct", p.crop_pct},
+                         {"interpolation", p.bicubic ? "bicubic" : "bilinear"}, {"mean", p.mean}, {"std", p.std}};
+  model["fake_quant"] = {{"dataset", test.name}, {"images", fq.n}, {"top1", fq.top1_pct()}, {"correct", fq.top1}};
+  model["command"] = a.cmd;
+  const size_t n = std::min<size_t>(size_t(std::max<int64_t>(a.export_samples, 0)), test.size());
+  std::vector<int64_t> idx(n);
+  for (size_t i = 0; i < n; ++i) idx[i] = int64_t(i);
+  at::Tensor labels;
+  const at::Tensor x = n ? make_batch(test, idx, 0, n, p, &labels) : at::empty({0, p.in_chans, p.img_size, p.img_size});
+  std::vector<int64_t> lab;
+  for (size_t i = 0; i < n; ++i) lab.push_back(labels[int64_t(i)].item<int64_t>());
+  export_lqm(net, source, model, x, lab, a.export_path, "logq " LOGQ_VERSION);
+  fmt::print("wrote {} ({} sample images of {})\n", a.export_path, n, test.name);
+}
 
 std::string read_file_string(const std::string& path) {
   const auto b = Bytes::map_file(path);
@@ -334,6 +357,10 @@ void run_adalog(QuantArgs& a) {
     q_r.push_back(evaluate(*qm.net, *tests[i], eo));
     fmt::print("AdaLog W{}A{} top-1 {:.2f}% (FP {:.2f}%) on {}\n", o.w_bit, o.a_bit, q_r[i].top1_pct(), fp_r[i].top1_pct(), tests[i]->name);
   }
+  if (!a.export_path.empty())
+    write_export(a, *qm.net, adalog::export_source(qm),
+                 {{"family", family}, {"method", "adalog"}, {"w_bits", o.w_bit}, {"a_bits", o.a_bit}, {"s_bits", o.s_bit}, {"optimized", a.optimize}},
+                 *tests[0], q_r[0]);
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
   nlohmann::json opts{{"s_bit", o.s_bit}, {"qhead_a_bit", o.qhead_a_bit}, {"fpcs", o.fpcs}, {"fpcs_keep_best", o.fpcs_keep_best}, {"weight_zero_from_range", o.weight_zero_from_range},
                       {"post_softmax_quantizer", o.post_softmax_quantizer}, {"post_gelu_quantizer", o.post_gelu_quantizer},
@@ -446,6 +473,10 @@ void run_quantize(QuantArgs& a) {
       fmt::print("LogART W{} + U({}) activations top-1 {:.2f}% on {}\n", o.w_bits, o.act_bits, qa_r[i].top1_pct(), tests[i]->name);
     }
   }
+  if (!a.export_path.empty())
+    write_export(a, *qm.net, logart::export_source(qm, k_test, o.act_bits),
+                 {{"family", family}, {"method", "logart"}, {"w_bits", o.w_bits}, {"act_bits", o.act_bits}, {"approx_k", k_test}},
+                 *tests[0], o.act_bits > 0 ? qa_r[0] : q_r[0]);
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
   nlohmann::json opts{{"scale_method", a.scale_method}, {"search_method", a.search_method}, {"w_sym", o.sym}, {"hardware_approx", a.hw_approx}, {"approx_k", a.approx_k}, {"approx_everywhere", a.approx_everywhere},
                       {"test_with_hardware_approx", o.test_with_hw_approx}, {"m2", a.m2}, {"llr", o.llr}, {"iters_w", o.iters},
@@ -530,7 +561,7 @@ void add_torch_commands(CLI::App& app, int argc, char** argv) {
 
   static QuantArgs qa;
   qa.cmd = command_line(argc, argv);
-  auto* qz = app.add_subcommand("quantize", "Post-training quantization: LogART (log weights, DBS + LLR) of a CNN or ViT; AdaLog to come");
+  auto* qz = app.add_subcommand("quantize", "Post-training quantization: LogART (log weights, DBS + LLR) of a CNN or ViT, AdaLog (log activations, FPCS + reconstruction) of a ViT or Swin");
   qa.app = qz;
   add_model_args(qz, qa.m, true);
   qz->add_option("--method", qa.method, "logart | adalog")->required();
@@ -587,6 +618,8 @@ void add_torch_commands(CLI::App& app, int argc, char** argv) {
   qz->add_option("--save-calibrated", qa.save_calibrated, "AdaLog: write the calibrated (and optimized) model to FILE (safetensors)");
   qz->add_option("--load-calibrated", qa.load_calibrated, "AdaLog: start from a --save-calibrated FILE instead of calibrating (e.g. then --optimize)");
   qz->add_option("--adalog-seed", qa.adalog_seed, "AdaLog: calibration image seed (reference 5)")->capture_default_str();
+  qz->add_option("--export", qa.export_path, "write the final quantized model as .lqm (docs/lqm.md) for logq golden / verify / sim");
+  qz->add_option("--export-samples", qa.export_samples, "--export: first N test images whose per-layer input codes and fake-quant logits the file keeps")->capture_default_str();
   qz->add_flag("--progress,!--no-progress", qa.o.progress, "progress output on stderr (--no-progress: none)");
   qz->callback([] { run_quantize(qa); });
 }

@@ -89,6 +89,15 @@ double input_scale(const QLayer& l, int64_t g) {
 
 }  // namespace
 
+std::vector<int32_t> encode_x(const QLayer& l, const std::vector<float>& x, int64_t rows) {
+  const int64_t group = l.op == LayerOp::Matmul ? rows * l.in_features : static_cast<int64_t>(x.size());
+  return encode_input(l, x, l.x_uniform, std::max<int64_t>(group, 1));
+}
+
+std::vector<int32_t> encode_b(const QLayer& l, const std::vector<float>& b) {
+  return encode_uniform(b, l.b_uniform, std::max<int64_t>(l.in_features * l.out_features, 1));
+}
+
 std::vector<double> weight_values(const QLayer& l) {
   const IntWeights w = int_weights(l);
   std::vector<double> v(l.out_features * l.in_features);
@@ -105,6 +114,7 @@ std::vector<double> weight_values(const QLayer& l) {
 }
 
 LayerOutput run_layer(const QLayer& l, const std::vector<float>& input, int64_t rows, const std::vector<float>& b_input) {
+  if (l.x_float) throw Error(fmt::format("layer '{}': its input is float (F32 operand): no integer path", l.name));
   LayerOutput out;
   const int F = l.hw.frac_bits;
   if (l.op == LayerOp::Matmul) {
@@ -234,7 +244,9 @@ void add_layer(json& graph, SafetensorsWriter& w, const QLayer& l, const std::ve
   } else {
     ops["w"] = uniform_operand(w, p + ".w", l.w_uniform, "row", &l.w_codes, wshape);
   }
-  if (la) {
+  if (l.x_float) {
+    ops[xrole] = {{"format", "F32"}};
+  } else if (la) {
     w.add(p + "." + xrole + ".scale", DType::F32, {1}, std::vector<float>{l.x_adalog.scale});
     ops[xrole] = {{"format", "A"}, {"bits", l.x_adalog.table.bits}, {"q", l.x_adalog.table.q}, {"scale", p + "." + xrole + ".scale"}};
     if (l.x_adalog.shift != 0.0f) ops[xrole]["shift"] = l.x_adalog.shift;
@@ -269,11 +281,14 @@ QLayer load_layer(const LqmFile& f, const std::string& name) {
   const json& xo = ops[l.op == LayerOp::Matmul ? "a" : "x"];
   const json& wo = ops[l.op == LayerOp::Matmul ? "b" : "w"];
   const std::string xf = xo["format"], wf = wo["format"];
-  if (xf == "F32" || wf == "F32") throw Error(where + ": float operands have no integer hardware path");
+  if (wf == "F32" || (xf == "F32" && l.op == LayerOp::Matmul)) throw Error(where + ": float operands have no integer hardware path");
+  l.x_float = xf == "F32";
   if (wf == "A") throw Error(where + ": AdaLog weights are not a format of spec/numerics.md");
   l.pairing = wf == "L" ? (xf == "A" ? Pairing::LxA : Pairing::LxU) : (xf == "A" ? Pairing::UxA : Pairing::UxU);
   const json attrs = j.value("attrs", json::object());
-  if (xf == "A") {
+  if (l.x_float) {
+    l.x_uniform.bits = 8;  // unused: the input is float
+  } else if (xf == "A") {
     l.x_adalog.table = make_adalog_table(xo["bits"].get<int>(), xo["q"].get<int>());
     l.x_adalog.scale = f.file().read<float>(xo["scale"].get<std::string>(), DType::F32).at(0);
     l.x_adalog.shift = xo.value("shift", 0.0f);

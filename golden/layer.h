@@ -39,7 +39,9 @@ struct QLayer {
   std::vector<LogWeight> w_log;
   std::vector<float> w_log_scale;
   int w_log_bits = 4;  // LogART n
-  // Input quantizer (the `x` operand; for matmul the `a` operand).
+  // Input quantizer (the `x` operand; for matmul the `a` operand). x_float: the reference keeps
+  // this input in float (AdaLog's patch embedding): no integer path, the network runs it in float32.
+  bool x_float = false;
   UniformParams x_uniform;
   AdaLogParams x_adalog;
   // Matmul's second operand `b` (always U, per head) — both matmul operands are activations.
@@ -60,6 +62,11 @@ struct LayerOutput {
 // linear: input [M, K]; conv2d: input [C, H, W]; matmul: a [H, M, K] and b [H, K, N] (a @ b).
 LayerOutput run_layer(const QLayer& l, const std::vector<float>& input, int64_t rows = 1,
                       const std::vector<float>& b_input = {});
+
+// The input operand codes run_layer computes (U: d = c − z; A: the AdaLog code): `x` is the x/a
+// operand (matmul: [H, rows, K], per head), `b` matmul's second operand [H, K, N].
+std::vector<int32_t> encode_x(const QLayer& l, const std::vector<float>& x, int64_t rows);
+std::vector<int32_t> encode_b(const QLayer& l, const std::vector<float>& b);
 
 // The real value of each weight code ([O, K]), as the output scale S[o] sees it.
 std::vector<double> weight_values(const QLayer& l);

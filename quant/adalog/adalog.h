@@ -11,6 +11,7 @@
 #include <nlohmann/json_fwd.hpp>
 
 #include "quant/adalog/quantizers.h"
+#include "quant/models/graph.h"
 #include "quant/models/layers.h"
 
 namespace logq {
@@ -103,5 +104,11 @@ QuantModel load_calibrated(const std::string& path, nlohmann::json* model_config
 // Folds the post-GELU shift into fc2's bias (§1.3): bias −= shift·Σ_i Ŵ[o,i]; then fc2's input
 // quantizer returns AdaLog(x + shift) without the − shift.
 void fold_post_gelu_bias(QuantModel& qm);
+
+// The integer form of every wrapped GEMM for .lqm export (spec/numerics.md §1–2): U(w_bit) weights
+// per row, U inputs per tensor (matmul1 both operands per head), post-GELU and post-softmax AdaLog
+// A(b, q) with the shift folded into fc2's bias, the patch-embed input F32 (the reference keeps it
+// float). The log2 / logsqrt2 / twin-uniform ablation quantizers have no integer format: an Error.
+GraphBuilder::GemmSource export_source(const QuantModel& qm);
 
 }  // namespace logq::adalog

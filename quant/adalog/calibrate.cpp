@@ -636,4 +636,76 @@ void fold_post_gelu_bias(QuantModel& qm) {
   install(qm, true);
 }
 
+namespace {
+
+std::vector<float> floats(const at::Tensor& t) {
+  const at::Tensor c = t.detach().to(at::kFloat).contiguous().reshape({-1});
+  return std::vector<float>(c.data_ptr<float>(), c.data_ptr<float>() + c.numel());
+}
+
+logq::UniformParams uniform_params(const Uniform& u) {
+  logq::UniformParams p;
+  p.bits = u.bits;
+  p.scale = floats(u.s);
+  for (float z : floats(u.z)) p.zero_point.push_back(int32_t(std::nearbyint(z)));  // rnd(z), half to even
+  return p;
+}
+
+logq::AdaLogParams adalog_params(const QLayer& l, float shift) {
+  if (l.log_kind != "adalog")
+    throw Error(fmt::format("export: '{}' uses the '{}' quantizer, which has no integer format in spec/numerics.md (use adalog)", l.name, l.log_kind));
+  const std::vector<float> s = floats(l.alog.s);
+  if (s.size() != 1) throw Error(fmt::format("export: '{}': AdaLog scale must be per tensor", l.name));
+  return logq::AdaLogParams{make_adalog_table(l.alog.bits, l.alog.q), s[0], shift};
+}
+
+}  // namespace
+
+GraphBuilder::GemmSource export_source(const QuantModel& qm) {
+  std::map<std::string, QLayer> by_name;
+  for (const auto& l : qm.layers) by_name[l.name] = l;
+  return [by_name](const std::string& name, torch::nn::Module& m) {
+    auto it = by_name.find(name);
+    if (it == by_name.end()) throw Error(fmt::format("export: '{}' is not quantized by AdaLog", name));
+    const QLayer& q = it->second;
+    logq::QLayer l;
+    if (q.kind == "matmul1" || q.kind == "matmul2") {
+      l.b_uniform = uniform_params(q.b);
+      if (q.kind == "matmul1") {
+        l.pairing = Pairing::UxU;
+        l.x_uniform = uniform_params(q.a);
+      } else {
+        l.pairing = Pairing::UxA;
+        l.x_adalog = adalog_params(q, 0.0f);
+      }
+      return l;
+    }
+    const LayerHooks h = layer_hooks(m, name);
+    const at::Tensor w = h.w->detach().reshape({h.w->size(0), -1});
+    l.w_uniform = uniform_params(q.w);
+    const at::Tensor codes = uniform_codes(w, q.w.s.reshape({-1, 1}), q.w.z.reshape({-1, 1}), q.w.bits).contiguous();
+    l.w_codes.assign(codes.data_ptr<int32_t>(), codes.data_ptr<int32_t>() + codes.numel());
+    at::Tensor bias;
+    if (auto* c = m.as<nn::Conv2dImpl>()) bias = c->bias;
+    else bias = m.as<nn::LinearImpl>()->bias;
+    if (q.kind == "conv") {
+      l.x_float = true;
+    } else if (q.kind == "post_gelu") {
+      if (q.log_kind == "ptq4vit" || q.log_kind == "uniform")
+        throw Error(fmt::format("export: '{}' uses the '{}' post-GELU quantizer, which has no integer format in spec/numerics.md", name, q.log_kind));
+      l.pairing = Pairing::UxA;
+      l.x_adalog = adalog_params(q, kGeluShift);
+      if (!q.bias_folded) {  // fold the shift now: b − shift·Σ_i Ŵ[o, i]
+        c10::NoGradGuard g;
+        const at::Tensor delta = q.w(w).sum(1) * kGeluShift;
+        bias = bias.defined() ? bias - delta : -delta;
+      }
+    } else {
+      l.x_uniform = uniform_params(q.a);
+    }
+    if (bias.defined()) l.bias = floats(bias);
+    return l;
+  };
+}
+
 }  // namespace logq::adalog

@@ -15,6 +15,7 @@
 #include <ATen/ATen.h>
 
 #include "golden/formats.h"
+#include "quant/models/graph.h"
 
 namespace logq {
 class Net;
@@ -162,5 +163,13 @@ void load_quantized(QuantizedModel& qm, const std::string& path, const Options& 
 // Calibrates per-tensor U(bits) min/max activation quantizers of every GEMM input: each
 // Conv2d/Linear input and both operands of each attention MatMul ("<name>.a", "<name>.b").
 void calibrate_activations(QuantizedModel& qm, const at::Tensor& images, int bits);
+
+// The integer form of every GEMM for .lqm export: L(n) weights (per-row codebook, the chosen
+// rounding) and U(act_bits) inputs from qm.acts; act_bits = 0 leaves conv/linear inputs F32 (the
+// reference's float activations; matmuls then cannot be exported). The odd mantissa is 1+1/2 for
+// K = 1.5, the exact fraction for the finer K (1.4375 = 23/16, 1.421875 = 91/64), and
+// round(√2·2^23)/2^23 = float32(√2) for exact √2.
+GraphBuilder::GemmSource export_source(const QuantizedModel& qm, double k_odd, int act_bits);
+int mantissa_frac_bits(double k_odd);
 
 }  // namespace logq::logart

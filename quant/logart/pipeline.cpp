@@ -519,4 +519,56 @@ void load_quantized(QuantizedModel& qm, const std::string& path, const Options& 
   }
 }
 
+int mantissa_frac_bits(double k_odd) {
+  if (k_odd == 0) return 23;  // round(√2·2^23)/2^23 is float32(√2) exactly
+  for (int f = 1; f <= 16; ++f)
+    if (std::ldexp(double(logart_mantissa(true, f)), -f) == k_odd) return f;
+  throw Error(fmt::format("export: the odd-level factor K = {} is not round(sqrt2 * 2^f) / 2^f for any f <= 16", k_odd));
+}
+
+GraphBuilder::GemmSource export_source(const QuantizedModel& qm, double k_odd, int act_bits) {
+  std::map<std::string, const WeightQuant*> wq;
+  for (const auto& [n, q] : qm.layers) wq[n] = &q;
+  std::map<std::string, QuantizedModel::Act> acts;
+  for (const auto& a : qm.acts) acts[a.name] = a;
+  const int f = mantissa_frac_bits(k_odd);
+  const auto uniform = [acts, act_bits](const std::string& name) {
+    auto it = acts.find(name);
+    if (it == acts.end()) throw Error(fmt::format("export: no activation quantizer for '{}' (quantize with --act-bits)", name));
+    return UniformParams{act_bits, {it->second.scale}, {int32_t(std::lrint(it->second.zero))}};
+  };
+  return [wq, uniform, f, act_bits](const std::string& name, torch::nn::Module& m) {
+    QLayer l;
+    if (m.as<nn::MatMulImpl>()) {
+      if (act_bits <= 0) throw Error(fmt::format("export: matmul '{}' has float operands; quantize with --act-bits to export it", name));
+      l.pairing = Pairing::UxU;
+      l.x_uniform = uniform(name + ".a");
+      l.b_uniform = uniform(name + ".b");
+      return l;
+    }
+    auto it = wq.find(name);
+    if (it == wq.end()) throw Error(fmt::format("export: layer '{}' has no LogART parameters", name));
+    const WeightQuant& q = *it->second;
+    auto* conv = m.as<nn::Conv2dImpl>();
+    auto* lin = m.as<nn::LinearImpl>();
+    const at::Tensor w = (conv ? conv->weight : lin->weight).detach().reshape({q.rows, q.cols}).contiguous();
+    const float* p = w.data_ptr<float>();
+    l.pairing = Pairing::LxU;
+    l.w_log.resize(size_t(q.rows * q.cols));
+    for (int64_t r = 0; r < q.rows; ++r)
+      for (int64_t i = 0; i < q.cols; ++i) l.w_log[size_t(r * q.cols + i)] = q.code(r, i, p[r * q.cols + i]);
+    l.w_log_scale = q.scale;
+    l.w_log_bits = q.n_bits;
+    l.hw.mant_frac_bits = f;
+    if (act_bits > 0) l.x_uniform = uniform(name);
+    else l.x_float = true;
+    const at::Tensor b = conv ? conv->bias : lin->bias;
+    if (b.defined()) {
+      const at::Tensor bc = b.detach().contiguous();
+      l.bias.assign(bc.data_ptr<float>(), bc.data_ptr<float>() + bc.numel());
+    }
+    return l;
+  };
+}
+
 }  // namespace logq::logart

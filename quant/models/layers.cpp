@@ -127,6 +127,10 @@ std::vector<Stage> Net::stages() {
   throw Error(fmt::format("model '{}' has no staged form (per-block quantization supports resnet, mobilenetv2, vit, swin)", arch));
 }
 
+void Net::export_graph(GraphBuilder&) {
+  throw Error(fmt::format("model '{}': export to .lqm is not implemented for this family yet", arch));
+}
+
 StateDict state_dict(const torch::nn::Module& m) {
   StateDict out;
   collect(m, "", out);

@@ -94,6 +94,8 @@ void init_trunc_normal(LinearImpl& l, double std);
 
 namespace logq {
 
+class GraphBuilder;
+
 // Preprocessing a model expects (timm's data config; torchvision's eval transform).
 struct DataConfig {
   int64_t in_chans = 3, img_size = 224;
@@ -119,6 +121,9 @@ class Net : public torch::nn::Module {
   virtual at::Tensor forward(const at::Tensor& x) = 0;
   // The stages of forward(); families without a staged form throw an Error naming themselves.
   virtual std::vector<Stage> stages();
+  // The forward as an .lqm layer graph (quant/models/graph.h), per image; families without one
+  // throw an Error naming themselves.
+  virtual void export_graph(GraphBuilder& g);
   std::string arch;  // preset or family name
   DataConfig data;
   int64_t num_classes = 0;

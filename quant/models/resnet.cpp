@@ -6,6 +6,7 @@
 
 #include "golden/error.h"
 #include "quant/models/config.h"
+#include "quant/models/graph.h"
 #include "quant/models/models.h"
 
 namespace logq {
@@ -22,6 +23,13 @@ struct ResNetConfig {
   std::string shortcut = "conv";    // "conv": 1x1 conv + BN (torchvision); "option_a": pad channels
   int64_t in_chans = 3, num_classes = 1000;
 };
+
+// A BatchNorm in the graph: nothing once folded into its conv, else a float op.
+std::string export_bn(GraphBuilder& g, nn::BatchNorm2dImpl& bn, const std::string& name, const std::string& x) {
+  if (bn.folded) return x;
+  return g.op(name, "batchnorm2d", {x}, {{"eps", bn.eps}},
+              {{"weight", bn.weight}, {"bias", bn.bias}, {"running_mean", bn.running_mean}, {"running_var", bn.running_var}});
+}
 
 // Where the shape changes, option A subsamples by 2 and pads planes/4 zero channels on each side.
 at::Tensor option_a_shortcut(const at::Tensor& x, int64_t planes) {
@@ -72,6 +80,25 @@ class BlockImpl : public torch::nn::Module {
     if (!downsample.is_empty()) identity = downsample->forward(x);
     else if (option_a_planes_) identity = option_a_shortcut(x, option_a_planes_);
     return at::relu(y + identity);
+  }
+
+  std::string export_graph(GraphBuilder& g, const std::string& p, const std::string& x) {
+    std::string y = g.op(p + ".relu1", "relu", {export_bn(g, *bn1, p + ".bn1", g.gemm(p + ".conv1", *conv1, x))});
+    y = export_bn(g, *bn2, p + ".bn2", g.gemm(p + ".conv2", *conv2, y));
+    if (bottleneck_) {
+      y = g.op(p + ".relu2", "relu", {y});
+      y = export_bn(g, *bn3, p + ".bn3", g.gemm(p + ".conv3", *conv3, y));
+    }
+    std::string id = x;
+    if (!downsample.is_empty()) {
+      id = g.gemm(p + ".downsample.0", *downsample[0], x);
+      id = export_bn(g, *downsample[1]->as<nn::BatchNorm2dImpl>(), p + ".downsample.1", id);
+    } else if (option_a_planes_) {
+      id = g.op(p + ".shortcut.rows", "slice", {x}, {{"dim", 1}, {"start", 0}, {"step", 2}});
+      id = g.op(p + ".shortcut.cols", "slice", {id}, {{"dim", 2}, {"start", 0}, {"step", 2}});
+      id = g.op(p + ".shortcut", "pad_channels", {id}, {{"before", option_a_planes_ / 4}, {"after", option_a_planes_ / 4}});
+    }
+    return g.op(p + ".relu", "relu", {g.op(p + ".add", "add", {y, id})});
   }
 
   Conv2d conv1{nullptr}, conv2{nullptr}, conv3{nullptr};
@@ -137,6 +164,16 @@ class ResNet : public Net {
     st.push_back({"avgpool", "glue", nullptr, [](const at::Tensor& x) { return x.mean({2, 3}); }});
     st.push_back({cifar_ ? "linear" : "fc", "layer", head.ptr(), [this](const at::Tensor& x) { return head(x); }});
     return st;
+  }
+
+  void export_graph(GraphBuilder& g) override {
+    std::string x = g.op("relu", "relu", {export_bn(g, *bn1, "bn1", g.gemm("conv1", *conv1, GraphBuilder::kInput))});
+    if (!cifar_) x = g.op("maxpool", "maxpool2d", {x}, {{"kernel", 3}, {"stride", 2}, {"padding", 1}});
+    for (size_t s = 0; s < stage_list.size(); ++s)
+      for (size_t b = 0; b < stage_list[s]->size(); ++b)
+        x = stage_list[s][b]->as<BlockImpl>()->export_graph(g, fmt::format("{}.{}", stage_names[s], b), x);
+    x = g.op("avgpool", "adaptive_avgpool2d", {x}, {{"output_size", 1}});
+    g.finish(g.gemm(cifar_ ? "linear" : "fc", *head, x));
   }
 
   Conv2d conv1{nullptr};

@@ -12,10 +12,15 @@
 
 #include "golden/error.h"
 #include "quant/models/config.h"
+#include "quant/models/graph.h"
 #include "quant/models/models.h"
 
 namespace logq {
 namespace {
+
+std::string export_layernorm(GraphBuilder& g, torch::nn::LayerNormImpl& ln, const std::string& name, const std::string& x) {
+  return g.op(name, "layernorm", {x}, {{"eps", ln.options.eps()}}, {{"weight", ln.weight}, {"bias", ln.bias}});
+}
 
 struct ViTConfig {
   int64_t img_size = 224, patch_size = 16, in_chans = 3, num_classes = 1000;
@@ -42,6 +47,24 @@ class AttentionImpl : public torch::nn::Module {
     at::Tensor y = matmul2(attn, v).transpose(1, 2).reshape({B, N, C});
     return proj(y);
   }
+  // Per image: x [N, C] → qkv [N, 3C] → [3, H, N, d]; q·kᵀ per head, ·scale, softmax, ·v.
+  std::string export_graph(GraphBuilder& g, const std::string& p, const std::string& x) {
+    const int64_t N = g.shape(x)[0], C = g.shape(x)[1], d = C / heads_;
+    std::string t = g.op(p + ".split", "reshape", {g.gemm(p + ".qkv", *qkv, x)}, {{"shape", {N, 3, heads_, d}}});
+    t = g.op(p + ".heads", "permute", {t}, {{"dims", {1, 2, 0, 3}}});
+    const auto part = [&](int i, const char* n) {
+      const std::string s = g.op(p + "." + n + "_slice", "slice", {t}, {{"dim", 0}, {"start", i}, {"end", i + 1}});
+      return g.op(p + "." + n, "reshape", {s}, {{"shape", {heads_, N, d}}});
+    };
+    const std::string q = part(0, "q"), k = part(1, "k"), v = part(2, "v");
+    const std::string kt = g.op(p + ".k_t", "permute", {k}, {{"dims", {0, 2, 1}}});
+    std::string a = g.op(p + ".scale", "scale", {g.matmul(p + ".matmul1", *matmul1, q, kt)}, {{"factor", scale_}});
+    a = g.op(p + ".softmax", "softmax", {a});
+    std::string y = g.op(p + ".merge", "permute", {g.matmul(p + ".matmul2", *matmul2, a, v)}, {{"dims", {1, 0, 2}}});
+    y = g.op(p + ".concat_heads", "reshape", {y}, {{"shape", {N, C}}});
+    return g.gemm(p + ".proj", *proj, y);
+  }
+
   nn::Linear qkv{nullptr}, proj{nullptr};
   nn::MatMul matmul1{nullptr}, matmul2{nullptr};
 
@@ -63,6 +86,14 @@ class BlockImpl : public torch::nn::Module {
     x = x + nn::drop_path(attn(norm1(x)), drop_path_, is_training());
     return x + nn::drop_path(mlp(norm2(x)), drop_path_, is_training());
   }
+  std::string export_graph(GraphBuilder& g, const std::string& p, const std::string& x) {
+    std::string y = attn->export_graph(g, p + ".attn", export_layernorm(g, *norm1, p + ".norm1", x));
+    const std::string x1 = g.op(p + ".add1", "add", {x, y});
+    y = g.gemm(p + ".mlp.fc1", *mlp->fc1, export_layernorm(g, *norm2, p + ".norm2", x1));
+    y = g.gemm(p + ".mlp.fc2", *mlp->fc2, g.op(p + ".mlp.gelu", "gelu", {y}));
+    return g.op(p + ".add2", "add", {x1, y});
+  }
+
   torch::nn::LayerNorm norm1{nullptr}, norm2{nullptr};
   Attention attn{nullptr};
   nn::Mlp mlp{nullptr};
@@ -126,6 +157,17 @@ class VisionTransformer : public Net {
     st.push_back({"norm", "glue", nullptr, [this](const at::Tensor& x) { return norm(x).select(1, 0); }});
     st.push_back({"head", "layer", head.ptr(), [this](const at::Tensor& x) { return head(x); }});
     return st;
+  }
+
+  void export_graph(GraphBuilder& g) override {
+    std::string x = g.gemm("patch_embed.proj", *patch_embed->proj, GraphBuilder::kInput);
+    const int64_t D = g.shape(x)[0];
+    x = g.op("patch_embed.tokens", "permute", {g.op("patch_embed.flatten", "reshape", {x}, {{"shape", {D, -1}}})}, {{"dims", {1, 0}}});
+    x = g.op("cls_token", "add_tokens", {x}, {}, {{"tokens", cls_token.reshape({1, D})}});
+    x = g.op("pos_embed", "add", {x}, {}, {{"other", pos_embed.reshape({-1, D})}});
+    for (size_t i = 0; i < blocks->size(); ++i) x = blocks[i]->as<BlockImpl>()->export_graph(g, fmt::format("blocks.{}", i), x);
+    x = g.op("pool", "select_token", {export_layernorm(g, *norm, "norm", x)}, {{"index", 0}});
+    g.finish(g.gemm("head", *head, x));
   }
 
   at::Tensor cls_token, pos_embed;

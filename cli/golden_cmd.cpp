@@ -1,0 +1,325 @@
+// `logq golden MODEL.lqm`: the exported network under hardware numerics (golden/network.h) —
+// top-1 on a dataset, per-layer MAC statistics, and the agreement with the fake-quant LibTorch
+// model that wrote the file (its sample codes and logits, its recorded top-1).
+#include "cli/golden_cmd.h"
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "golden/error.h"
+#include "golden/file_io.h"
+#include "golden/network.h"
+#include "quant/data/dataset.h"
+
+namespace logq::cli {
+
+namespace {
+
+using json = nlohmann::json;
+
+struct Options {
+  std::string model, data, split = "test", json_out, csv_out;
+  int64_t limit = 0, jobs = 1;
+  int acc_bits = 0, frac_bits = -1, mant_frac_bits = 0;
+  std::string rounding;
+  bool progress = true, no_eval = false;
+};
+
+Preprocess preprocess_of(const json& model) {
+  if (!model.contains("preprocess")) throw Error("the model has no 'preprocess' entry (export it with logq quantize --export)");
+  const json& p = model["preprocess"];
+  Preprocess pp;
+  pp.in_chans = p.at("in_chans");
+  pp.img_size = p.at("img_size");
+  pp.crop_pct = p.at("crop_pct");
+  pp.bicubic = p.at("interpolation") == "bicubic";
+  pp.mean = p.at("mean").get<std::vector<float>>();
+  pp.std = p.at("std").get<std::vector<float>>();
+  return pp;
+}
+
+HwOverrides overrides(const Options& o) {
+  HwOverrides h;
+  if (o.acc_bits) h.acc_bits = o.acc_bits;
+  if (o.frac_bits >= 0) h.frac_bits = o.frac_bits;
+  if (o.mant_frac_bits) h.mant_frac_bits = o.mant_frac_bits;
+  if (o.rounding == "floor") h.rounding = ShiftRounding::Floor;
+  else if (o.rounding == "half_up") h.rounding = ShiftRounding::HalfUp;
+  else if (!o.rounding.empty()) throw Error(fmt::format("--rounding '{}' is not floor | half_up", o.rounding));
+  if (o.acc_bits && (o.acc_bits < 2 || o.acc_bits > 64)) throw Error(fmt::format("--acc-bits {} outside 2..64", o.acc_bits));
+  if (o.frac_bits > 62) throw Error(fmt::format("--frac-bits {} outside 0..62", o.frac_bits));
+  if (o.mant_frac_bits && (o.mant_frac_bits < 1 || o.mant_frac_bits > 30)) throw Error(fmt::format("--mant-frac-bits {} outside 1..30", o.mant_frac_bits));
+  return h;
+}
+
+int64_t argmax(const std::vector<float>& v) { return std::max_element(v.begin(), v.end()) - v.begin(); }
+
+// ---- agreement with the fake-quant model on the file's sample images ----------------------
+
+struct Agreement {
+  int64_t images = 0, top1_same = 0;
+  double logit_max_err = 0;
+  std::map<std::string, std::pair<int64_t, int64_t>> codes;  // layer → (equal, total)
+};
+
+Agreement agreement(const LqmFile& f, Network& net) {
+  Agreement a;
+  const SafetensorsFile& st = f.file();
+  const TensorInfo* imgs = st.find("samples/images");
+  const TensorInfo* logits = st.find("samples/logits");
+  if (!imgs || !logits || imgs->shape.empty() || imgs->shape[0] == 0) return a;
+  const auto x = st.read<float>("samples/images", DType::F32);
+  const auto ref = st.read<float>("samples/logits", DType::F32);
+  const int64_t n = imgs->shape[0], per = numel(net.input_shape()), classes = logits->numel() / n;
+  std::map<std::string, std::vector<int32_t>> ref_x, ref_b;
+  for (const auto& g : net.gemms()) {
+    if (const auto* t = st.find("samples/" + g.name + ".x")) ref_x[g.name] = st.read<int32_t>(t->name, DType::I32);
+    if (const auto* t = st.find("samples/" + g.name + ".b")) ref_b[g.name] = st.read<int32_t>(t->name, DType::I32);
+  }
+  int64_t img = 0;
+  const auto compare = [&](const std::string& layer, const std::vector<int32_t>& got, const std::map<std::string, std::vector<int32_t>>& refs) {
+    auto it = refs.find(layer);
+    if (it == refs.end() || got.empty()) return;
+    const size_t m = got.size();
+    if (it->second.size() != m * size_t(n)) throw Error(fmt::format("{}: samples of '{}' have {} codes, expected {} x {}", st.path(), layer, it->second.size(), n, m));
+    auto& c = a.codes[layer];
+    for (size_t i = 0; i < m; ++i) c.first += got[i] == it->second[size_t(img) * m + i];
+    c.second += int64_t(m);
+  };
+  net.on_codes = [&](const std::string& layer, const std::vector<int32_t>& xc, const std::vector<int32_t>& bc) {
+    compare(layer, xc, ref_x);
+    compare(layer, bc, ref_b);
+  };
+  for (img = 0; img < n; ++img) {
+    const std::vector<float> y = net.run(std::vector<float>(x.begin() + img * per, x.begin() + (img + 1) * per));
+    const std::vector<float> r(ref.begin() + img * classes, ref.begin() + (img + 1) * classes);
+    for (int64_t k = 0; k < classes; ++k) a.logit_max_err = std::max(a.logit_max_err, double(std::fabs(y[k] - r[k])));
+    a.top1_same += argmax(y) == argmax(r);
+  }
+  net.on_codes = nullptr;
+  a.images = n;
+  for (auto& g : net.gemms()) g.stats = LayerStats{}, g.runs = 0;  // statistics are for the dataset run
+  return a;
+}
+
+// ---- dataset evaluation, parallel by process ---------------------------------------------
+
+struct EvalPart {
+  int64_t n = 0, correct = 0;
+  std::vector<LayerStats> stats;
+};
+
+json to_json(const EvalPart& p) {
+  json j = {{"n", p.n}, {"correct", p.correct}, {"layers", json::array()}};
+  for (const auto& s : p.stats)
+    j["layers"].push_back({{"terms", s.terms}, {"zero", s.zero_terms}, {"ovf", s.overflows}, {"max", s.max_abs_acc}, {"hist", s.shift_hist}});
+  return j;
+}
+
+void merge(EvalPart& into, const json& j) {
+  into.n += j["n"].get<int64_t>();
+  into.correct += j["correct"].get<int64_t>();
+  const auto& ls = j["layers"];
+  into.stats.resize(ls.size());
+  for (size_t i = 0; i < ls.size(); ++i) {
+    LayerStats& s = into.stats[i];
+    s.terms += ls[i]["terms"].get<int64_t>();
+    s.zero_terms += ls[i]["zero"].get<int64_t>();
+    s.overflows += ls[i]["ovf"].get<int64_t>();
+    s.max_abs_acc = std::max(s.max_abs_acc, ls[i]["max"].get<int64_t>());
+    const auto h = ls[i]["hist"].get<std::vector<int64_t>>();
+    if (s.shift_hist.size() < h.size()) s.shift_hist.resize(h.size(), 0);
+    for (size_t k = 0; k < h.size(); ++k) s.shift_hist[k] += h[k];
+  }
+}
+
+EvalPart eval_range(Network& net, const Dataset& ds, const Preprocess& pp, size_t begin, size_t end, bool progress) {
+  EvalPart p;
+  std::vector<float> img(size_t(numel(net.input_shape())));
+  const auto t0 = std::chrono::steady_clock::now();
+  for (size_t i = begin; i < end; ++i) {
+    preprocess_eval(ds.image(i), pp, img.data());
+    p.correct += argmax(net.run(img)) == ds.label(i);
+    ++p.n;
+    if (progress && (p.n % 50 == 0 || i + 1 == end)) {
+      const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      fmt::print(stderr, "\rgolden {} {}/{} top-1 {:.2f}% {:.0f}s, eta {:.0f}s   ", ds.name, p.n, end - begin,
+                 100.0 * double(p.correct) / double(p.n), s, s / double(p.n) * double(end - begin - p.n));
+    }
+  }
+  if (progress) fmt::print(stderr, "\n");
+  for (const auto& g : net.gemms()) p.stats.push_back(g.stats);
+  return p;
+}
+
+EvalPart eval_parallel(Network& net, const Dataset& ds, const Preprocess& pp, size_t n, int64_t jobs, bool progress) {
+  if (jobs <= 1 || n < 2) return eval_range(net, ds, pp, 0, n, progress);
+  std::vector<std::pair<pid_t, int>> kids;
+  for (int64_t j = 0; j < jobs; ++j) {
+    const size_t b = n * size_t(j) / size_t(jobs), e = n * size_t(j + 1) / size_t(jobs);
+    int fd[2];
+    if (pipe(fd) != 0) throw Error("logq golden: pipe() failed");
+    const pid_t pid = fork();
+    if (pid < 0) throw Error("logq golden: fork() failed");
+    if (pid == 0) {  // worker: evaluate a slice, send its counts and statistics as one JSON line
+      close(fd[0]);
+      int rc = 0;
+      try {
+        const std::string s = to_json(eval_range(net, ds, pp, b, e, progress && j == 0)).dump() + "\n";
+        for (size_t off = 0; off < s.size();) {
+          const ssize_t w = write(fd[1], s.data() + off, s.size() - off);
+          if (w <= 0) { rc = 1; break; }
+          off += size_t(w);
+        }
+      } catch (const std::exception& ex) {
+        fmt::print(stderr, "logq golden worker: {}\n", ex.what());
+        rc = 1;
+      }
+      close(fd[1]);
+      _exit(rc);
+    }
+    close(fd[1]);
+    kids.push_back({pid, fd[0]});
+  }
+  EvalPart total;
+  bool ok = true;
+  for (auto& [pid, fd] : kids) {
+    std::string buf;
+    char tmp[65536];
+    for (ssize_t r; (r = read(fd, tmp, sizeof tmp)) > 0;) buf.append(tmp, size_t(r));
+    close(fd);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || buf.empty()) ok = false;
+    else merge(total, json::parse(buf));
+  }
+  if (!ok) throw Error("logq golden: a worker process failed (see its message above)");
+  return total;
+}
+
+std::string shift_range(const LayerStats& s) {
+  int lo = 1000, hi = -1000;
+  for (size_t i = 0; i < s.shift_hist.size(); ++i)
+    if (s.shift_hist[i]) lo = std::min(lo, int(i) - 64), hi = std::max(hi, int(i) - 64);
+  return lo > hi ? "-" : fmt::format("{}..{}", lo, hi);
+}
+
+const char* pairing_name(Pairing p) {
+  switch (p) {
+    case Pairing::UxU: return "UxU";
+    case Pairing::UxA: return "UxA";
+    case Pairing::LxU: return "LxU";
+    case Pairing::LxA: return "LxA";
+  }
+  return "?";
+}
+
+int bits_for(int64_t v) {
+  int b = 1;
+  while (v > 0) ++b, v >>= 1;
+  return b;
+}
+
+void run(const Options& o) {
+  const LqmFile f = LqmFile::open(o.model);
+  Network net(f, overrides(o));
+  const json& m = net.model();
+  fmt::print("{}: {} ({}), {} GEMM layers, input {}\n", o.model, m.value("name", "?"), m.value("method", "?"), net.gemms().size(), shape_str(net.input_shape()));
+  json out = {{"model", o.model}, {"name", m.value("name", "")}, {"method", m.value("method", "")}};
+
+  const Agreement ag = agreement(f, net);
+  if (ag.images) {
+    fmt::print("agreement with the fake-quant model on {} sample images: top-1 {}/{}, logits max |diff| {:.3g}\n", ag.images, ag.top1_same,
+               ag.images, ag.logit_max_err);
+    json layers = json::object();
+    double worst = 100;
+    for (const auto& [name, c] : ag.codes) {
+      const double pct = c.second ? 100.0 * double(c.first) / double(c.second) : 100.0;
+      worst = std::min(worst, pct);
+      layers[name] = pct;
+    }
+    fmt::print("input-code agreement: worst layer {:.3f}% ({} layers compared)\n", worst, ag.codes.size());
+    out["agreement"] = {{"images", ag.images}, {"top1_same", ag.top1_same}, {"logit_max_err", ag.logit_max_err}, {"code_agreement_pct", layers},
+                        {"worst_code_agreement_pct", worst}};
+  }
+
+  if (!o.no_eval) {
+    if (o.data.empty()) throw Error("--data is required (or --no-eval for the agreement report only)");
+    auto ds = open_dataset(o.data, o.split);
+    const size_t n = o.limit > 0 ? std::min<size_t>(size_t(o.limit), ds->size()) : ds->size();
+    const auto t0 = std::chrono::steady_clock::now();
+    const EvalPart r = eval_parallel(net, *ds, preprocess_of(m), n, o.jobs, o.progress);
+    const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    const double top1 = r.n ? 100.0 * double(r.correct) / double(r.n) : 0.0;
+    fmt::print("golden top-1 {:.2f}% ({}/{} of {}, {:.1f} s, {} process(es))\n", top1, r.correct, r.n, ds->name, secs, o.jobs);
+    out["dataset"] = ds->name;
+    out["images"] = r.n;
+    out["golden_top1"] = top1;
+    out["seconds"] = secs;
+    if (m.contains("fake_quant")) {
+      const json& fq = m["fake_quant"];
+      const bool same = fq.value("dataset", "") == ds->name && fq.value("images", int64_t{-1}) == r.n;
+      fmt::print("fake-quant top-1 {:.2f}% ({} images of {}){}\n", fq.value("top1", 0.0), fq.value("images", 0), fq.value("dataset", "?"),
+                 same ? fmt::format(": golden - fake-quant = {:+.2f} pp", top1 - fq.value("top1", 0.0)) : " (a different image set: not compared)");
+      out["fake_quant_top1"] = fq.value("top1", 0.0);
+      if (same) out["delta_pp"] = top1 - fq.value("top1", 0.0);
+    }
+    fmt::print("\n{:<28} {:>4} {:>16} {:>4} {:>3} {:>9} {:>7} {:>8} {:>8} {:>9}\n", "layer", "pair", "out shape", "Wacc", "F", "overflows", "zero %",
+               "|acc|bits", "shifts", "code agr%");
+    json layers = json::array();
+    std::string csv = "layer,pairing,out_shape,acc_bits,frac_bits,overflows,zero_fraction,max_abs_acc,max_acc_bits,shift_min_max,terms,code_agreement_pct\n";
+    auto& gs = net.gemms();
+    for (size_t i = 0; i < gs.size(); ++i) {
+      const GemmRecord& g = gs[i];
+      const LayerStats& s = i < r.stats.size() ? r.stats[i] : g.stats;
+      const auto ac = ag.codes.find(g.name);
+      const std::string agr = ac == ag.codes.end() || !ac->second.second ? "-" : fmt::format("{:.3f}", 100.0 * double(ac->second.first) / double(ac->second.second));
+      const std::string pair = g.float_input ? "F32" : pairing_name(g.layer.pairing);
+      fmt::print("{:<28} {:>4} {:>16} {:>4} {:>3} {:>9} {:>7.2f} {:>8} {:>8} {:>9}\n", g.name, pair, shape_str(g.out_shape), g.layer.hw.acc_bits,
+                 g.layer.hw.frac_bits, s.overflows, 100.0 * s.zero_fraction(), bits_for(s.max_abs_acc), shift_range(s), agr);
+      csv += fmt::format("{},{},\"{}\",{},{},{},{:.6f},{},{},{},{},{}\n", g.name, pair, shape_str(g.out_shape), g.layer.hw.acc_bits, g.layer.hw.frac_bits,
+                         s.overflows, s.zero_fraction(), s.max_abs_acc, bits_for(s.max_abs_acc), shift_range(s), s.terms, agr);
+      layers.push_back({{"name", g.name}, {"pairing", pair}, {"out_shape", g.out_shape}, {"acc_bits", g.layer.hw.acc_bits},
+                        {"frac_bits", g.layer.hw.frac_bits}, {"overflows", s.overflows}, {"zero_fraction", s.zero_fraction()},
+                        {"max_abs_acc", s.max_abs_acc}, {"terms", s.terms}, {"shift_hist", s.shift_hist}});
+    }
+    out["layers"] = layers;
+    if (!o.csv_out.empty()) write_file_atomic(o.csv_out, std::vector<uint8_t>(csv.begin(), csv.end()));
+  }
+  if (!o.json_out.empty()) {
+    const std::string s = out.dump(2) + "\n";
+    if (o.json_out == "-") fmt::print("{}", s);
+    else write_file_atomic(o.json_out, std::vector<uint8_t>(s.begin(), s.end()));
+  }
+}
+
+}  // namespace
+
+void add_golden(CLI::App& app) {
+  static Options o;
+  auto* c = app.add_subcommand("golden", "Run an exported .lqm under hardware numerics: top-1, per-layer MAC statistics, agreement with the fake-quant model");
+  c->add_option("model", o.model, "the .lqm file (logq quantize --export)")->required();
+  c->add_option("--data", o.data, "dataset to evaluate (see `logq eval --help`)");
+  c->add_option("--split", o.split, "its split")->capture_default_str();
+  c->add_option("--limit", o.limit, "the first N images only (0: all)")->capture_default_str();
+  c->add_option("-j,--jobs", o.jobs, "worker processes (one thread each)")->capture_default_str();
+  c->add_option("--acc-bits", o.acc_bits, "--hw: accumulator width W_acc for every layer (default: each layer's no-overflow width)");
+  c->add_option("--frac-bits", o.frac_bits, "--hw: accumulator fraction bits F for every layer (default: each layer's exact F)");
+  c->add_option("--rounding", o.rounding, "--hw: right shifts floor | half_up (default floor)");
+  c->add_option("--mant-frac-bits", o.mant_frac_bits, "--hw: LogART odd mantissa round(sqrt2*2^f) with f bits (1 = 1+1/2)");
+  c->add_flag("--no-eval", o.no_eval, "only the agreement report on the file's sample images");
+  c->add_option("--json", o.json_out, "write the report as JSON to FILE (- for stdout)");
+  c->add_option("--csv", o.csv_out, "write the per-layer table as CSV to FILE");
+  c->add_flag("--progress,!--no-progress", o.progress, "progress on stderr");
+  c->callback([] { run(o); });
+}
+
+}  // namespace logq::cli

@@ -1,0 +1,524 @@
+#include "golden/network.h"
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include "golden/error.h"
+
+namespace logq {
+
+namespace {
+
+using json = nlohmann::json;
+
+[[noreturn]] void fail(const json& layer, const std::string& what) {
+  throw Error(fmt::format("layer '{}' ({}): {}", layer.value("name", "?"), layer.value("op", "?"), what));
+}
+
+int64_t attr_int(const json& layer, const char* key, int64_t fallback) {
+  const json a = layer.value("attrs", json::object());
+  if (!a.contains(key)) return fallback;
+  if (!a[key].is_number_integer()) fail(layer, fmt::format("attr '{}' must be an integer", key));
+  return a[key].get<int64_t>();
+}
+
+int64_t attr_int(const json& layer, const char* key) {
+  const json a = layer.value("attrs", json::object());
+  if (!a.contains(key)) fail(layer, fmt::format("needs attr '{}'", key));
+  return attr_int(layer, key, 0);
+}
+
+Shape attr_shape(const json& layer, const char* key) {
+  const json a = layer.value("attrs", json::object());
+  if (!a.contains(key) || !a[key].is_array()) fail(layer, fmt::format("needs attr '{}' (a list of integers)", key));
+  Shape s;
+  for (const auto& v : a[key]) {
+    if (!v.is_number_integer()) fail(layer, fmt::format("attr '{}' must hold integers", key));
+    s.push_back(v.get<int64_t>());
+  }
+  return s;
+}
+
+// Strides of a row-major shape.
+Shape strides(const Shape& s) {
+  Shape st(s.size(), 1);
+  for (int64_t i = static_cast<int64_t>(s.size()) - 2; i >= 0; --i) st[i] = st[i + 1] * s[i + 1];
+  return st;
+}
+
+int64_t norm_dim(const json& layer, int64_t d, size_t rank) {
+  const int64_t r = static_cast<int64_t>(rank);
+  if (d < -r || d >= r) fail(layer, fmt::format("dim {} out of range for rank {}", d, rank));
+  return d < 0 ? d + r : d;
+}
+
+void need_inputs(const json& layer, const std::vector<Shape>& in, size_t n) {
+  if (in.size() != n) fail(layer, fmt::format("takes {} input(s), has {}", n, in.size()));
+}
+
+void need_rank(const json& layer, const Shape& s, size_t r) {
+  if (s.size() != r) fail(layer, fmt::format("input {} must have rank {}", shape_str(s), r));
+}
+
+const Shape& tensor_shape(const json& layer, const std::map<std::string, Shape>& t, const char* role) {
+  auto it = t.find(role);
+  if (it == t.end()) fail(layer, fmt::format("needs tensor '{}'", role));
+  return it->second;
+}
+
+}  // namespace
+
+int64_t numel(const Shape& s) { return std::accumulate(s.begin(), s.end(), int64_t{1}, std::multiplies<int64_t>()); }
+
+Shape float_op_shape(const json& layer, const std::vector<Shape>& in, const std::map<std::string, Shape>& tensors) {
+  const std::string op = layer.value("op", "");
+  if (op == "relu" || op == "relu6" || op == "gelu" || op == "identity" || op == "scale" || op == "softmax") {
+    need_inputs(layer, in, 1);
+    if (op == "scale" && !layer.value("attrs", json::object()).value("factor", json()).is_number()) fail(layer, "needs a numeric attr 'factor'");
+    return in[0];
+  }
+  if (op == "layernorm") {
+    need_inputs(layer, in, 1);
+    const int64_t d = in[0].empty() ? 0 : in[0].back();
+    for (const char* role : {"weight", "bias"})
+      if (numel(tensor_shape(layer, tensors, role)) != d) fail(layer, fmt::format("tensor '{}' must have {} elements", role, d));
+    return in[0];
+  }
+  if (op == "batchnorm2d") {
+    need_inputs(layer, in, 1);
+    need_rank(layer, in[0], 3);
+    for (const char* role : {"weight", "bias", "running_mean", "running_var"})
+      if (numel(tensor_shape(layer, tensors, role)) != in[0][0]) fail(layer, fmt::format("tensor '{}' must have {} elements", role, in[0][0]));
+    return in[0];
+  }
+  if (op == "add") {
+    if (in.size() == 2) {
+      if (in[0] != in[1]) fail(layer, fmt::format("inputs {} and {} differ in shape", shape_str(in[0]), shape_str(in[1])));
+    } else {
+      need_inputs(layer, in, 1);
+      if (tensor_shape(layer, tensors, "other") != in[0] && numel(tensor_shape(layer, tensors, "other")) != numel(in[0]))
+        fail(layer, fmt::format("tensor 'other' {} does not match input {}", shape_str(tensor_shape(layer, tensors, "other")), shape_str(in[0])));
+    }
+    return in[0];
+  }
+  if (op == "reshape") {
+    need_inputs(layer, in, 1);
+    Shape s = attr_shape(layer, "shape");
+    int64_t known = 1, free = -1;
+    for (size_t i = 0; i < s.size(); ++i) {
+      if (s[i] == -1) {
+        if (free >= 0) fail(layer, "attr 'shape' has more than one -1");
+        free = static_cast<int64_t>(i);
+      } else if (s[i] <= 0) {
+        fail(layer, "attr 'shape' holds a non-positive size");
+      } else {
+        known *= s[i];
+      }
+    }
+    if (free >= 0) s[free] = known ? numel(in[0]) / known : 0;
+    if (numel(s) != numel(in[0])) fail(layer, fmt::format("cannot reshape {} to {}", shape_str(in[0]), shape_str(s)));
+    return s;
+  }
+  if (op == "permute") {
+    need_inputs(layer, in, 1);
+    const Shape dims = attr_shape(layer, "dims");
+    if (dims.size() != in[0].size()) fail(layer, "attr 'dims' does not match the input rank");
+    Shape seen(dims.size(), 0), s;
+    for (int64_t d : dims) {
+      const int64_t n = norm_dim(layer, d, dims.size());
+      if (seen[n]++) fail(layer, "attr 'dims' repeats a dimension");
+      s.push_back(in[0][n]);
+    }
+    return s;
+  }
+  if (op == "slice") {
+    need_inputs(layer, in, 1);
+    const int64_t d = norm_dim(layer, attr_int(layer, "dim"), in[0].size());
+    const int64_t start = attr_int(layer, "start", 0), step = attr_int(layer, "step", 1);
+    const int64_t end = std::min(attr_int(layer, "end", in[0][d]), in[0][d]);
+    if (start < 0 || step < 1 || start >= end) fail(layer, fmt::format("slice {}:{}:{} is empty or negative", start, end, step));
+    Shape s = in[0];
+    s[d] = (end - start + step - 1) / step;
+    return s;
+  }
+  if (op == "pad_channels") {
+    need_inputs(layer, in, 1);
+    need_rank(layer, in[0], 3);
+    const int64_t before = attr_int(layer, "before"), after = attr_int(layer, "after");
+    if (before < 0 || after < 0) fail(layer, "negative padding");
+    return {in[0][0] + before + after, in[0][1], in[0][2]};
+  }
+  if (op == "adaptive_avgpool2d") {
+    need_inputs(layer, in, 1);
+    need_rank(layer, in[0], 3);
+    if (attr_int(layer, "output_size", 1) != 1) fail(layer, "only output_size 1 (global average pooling) is supported");
+    return {in[0][0]};
+  }
+  if (op == "maxpool2d") {
+    need_inputs(layer, in, 1);
+    need_rank(layer, in[0], 3);
+    const int64_t k = attr_int(layer, "kernel"), st = attr_int(layer, "stride", k), p = attr_int(layer, "padding", 0);
+    if (k < 1 || st < 1 || p < 0 || 2 * p > k) fail(layer, "bad kernel/stride/padding");
+    const int64_t oh = (in[0][1] + 2 * p - k) / st + 1, ow = (in[0][2] + 2 * p - k) / st + 1;
+    if (oh < 1 || ow < 1) fail(layer, "input smaller than the kernel");
+    return {in[0][0], oh, ow};
+  }
+  if (op == "flatten") {
+    need_inputs(layer, in, 1);
+    return {numel(in[0])};
+  }
+  if (op == "add_tokens") {
+    need_inputs(layer, in, 1);
+    need_rank(layer, in[0], 2);
+    const Shape& t = tensor_shape(layer, tensors, "tokens");
+    if (t.size() != 2 || t[1] != in[0][1]) fail(layer, fmt::format("tensor 'tokens' {} does not fit tokens {}", shape_str(t), shape_str(in[0])));
+    return {in[0][0] + t[0], in[0][1]};
+  }
+  if (op == "select_token") {
+    need_inputs(layer, in, 1);
+    need_rank(layer, in[0], 2);
+    const int64_t i = attr_int(layer, "index", 0);
+    if (i < 0 || i >= in[0][0]) fail(layer, fmt::format("token {} of {}", i, in[0][0]));
+    return {in[0][1]};
+  }
+  if (op == "mean_tokens") {
+    need_inputs(layer, in, 1);
+    need_rank(layer, in[0], 2);
+    return {in[0][1]};
+  }
+  if (op == "concat") {
+    if (in.size() < 2) fail(layer, "needs at least two inputs");
+    const int64_t d = norm_dim(layer, attr_int(layer, "dim"), in[0].size());
+    Shape s = in[0];
+    for (size_t i = 1; i < in.size(); ++i) {
+      if (in[i].size() != s.size()) fail(layer, "inputs differ in rank");
+      for (size_t k = 0; k < s.size(); ++k)
+        if (static_cast<int64_t>(k) != d && in[i][k] != s[k]) fail(layer, "inputs differ outside the concat dim");
+      s[d] += in[i][d];
+    }
+    return s;
+  }
+  fail(layer, "op is not implemented by this golden model (lqm 1.0 reserves it)");
+}
+
+Shape gemm_shape(const QLayer& l, const std::vector<Shape>& in) {
+  const auto bad = [&](const std::string& what) { throw Error(fmt::format("layer '{}': {}", l.name, what)); };
+  if (l.op == LayerOp::Matmul) {
+    if (in.size() != 2) bad("matmul takes two inputs");
+    const Shape a{l.heads, -1, l.in_features}, b{l.heads, l.in_features, l.out_features};
+    if (in[0].size() != 3 || in[0][0] != a[0] || in[0][2] != a[2]) bad(fmt::format("input a {} is not [{}, M, {}]", shape_str(in[0]), a[0], a[2]));
+    if (in[1] != b) bad(fmt::format("input b {} is not {}", shape_str(in[1]), shape_str(b)));
+    return {l.heads, in[0][1], l.out_features};
+  }
+  if (in.size() != 1) bad("takes one input");
+  if (l.op == LayerOp::Linear) {
+    if (in[0].empty() || in[0].back() != l.in_features) bad(fmt::format("input {} does not end in {}", shape_str(in[0]), l.in_features));
+    Shape s = in[0];
+    s.back() = l.out_features;
+    return s;
+  }
+  const Conv2dShape& c = l.conv;
+  if (in[0] != Shape{c.C, c.H, c.W}) bad(fmt::format("input {} is not [{}, {}, {}]", shape_str(in[0]), c.C, c.H, c.W));
+  return {c.O, c.OH(), c.OW()};
+}
+
+// ---- float ops ------------------------------------------------------------------------------
+
+namespace {
+
+float gelu(float x) { return 0.5f * x * (1.0f + std::erf(x * static_cast<float>(M_SQRT1_2))); }
+
+void layernorm(const Tensor& x, const Tensor& g, const Tensor& b, float eps, Tensor& y) {
+  const int64_t d = x.shape.back(), rows = numel(x.shape) / d;
+  for (int64_t r = 0; r < rows; ++r) {
+    const float* p = x.v.data() + r * d;
+    double mean = 0, var = 0;
+    for (int64_t i = 0; i < d; ++i) mean += p[i];
+    mean /= d;
+    for (int64_t i = 0; i < d; ++i) var += (p[i] - mean) * (p[i] - mean);
+    var /= d;
+    const float m = static_cast<float>(mean), inv = static_cast<float>(1.0 / std::sqrt(var + eps));
+    for (int64_t i = 0; i < d; ++i) y.v[r * d + i] = (p[i] - m) * inv * g.v[i] + b.v[i];
+  }
+}
+
+void softmax(Tensor& y) {
+  const int64_t d = y.shape.back(), rows = numel(y.shape) / d;
+  for (int64_t r = 0; r < rows; ++r) {
+    float* p = y.v.data() + r * d;
+    const float mx = *std::max_element(p, p + d);
+    float sum = 0;
+    for (int64_t i = 0; i < d; ++i) sum += (p[i] = std::exp(p[i] - mx));
+    for (int64_t i = 0; i < d; ++i) p[i] /= sum;
+  }
+}
+
+void permute(const Tensor& x, const Shape& dims, Tensor& y) {
+  const Shape in_st = strides(x.shape), out_st = strides(y.shape);
+  const size_t r = dims.size();
+  Shape idx(r, 0);
+  for (int64_t o = 0; o < numel(y.shape); ++o) {
+    int64_t src = 0;
+    for (size_t k = 0; k < r; ++k) src += idx[k] * in_st[dims[k]];
+    y.v[o] = x.v[src];
+    for (int64_t k = static_cast<int64_t>(r) - 1; k >= 0; --k) {
+      if (++idx[k] < y.shape[k]) break;
+      idx[k] = 0;
+    }
+  }
+  (void)out_st;
+}
+
+void slice(const Tensor& x, int64_t dim, int64_t start, int64_t step, Tensor& y) {
+  const Shape st = strides(x.shape);
+  const int64_t outer = numel(Shape(x.shape.begin(), x.shape.begin() + dim)), inner = st[dim];
+  int64_t o = 0;
+  for (int64_t a = 0; a < outer; ++a)
+    for (int64_t i = 0; i < y.shape[dim]; ++i) {
+      const float* src = x.v.data() + a * x.shape[dim] * inner + (start + i * step) * inner;
+      std::copy(src, src + inner, y.v.data() + o);
+      o += inner;
+    }
+}
+
+void maxpool(const Tensor& x, int64_t k, int64_t s, int64_t p, Tensor& y) {
+  const int64_t C = x.shape[0], H = x.shape[1], W = x.shape[2], OH = y.shape[1], OW = y.shape[2];
+  for (int64_t c = 0; c < C; ++c)
+    for (int64_t oh = 0; oh < OH; ++oh)
+      for (int64_t ow = 0; ow < OW; ++ow) {
+        float m = -INFINITY;
+        for (int64_t i = 0; i < k; ++i)
+          for (int64_t j = 0; j < k; ++j) {
+            const int64_t h = oh * s - p + i, w = ow * s - p + j;
+            if (h >= 0 && h < H && w >= 0 && w < W) m = std::max(m, x.v[(c * H + h) * W + w]);
+          }
+        y.v[(c * OH + oh) * OW + ow] = m;
+      }
+}
+
+void run_float_op(const json& layer, const std::vector<const Tensor*>& in, const std::map<std::string, Tensor>& prm, Tensor& y) {
+  const std::string op = layer["op"];
+  const Tensor& x = *in[0];
+  const json attrs = layer.value("attrs", json::object());
+  if (op == "relu") {
+    for (size_t i = 0; i < x.v.size(); ++i) y.v[i] = std::max(x.v[i], 0.0f);
+  } else if (op == "relu6") {
+    for (size_t i = 0; i < x.v.size(); ++i) y.v[i] = std::min(std::max(x.v[i], 0.0f), 6.0f);
+  } else if (op == "gelu") {
+    for (size_t i = 0; i < x.v.size(); ++i) y.v[i] = gelu(x.v[i]);
+  } else if (op == "identity" || op == "reshape" || op == "flatten") {
+    y.v = x.v;
+  } else if (op == "scale") {
+    const float f = attrs["factor"].get<float>();
+    for (size_t i = 0; i < x.v.size(); ++i) y.v[i] = x.v[i] * f;
+  } else if (op == "softmax") {
+    y.v = x.v;
+    softmax(y);
+  } else if (op == "layernorm") {
+    layernorm(x, prm.at("weight"), prm.at("bias"), attrs.value("eps", 1e-5f), y);
+  } else if (op == "batchnorm2d") {
+    const int64_t C = x.shape[0], P = x.shape[1] * x.shape[2];
+    const float eps = attrs.value("eps", 1e-5f);
+    for (int64_t c = 0; c < C; ++c) {
+      const float inv = 1.0f / std::sqrt(prm.at("running_var").v[c] + eps), g = prm.at("weight").v[c] * inv;
+      for (int64_t i = 0; i < P; ++i) y.v[c * P + i] = (x.v[c * P + i] - prm.at("running_mean").v[c]) * g + prm.at("bias").v[c];
+    }
+  } else if (op == "add") {
+    const Tensor& b = in.size() == 2 ? *in[1] : prm.at("other");
+    for (size_t i = 0; i < x.v.size(); ++i) y.v[i] = x.v[i] + b.v[i];
+  } else if (op == "permute") {
+    Shape dims;
+    for (const auto& d : attrs["dims"]) dims.push_back(d.get<int64_t>() < 0 ? d.get<int64_t>() + static_cast<int64_t>(x.shape.size()) : d.get<int64_t>());
+    permute(x, dims, y);
+  } else if (op == "slice") {
+    int64_t d = attrs["dim"].get<int64_t>();
+    if (d < 0) d += static_cast<int64_t>(x.shape.size());
+    slice(x, d, attrs.value("start", int64_t{0}), attrs.value("step", int64_t{1}), y);
+  } else if (op == "pad_channels") {
+    const int64_t P = x.shape[1] * x.shape[2], before = attrs["before"].get<int64_t>();
+    std::fill(y.v.begin(), y.v.end(), 0.0f);
+    std::copy(x.v.begin(), x.v.end(), y.v.begin() + before * P);
+  } else if (op == "adaptive_avgpool2d") {
+    const int64_t C = x.shape[0], P = x.shape[1] * x.shape[2];
+    for (int64_t c = 0; c < C; ++c) {
+      double s = 0;
+      for (int64_t i = 0; i < P; ++i) s += x.v[c * P + i];
+      y.v[c] = static_cast<float>(s / P);
+    }
+  } else if (op == "maxpool2d") {
+    const int64_t k = attrs["kernel"].get<int64_t>();
+    maxpool(x, k, attrs.value("stride", k), attrs.value("padding", int64_t{0}), y);
+  } else if (op == "add_tokens") {
+    const Tensor& t = prm.at("tokens");
+    std::copy(t.v.begin(), t.v.end(), y.v.begin());
+    std::copy(x.v.begin(), x.v.end(), y.v.begin() + t.v.size());
+  } else if (op == "select_token") {
+    const int64_t d = x.shape[1], i = attrs.value("index", int64_t{0});
+    std::copy(x.v.begin() + i * d, x.v.begin() + (i + 1) * d, y.v.begin());
+  } else if (op == "mean_tokens") {
+    const int64_t n = x.shape[0], d = x.shape[1];
+    for (int64_t j = 0; j < d; ++j) {
+      double s = 0;
+      for (int64_t i = 0; i < n; ++i) s += x.v[i * d + j];
+      y.v[j] = static_cast<float>(s / n);
+    }
+  } else if (op == "concat") {
+    int64_t d = attrs["dim"].get<int64_t>();
+    if (d < 0) d += static_cast<int64_t>(x.shape.size());
+    const int64_t outer = numel(Shape(x.shape.begin(), x.shape.begin() + d));
+    int64_t o = 0;
+    for (int64_t a = 0; a < outer; ++a)
+      for (const Tensor* t : in) {
+        const int64_t chunk = numel(t->shape) / outer;
+        std::copy(t->v.begin() + a * chunk, t->v.begin() + (a + 1) * chunk, y.v.begin() + o);
+        o += chunk;
+      }
+  } else {
+    fail(layer, "op is not implemented by this golden model");
+  }
+}
+
+// A layer whose input the reference keeps in float: float32 conv/linear with the dequantized
+// weights (double accumulation), + bias.
+std::vector<float> run_float_gemm(const QLayer& l, const std::vector<float>& x, const Shape& out_shape) {
+  const std::vector<double> w = weight_values(l);
+  std::vector<float> y(numel(out_shape));
+  const auto bias = [&](int64_t o) { return l.bias.empty() ? 0.0f : l.bias[o]; };
+  if (l.op == LayerOp::Linear) {
+    const int64_t K = l.in_features, O = l.out_features, rows = static_cast<int64_t>(x.size()) / K;
+    for (int64_t r = 0; r < rows; ++r)
+      for (int64_t o = 0; o < O; ++o) {
+        double s = 0;
+        for (int64_t k = 0; k < K; ++k) s += static_cast<double>(x[r * K + k]) * w[o * K + k];
+        y[r * O + o] = static_cast<float>(s) + bias(o);
+      }
+    return y;
+  }
+  const Conv2dShape& c = l.conv;
+  const int64_t OH = c.OH(), OW = c.OW(), cg = c.C / c.groups, og = c.O / c.groups;
+  for (int64_t o = 0; o < c.O; ++o)
+    for (int64_t oh = 0; oh < OH; ++oh)
+      for (int64_t ow = 0; ow < OW; ++ow) {
+        double s = 0;
+        const int64_t g = o / og;
+        for (int64_t ci = 0; ci < cg; ++ci)
+          for (int64_t i = 0; i < c.kh; ++i)
+            for (int64_t j = 0; j < c.kw; ++j) {
+              const int64_t h = oh * c.stride - c.pad + i * c.dilation, ww = ow * c.stride - c.pad + j * c.dilation;
+              if (h < 0 || h >= c.H || ww < 0 || ww >= c.W) continue;
+              s += static_cast<double>(x[((g * cg + ci) * c.H + h) * c.W + ww]) * w[((o * cg + ci) * c.kh + i) * c.kw + j];
+            }
+        y[(o * OH + oh) * OW + ow] = static_cast<float>(s) + bias(o);
+      }
+  return y;
+}
+
+void add_stats(LayerStats& into, const LayerStats& s) {
+  into.terms += s.terms;
+  into.zero_terms += s.zero_terms;
+  into.overflows += s.overflows;
+  into.max_abs_acc = std::max(into.max_abs_acc, s.max_abs_acc);
+  if (into.shift_hist.size() < s.shift_hist.size()) into.shift_hist.resize(s.shift_hist.size(), 0);
+  for (size_t i = 0; i < s.shift_hist.size(); ++i) into.shift_hist[i] += s.shift_hist[i];
+}
+
+}  // namespace
+
+Network::Network(const LqmFile& file, const HwOverrides& hw) : path_(file.file().path()) {
+  const json& g = file.graph();
+  model_ = g["model"];
+  if (!model_.contains("input_shape")) throw Error(fmt::format("{}: graph.model has no 'input_shape' (not written by logq export)", path_));
+  for (const auto& d : model_["input_shape"]) input_shape_.push_back(d.get<int64_t>());
+  std::map<std::string, int> slot;
+  const auto new_slot = [&](const std::string& name, Shape s) {
+    slot[name] = static_cast<int>(slot_shapes_.size());
+    slot_shapes_.push_back(std::move(s));
+  };
+  if (g["inputs"].size() != 1) throw Error(fmt::format("{}: the golden model runs graphs with one input", path_));
+  new_slot(g["inputs"][0].get<std::string>(), input_shape_);
+  for (const auto& layer : g["layers"]) {
+    Step st;
+    st.spec = layer;
+    std::vector<Shape> in_shapes;
+    for (const auto& n : layer.value("inputs", json::array())) {
+      st.in.push_back(slot.at(n.get<std::string>()));
+      in_shapes.push_back(slot_shapes_[st.in.back()]);
+    }
+    Shape out;
+    const std::string op = layer["op"];
+    if (op == "linear" || op == "conv2d" || op == "matmul") {
+      GemmRecord r;
+      r.name = layer["name"];
+      r.layer = load_layer(file, r.name);
+      r.float_input = r.layer.x_float;
+      HwConfig& h = r.layer.hw;
+      if (hw.acc_bits) h.acc_bits = *hw.acc_bits;
+      if (hw.frac_bits) h.frac_bits = *hw.frac_bits;
+      if (hw.rounding) h.rounding = *hw.rounding;
+      if (hw.mant_frac_bits && (r.layer.pairing == Pairing::LxU || r.layer.pairing == Pairing::LxA)) h.mant_frac_bits = *hw.mant_frac_bits;
+      out = gemm_shape(r.layer, in_shapes);
+      r.out_shape = out;
+      st.gemm = static_cast<int>(gemms_.size());
+      gemms_.push_back(std::move(r));
+    } else {
+      std::map<std::string, Shape> tshapes;
+      const json tensors = layer.value("tensors", json::object());
+      for (auto t = tensors.begin(); t != tensors.end(); ++t) {
+        const TensorInfo& info = file.file().at(t.value().get<std::string>());
+        Tensor tv{info.shape, file.file().read<float>(info.name, DType::F32)};
+        tshapes[t.key()] = info.shape;
+        st.params[t.key()] = std::move(tv);
+      }
+      try {
+        out = float_op_shape(layer, in_shapes, tshapes);
+      } catch (const Error& e) {
+        throw Error(fmt::format("{}: {}", path_, e.what()));
+      }
+    }
+    if (layer["outputs"].size() != 1) throw Error(fmt::format("{}: layer '{}': the golden model runs layers with one output", path_, layer["name"].get<std::string>()));
+    new_slot(layer["outputs"][0].get<std::string>(), out);
+    st.out.push_back(slot.at(layer["outputs"][0].get<std::string>()));
+    steps_.push_back(std::move(st));
+  }
+  for (const auto& o : g["outputs"]) outputs_.push_back(slot.at(o.get<std::string>()));
+  if (outputs_.size() != 1) throw Error(fmt::format("{}: the golden model runs graphs with one output", path_));
+}
+
+std::vector<float> Network::run(const std::vector<float>& image) {
+  if (static_cast<int64_t>(image.size()) != numel(input_shape_))
+    throw Error(fmt::format("{}: input has {} values, the model takes {}", path_, image.size(), shape_str(input_shape_)));
+  std::vector<Tensor> val(slot_shapes_.size());
+  val[0] = Tensor{input_shape_, image};
+  for (const Step& st : steps_) {
+    Tensor& y = val[st.out[0]];
+    y.shape = slot_shapes_[st.out[0]];
+    if (st.gemm >= 0) {
+      GemmRecord& r = gemms_[st.gemm];
+      const Tensor& x = val[st.in[0]];
+      if (r.float_input) {
+        y.v = run_float_gemm(r.layer, x.v, y.shape);
+      } else {
+        const int64_t rows = r.layer.op == LayerOp::Matmul ? x.shape[1] : (r.layer.op == LayerOp::Linear ? numel(x.shape) / r.layer.in_features : 1);
+        static const std::vector<float> kNone;
+        const std::vector<float>& b = r.layer.op == LayerOp::Matmul ? val[st.in[1]].v : kNone;
+        if (on_codes) on_codes(r.name, encode_x(r.layer, x.v, rows), r.layer.op == LayerOp::Matmul ? encode_b(r.layer, b) : std::vector<int32_t>{});
+        LayerOutput o = run_layer(r.layer, x.v, rows, b);
+        y.v = std::move(o.y);
+        add_stats(r.stats, o.stats);
+      }
+      ++r.runs;
+    } else {
+      y.v.assign(numel(y.shape), 0.0f);
+      std::vector<const Tensor*> in;
+      for (int s : st.in) in.push_back(&val[s]);
+      run_float_op(st.spec, in, st.params, y);
+    }
+  }
+  return val[outputs_[0]].v;
+}
+
+}  // namespace logq

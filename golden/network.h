@@ -1,0 +1,78 @@
+// A whole quantized network from an .lqm file, run the way the hardware runs it: every GEMM
+// (linear, conv2d, attention matmul) through golden/'s integer MAC/dequant (run_layer), every op
+// between GEMMs in float32 (spec/numerics.md §4). Values are per image, without a batch
+// dimension: images [C, H, W], token sequences [N, D].
+#pragma once
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "golden/layer.h"
+#include "golden/lqm.h"
+
+namespace logq {
+
+using Shape = std::vector<int64_t>;
+
+struct Tensor {
+  Shape shape;
+  std::vector<float> v;
+};
+
+int64_t numel(const Shape& s);
+
+// The output shape of a float op (docs/lqm.md, "Float ops") from its attrs, input shapes and the
+// shapes of its parameter tensors (role → shape). Throws Error naming the layer for inputs the op
+// cannot take. Shared by the interpreter (which checks a whole graph before running it) and by
+// the exporter (which builds graphs).
+Shape float_op_shape(const nlohmann::json& layer, const std::vector<Shape>& inputs, const std::map<std::string, Shape>& tensors);
+// The output shape of a GEMM layer given its input shapes (linear: [..., K] → [..., O]).
+Shape gemm_shape(const QLayer& l, const std::vector<Shape>& inputs);
+
+// Hardware overrides of `logq golden --hw`: unset fields keep each layer's no-overflow default.
+struct HwOverrides {
+  std::optional<int> acc_bits, frac_bits, mant_frac_bits;
+  std::optional<ShiftRounding> rounding;
+};
+
+// Per-GEMM statistics accumulated over run() calls.
+struct GemmRecord {
+  std::string name;
+  QLayer layer;
+  bool float_input = false;  // an F32 operand: computed in float32 (the reference keeps it float)
+  LayerStats stats;
+  int64_t runs = 0;
+  Shape out_shape;
+};
+
+class Network {
+ public:
+  Network(const LqmFile& file, const HwOverrides& hw = {});
+  const Shape& input_shape() const { return input_shape_; }
+  const nlohmann::json& model() const { return model_; }
+  // Runs one image (`input_shape()` floats, preprocessed) and returns the graph's output.
+  std::vector<float> run(const std::vector<float>& image);
+  std::vector<GemmRecord>& gemms() { return gemms_; }
+  // Called for each GEMM with its input operand codes (x/a, and b for matmul) as the golden model
+  // encodes them: the agreement report compares them with the fake-quant model's codes.
+  std::function<void(const std::string& layer, const std::vector<int32_t>& x, const std::vector<int32_t>& b)> on_codes;
+
+ private:
+  struct Step {
+    nlohmann::json spec;
+    std::vector<int> in, out;        // value slots
+    int gemm = -1;                   // index into gemms_
+    std::map<std::string, Tensor> params;
+  };
+  std::vector<Step> steps_;
+  std::vector<GemmRecord> gemms_;
+  std::vector<Shape> slot_shapes_;
+  std::vector<int> outputs_;
+  Shape input_shape_;
+  nlohmann::json model_;
+  std::string path_;
+};
+
+}  // namespace logq
