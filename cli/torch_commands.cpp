@@ -516,53 +516,8 @@ void run_quantize(QuantArgs& a) {
 
 }  // namespace
 
-void add_torch_commands(CLI::App& app, int argc, char** argv) {
-  at::set_num_threads(1);  // one thread per process: in-process threading is slow on these machines
-
-  static bool models_json = false;
-  auto* models = app.add_subcommand("models", "List the model presets (name, family, description)");
-  models->add_flag("--json", models_json, "print every preset's full config as JSON");
-  models->callback([] { run_models(models_json); });
-
-  static EvalArgs ea;
-  auto* ev = app.add_subcommand("eval", "Float top-1/top-5 of a model on a dataset (one thread, batched)");
-  add_model_args(ev, ea.m, true);
-  ev->add_option("--data", ea.data,
-                 "dataset folder: Fashion-MNIST (gzip IDX), CIFAR-10 .bin folder with y_labels.csv, ImageNet root "
-                 "(train/ val/) or a folder of class folders of JPEGs")->required();
-  ev->add_option("--split", ea.split, "train | test (Fashion-MNIST); train | val (ImageNet root)")->capture_default_str();
-  ev->add_option("--batch", ea.batch, "images per forward")->capture_default_str()->check(CLI::PositiveNumber);
-  ev->add_option("--limit", ea.limit, "evaluate only the first N images (0: all)")->capture_default_str();
-  ev->add_option("--json", ea.json, "write the result as JSON to FILE (- for stdout)");
-  ev->add_option("--csv", ea.csv, "write the result as a CSV row (with header) to FILE (- for stdout)");
-  ev->add_flag("--no-progress", ea.no_progress, "no progress line on stderr");
-  ev->callback([] { run_eval(ea); });
-
-  static TrainArgs ta;
-  ta.cmd = command_line(argc, argv);
-  auto* tr = app.add_subcommand("train", "Train a model from scratch on Fashion-MNIST (the embedded default models)");
-  add_model_args(tr, ta.m, false);
-  tr->add_option("--data", ta.data, "Fashion-MNIST folder")->capture_default_str();
-  tr->add_option("--out", ta.out, "checkpoint to write (safetensors, with the model config in its metadata)")->required();
-  tr->add_option("--init", ta.init, "start from these weights instead of a random initialisation (fine-tuning)");
-  tr->add_option("--log", ta.log, "per-epoch CSV log (epoch,train_loss,test_top1,test_top5,seconds)");
-  tr->add_option("--epochs", ta.o.epochs, "epochs")->capture_default_str()->check(CLI::PositiveNumber);
-  tr->add_option("--batch", ta.o.batch, "batch size")->capture_default_str()->check(CLI::PositiveNumber);
-  tr->add_option("--optimizer", ta.o.optimizer, "adamw | sgd (momentum 0.9, Nesterov)")->capture_default_str();
-  tr->add_option("--lr", ta.o.lr, "peak learning rate (cosine schedule after warm-up)")->capture_default_str();
-  tr->add_option("--weight-decay", ta.o.weight_decay, "weight decay")->capture_default_str();
-  tr->add_option("--warmup-epochs", ta.o.warmup_epochs, "linear warm-up length")->capture_default_str();
-  tr->add_option("--label-smoothing", ta.o.label_smoothing, "cross-entropy label smoothing")->capture_default_str();
-  tr->add_option("--pad", ta.o.pad, "random-crop padding in pixels (augmentation)")->capture_default_str();
-  tr->add_option("--hflip", ta.o.hflip, "random horizontal flip")->capture_default_str();
-  tr->add_option("--seed", ta.o.seed, "seed of initialisation, shuffling and augmentation")->capture_default_str();
-  tr->add_option("--limit", ta.o.limit, "train on the first N shuffled images per epoch (0: all)")->capture_default_str();
-  tr->callback([] { run_train(ta); });
-
-  static QuantArgs qa;
-  qa.cmd = command_line(argc, argv);
-  auto* qz = app.add_subcommand("quantize", "Post-training quantization: LogART (log weights, DBS + LLR) of a CNN or ViT, AdaLog (log activations, FPCS + reconstruction) of a ViT or Swin");
-  qa.app = qz;
+// The options of `logq quantize` (and `logq export`, which takes the same ones).
+void add_quantize_options(CLI::App* qz, QuantArgs& qa) {
   add_model_args(qz, qa.m, true);
   qz->add_option("--method", qa.method, "logart | adalog")->required();
   qz->add_option("--config", qa.config, "method config JSON (configs/logart/{3,4}bit/{best,brecq_baseline}.json); CLI options override it");
@@ -621,7 +576,72 @@ void add_torch_commands(CLI::App& app, int argc, char** argv) {
   qz->add_option("--export", qa.export_path, "write the final quantized model as .lqm (docs/lqm.md) for logq golden / verify / sim");
   qz->add_option("--export-samples", qa.export_samples, "--export: first N test images whose per-layer input codes and fake-quant logits the file keeps")->capture_default_str();
   qz->add_flag("--progress,!--no-progress", qa.o.progress, "progress output on stderr (--no-progress: none)");
+}
+
+void add_torch_commands(CLI::App& app, int argc, char** argv) {
+  at::set_num_threads(1);  // one thread per process: in-process threading is slow on these machines
+
+  static bool models_json = false;
+  auto* models = app.add_subcommand("models", "List the model presets (name, family, description)");
+  models->add_flag("--json", models_json, "print every preset's full config as JSON");
+  models->callback([] { run_models(models_json); });
+
+  static EvalArgs ea;
+  auto* ev = app.add_subcommand("eval", "Float top-1/top-5 of a model on a dataset (one thread, batched)");
+  add_model_args(ev, ea.m, true);
+  ev->add_option("--data", ea.data,
+                 "dataset folder: Fashion-MNIST (gzip IDX), CIFAR-10 .bin folder with y_labels.csv, ImageNet root "
+                 "(train/ val/) or a folder of class folders of JPEGs")->required();
+  ev->add_option("--split", ea.split, "train | test (Fashion-MNIST); train | val (ImageNet root)")->capture_default_str();
+  ev->add_option("--batch", ea.batch, "images per forward")->capture_default_str()->check(CLI::PositiveNumber);
+  ev->add_option("--limit", ea.limit, "evaluate only the first N images (0: all)")->capture_default_str();
+  ev->add_option("--json", ea.json, "write the result as JSON to FILE (- for stdout)");
+  ev->add_option("--csv", ea.csv, "write the result as a CSV row (with header) to FILE (- for stdout)");
+  ev->add_flag("--no-progress", ea.no_progress, "no progress line on stderr");
+  ev->callback([] { run_eval(ea); });
+
+  static TrainArgs ta;
+  ta.cmd = command_line(argc, argv);
+  auto* tr = app.add_subcommand("train", "Train a model from scratch on Fashion-MNIST (the embedded default models)");
+  add_model_args(tr, ta.m, false);
+  tr->add_option("--data", ta.data, "Fashion-MNIST folder")->capture_default_str();
+  tr->add_option("--out", ta.out, "checkpoint to write (safetensors, with the model config in its metadata)")->required();
+  tr->add_option("--init", ta.init, "start from these weights instead of a random initialisation (fine-tuning)");
+  tr->add_option("--log", ta.log, "per-epoch CSV log (epoch,train_loss,test_top1,test_top5,seconds)");
+  tr->add_option("--epochs", ta.o.epochs, "epochs")->capture_default_str()->check(CLI::PositiveNumber);
+  tr->add_option("--batch", ta.o.batch, "batch size")->capture_default_str()->check(CLI::PositiveNumber);
+  tr->add_option("--optimizer", ta.o.optimizer, "adamw | sgd (momentum 0.9, Nesterov)")->capture_default_str();
+  tr->add_option("--lr", ta.o.lr, "peak learning rate (cosine schedule after warm-up)")->capture_default_str();
+  tr->add_option("--weight-decay", ta.o.weight_decay, "weight decay")->capture_default_str();
+  tr->add_option("--warmup-epochs", ta.o.warmup_epochs, "linear warm-up length")->capture_default_str();
+  tr->add_option("--label-smoothing", ta.o.label_smoothing, "cross-entropy label smoothing")->capture_default_str();
+  tr->add_option("--pad", ta.o.pad, "random-crop padding in pixels (augmentation)")->capture_default_str();
+  tr->add_option("--hflip", ta.o.hflip, "random horizontal flip")->capture_default_str();
+  tr->add_option("--seed", ta.o.seed, "seed of initialisation, shuffling and augmentation")->capture_default_str();
+  tr->add_option("--limit", ta.o.limit, "train on the first N shuffled images per epoch (0: all)")->capture_default_str();
+  tr->callback([] { run_train(ta); });
+
+  static QuantArgs qa;
+  qa.cmd = command_line(argc, argv);
+  auto* qz = app.add_subcommand("quantize", "Post-training quantization: LogART (log weights, DBS + LLR) of a CNN or ViT, AdaLog (log activations, FPCS + reconstruction) of a ViT or Swin");
+  qa.app = qz;
+  add_quantize_options(qz, qa);
   qz->callback([] { run_quantize(qa); });
+
+  static QuantArgs xa;
+  xa.cmd = qa.cmd;
+  auto* ex = app.add_subcommand("export", "Write a quantized model (the file of logq quantize --save / --save-calibrated) as .lqm for logq golden / verify / sim;\n"
+                                          "takes the options of logq quantize (the same model, data and method options), evaluates the fake-quant model once\n"
+                                          "and records its top-1 and sample codes in the file");
+  xa.app = ex;
+  add_quantize_options(ex, xa);
+  ex->add_option("-o,--output", xa.export_path, "the .lqm file to write")->required();
+  ex->callback([] {
+    if (xa.load.empty() && xa.load_calibrated.empty())
+      throw Error("logq export needs --load-quantized FILE (LogART) or --load-calibrated FILE (AdaLog): a file logq quantize --save / --save-calibrated wrote");
+    xa.no_llr = true;  // never train: export what the file holds
+    run_quantize(xa);
+  });
 }
 
 }  // namespace logq::cli

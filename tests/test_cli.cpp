@@ -1,12 +1,16 @@
 // Runs the logq binary as a user would.
 #include <array>
+#include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <map>
 #include <sys/wait.h>
 
 #include <nlohmann/json.hpp>
 
+#include "golden/file_io.h"
+#include "golden/safetensors.h"
 #include "test_util.h"
 
 using Catch::Matchers::Contains;
@@ -358,4 +362,94 @@ TEST_CASE("logq quantize --method adalog: calibrate, save, reload and optimize t
   CHECK_THAT(opt.out, Contains("loaded 38 calibrated layers") && Contains("recon blocks.5") && Contains("recon head"));
   CHECK_THAT(opt.out, !Contains("calib blocks"));
   for (const auto& p : {cfg, saved, js, junk, logq::test::temp_path("adalog_bad.json")}) std::remove(p.c_str());
+}
+
+TEST_CASE("logq quantize --export, logq export and logq golden: the embedded ResNet under hardware numerics", "[cli][golden]") {
+  const char* fmnist = "/usr/share/datasets/fashion-mnist";
+  if (!logq::test::exists(fmnist)) {
+    WARN("SKIPPED: " << fmnist << " is absent (apt-get install dataset-fashion-mnist)");
+    return;
+  }
+  const std::string ckpt = logq::test::source_dir() + "/models/fmnist_resnet.safetensors";
+  const std::string lqm = logq::test::temp_path("resnet.lqm"), lqm2 = logq::test::temp_path("resnet2.lqm"),
+                    saved = logq::test::temp_path("resnet_q.safetensors"), js = logq::test::temp_path("golden.json"),
+                    csv = logq::test::temp_path("golden.csv");
+  const std::string common = "--method logart --checkpoint " + q(ckpt) + " --calib-data " + fmnist + " --test-data " + fmnist +
+                             " --test-limit 300 --no-progress --w-bit 4 --act-bits 8 --no-llr --hardware-approx";
+  const Run r = run_logq("quantize " + common + " --save " + q(saved) + " --export " + q(lqm));
+  INFO(r.out);
+  REQUIRE(r.code == 0);
+  CHECK_THAT(r.out, Contains("wrote " + lqm + " (8 sample images of fashion-mnist/test)"));
+  const Run g = run_logq("golden " + q(lqm) + " --data " + fmnist + " --limit 300 --no-progress -j 2 --json " + q(js) + " --csv " + q(csv));
+  INFO(g.out);
+  REQUIRE(g.code == 0);
+  std::ifstream jf(js);
+  const json j = json::parse(jf);
+  CHECK(j.at("images") == 300);
+  CHECK(std::fabs(j.at("delta_pp").get<double>()) <= 0.34);  // at most one image of 300 flips
+  CHECK(j.at("agreement").at("worst_code_agreement_pct").get<double>() >= 99.9);
+  CHECK(j.at("agreement").at("top1_same") == 8);
+  REQUIRE(j.at("layers").size() == 14);
+  for (const auto& l : j.at("layers")) {
+    CHECK(l.at("overflows") == 0);
+    CHECK(l.at("pairing") == "LxU");
+    CHECK(l.at("terms").get<int64_t>() > 0);
+  }
+  const auto csv_bytes = logq::test::read_bytes(csv);
+  CHECK_THAT(std::string(csv_bytes.begin(), csv_bytes.end()), StartsWith("layer,pairing,out_shape,acc_bits"));
+  // logq export writes the same network from the saved parameters.
+  const Run e = run_logq("export " + common + " --load-quantized " + q(saved) + " -o " + q(lqm2));
+  INFO(e.out);
+  REQUIRE(e.code == 0);
+  const Run g2 = run_logq("golden " + q(lqm2) + " --no-eval --json -");
+  REQUIRE(g2.code == 0);
+  CHECK_THAT(g2.out, Contains("top-1 8/8"));
+  // A narrow accumulator overflows and the report says so.
+  const Run narrow = run_logq("golden " + q(lqm) + " --data " + fmnist + " --limit 20 --no-progress --acc-bits 12 --json " + q(js));
+  REQUIRE(narrow.code == 0);
+  std::ifstream nf(js);
+  const json n = json::parse(nf);
+  int64_t ovf = 0;
+  for (const auto& l : n.at("layers")) ovf += l.at("overflows").get<int64_t>();
+  CHECK(ovf > 0);
+  // Mutation: one weight exponent changed in the file. The file stays valid, the golden model
+  // runs it, and the agreement report shows the drift from the fake-quant model.
+  auto bytes = logq::test::read_bytes(lqm);
+  {
+    const auto st = logq::SafetensorsFile::parse(logq::Bytes::view(bytes.data(), bytes.size()), lqm);
+    const auto& t = st.at("conv1.w.exp");
+    const size_t off = size_t(st.data(t) - bytes.data());
+    int16_t e;
+    std::memcpy(&e, bytes.data() + off, 2);
+    e = int16_t(e + 4);  // two octaves larger
+    std::memcpy(bytes.data() + off, &e, 2);
+  }
+  logq::write_file_atomic(lqm2, bytes);
+  const Run m = run_logq("golden " + q(lqm2) + " --no-eval --json " + q(js));
+  INFO(m.out);
+  REQUIRE(m.code == 0);
+  std::ifstream mf(js);
+  const json mj = json::parse(mf);
+  CHECK(mj.at("agreement").at("worst_code_agreement_pct").get<double>() < 99.9);
+  CHECK(mj.at("agreement").at("logit_max_err").get<double>() > 1e-3);
+  for (const auto& p : {lqm, lqm2, saved, js, csv}) std::remove(p.c_str());
+}
+
+TEST_CASE("logq golden and logq export: bad input is a clear error with non-zero exit", "[cli][golden][bad-input]") {
+  const std::string st = logq::test::temp_path("plain.safetensors");
+  logq::SafetensorsWriter w;
+  w.add("x", logq::DType::F32, {1}, std::vector<float>{1.0f});
+  w.write(st);
+  const Run plain = run_logq("golden " + q(st) + " --no-eval");
+  CHECK(plain.code != 0);
+  CHECK_THAT(plain.out, Contains("not an lqm file"));
+  const Run missing = run_logq("golden /nonexistent/model.lqm");
+  CHECK(missing.code != 0);
+  CHECK_THAT(missing.out, Contains("/nonexistent/model.lqm"));
+  const Run round = run_logq("golden " + q(st) + " --rounding up");
+  CHECK(round.code != 0);
+  const Run ex = run_logq("export --method logart --checkpoint " + q(st) + " --calib-data /tmp -o /tmp/x.lqm");
+  CHECK(ex.code != 0);
+  CHECK_THAT(ex.out, Contains("logq export needs --load-quantized FILE (LogART) or --load-calibrated FILE (AdaLog)"));
+  std::remove(st.c_str());
 }
