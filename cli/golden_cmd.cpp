@@ -67,8 +67,17 @@ int64_t argmax(const std::vector<float>& v) { return std::max_element(v.begin(),
 struct Agreement {
   int64_t images = 0, top1_same = 0;
   double logit_max_err = 0;
-  std::map<std::string, std::pair<int64_t, int64_t>> codes;  // layer → (equal, total)
+  // layer → (equal, total) input codes: `codes` with every GEMM fed the fake-quant model's input
+  // codes (each layer on its own), `drift` with the golden network running freely (differences
+  // carried from layer to layer).
+  std::map<std::string, std::pair<int64_t, int64_t>> codes, drift;
 };
+
+double worst(const std::map<std::string, std::pair<int64_t, int64_t>>& m) {
+  double w = 100;
+  for (const auto& [name, c] : m) w = std::min(w, c.second ? 100.0 * double(c.first) / double(c.second) : 100.0);
+  return w;
+}
 
 Agreement agreement(const LqmFile& f, Network& net) {
   Agreement a;
@@ -79,32 +88,48 @@ Agreement agreement(const LqmFile& f, Network& net) {
   const auto x = st.read<float>("samples/images", DType::F32);
   const auto ref = st.read<float>("samples/logits", DType::F32);
   const int64_t n = imgs->shape[0], per = numel(net.input_shape()), classes = logits->numel() / n;
-  std::map<std::string, std::vector<int32_t>> ref_x, ref_b;
-  for (const auto& g : net.gemms()) {
-    if (const auto* t = st.find("samples/" + g.name + ".x")) ref_x[g.name] = st.read<int32_t>(t->name, DType::I32);
-    if (const auto* t = st.find("samples/" + g.name + ".b")) ref_b[g.name] = st.read<int32_t>(t->name, DType::I32);
-  }
+  std::map<std::string, std::vector<int32_t>> ref_codes;  // "<layer>.x" / "<layer>.b"
+  for (const auto& g : net.gemms())
+    for (const char* op : {".x", ".b"})
+      if (const auto* t = st.find("samples/" + g.name + op)) ref_codes[g.name + op] = st.read<int32_t>(t->name, DType::I32);
   int64_t img = 0;
-  const auto compare = [&](const std::string& layer, const std::vector<int32_t>& got, const std::map<std::string, std::vector<int32_t>>& refs) {
-    auto it = refs.find(layer);
-    if (it == refs.end() || got.empty()) return;
-    const size_t m = got.size();
-    if (it->second.size() != m * size_t(n)) throw Error(fmt::format("{}: samples of '{}' have {} codes, expected {} x {}", st.path(), layer, it->second.size(), n, m));
-    auto& c = a.codes[layer];
-    for (size_t i = 0; i < m; ++i) c.first += got[i] == it->second[size_t(img) * m + i];
-    c.second += int64_t(m);
+  std::map<std::string, std::pair<int64_t, int64_t>>* into = nullptr;
+  std::vector<int32_t> forced;
+  const auto slice = [&](const std::string& key, size_t m) -> const std::vector<int32_t>* {
+    auto it = ref_codes.find(key);
+    if (it == ref_codes.end()) return nullptr;
+    if (it->second.size() != m * size_t(n)) throw Error(fmt::format("{}: samples/{} has {} codes, expected {} x {}", st.path(), key, it->second.size(), n, m));
+    forced.assign(it->second.begin() + img * int64_t(m), it->second.begin() + (img + 1) * int64_t(m));
+    return &forced;
   };
+  const auto compare = [&](const std::string& key, const std::vector<int32_t>& got) {
+    if (got.empty()) return;
+    const std::vector<int32_t>* want = slice(key, got.size());
+    if (!want) return;
+    auto& c = (*into)[key.substr(0, key.size() - 2)];
+    for (size_t i = 0; i < got.size(); ++i) c.first += got[i] == (*want)[i];
+    c.second += int64_t(got.size());
+  };
+  std::map<std::string, size_t> sizes;
   net.on_codes = [&](const std::string& layer, const std::vector<int32_t>& xc, const std::vector<int32_t>& bc) {
-    compare(layer, xc, ref_x);
-    compare(layer, bc, ref_b);
+    compare(layer + ".x", xc);
+    compare(layer + ".b", bc);
+    sizes[layer + ".x"] = xc.size();
+    sizes[layer + ".b"] = bc.size();
   };
-  for (img = 0; img < n; ++img) {
-    const std::vector<float> y = net.run(std::vector<float>(x.begin() + img * per, x.begin() + (img + 1) * per));
-    const std::vector<float> r(ref.begin() + img * classes, ref.begin() + (img + 1) * classes);
-    for (int64_t k = 0; k < classes; ++k) a.logit_max_err = std::max(a.logit_max_err, double(std::fabs(y[k] - r[k])));
-    a.top1_same += argmax(y) == argmax(r);
+  for (int pass = 0; pass < 2; ++pass) {  // 0: free running, 1: each layer fed the fake-quant codes
+    into = pass == 0 ? &a.drift : &a.codes;
+    if (pass == 1) net.force_codes = [&](const std::string& layer, char op) { return slice(layer + "." + op, sizes[layer + "." + op]); };
+    for (img = 0; img < n; ++img) {
+      const std::vector<float> y = net.run(std::vector<float>(x.begin() + img * per, x.begin() + (img + 1) * per));
+      if (pass == 1) continue;
+      const std::vector<float> r(ref.begin() + img * classes, ref.begin() + (img + 1) * classes);
+      for (int64_t k = 0; k < classes; ++k) a.logit_max_err = std::max(a.logit_max_err, double(std::fabs(y[k] - r[k])));
+      a.top1_same += argmax(y) == argmax(r);
+    }
   }
   net.on_codes = nullptr;
+  net.force_codes = nullptr;
   a.images = n;
   for (auto& g : net.gemms()) g.stats = LayerStats{}, g.runs = 0;  // statistics are for the dataset run
   return a;
@@ -239,16 +264,14 @@ void run(const Options& o) {
   if (ag.images) {
     fmt::print("agreement with the fake-quant model on {} sample images: top-1 {}/{}, logits max |diff| {:.3g}\n", ag.images, ag.top1_same,
                ag.images, ag.logit_max_err);
-    json layers = json::object();
-    double worst = 100;
-    for (const auto& [name, c] : ag.codes) {
-      const double pct = c.second ? 100.0 * double(c.first) / double(c.second) : 100.0;
-      worst = std::min(worst, pct);
-      layers[name] = pct;
-    }
-    fmt::print("input-code agreement: worst layer {:.3f}% ({} layers compared)\n", worst, ag.codes.size());
+    fmt::print("input codes, each layer fed the fake-quant codes: worst layer {:.3f}%; free-running (drift carried): worst {:.3f}% ({} layers)\n",
+               worst(ag.codes), worst(ag.drift), ag.codes.size());
+    json layers = json::object(), drift = json::object();
+    for (const auto& [name, c] : ag.codes) layers[name] = 100.0 * double(c.first) / double(std::max<int64_t>(c.second, 1));
+    for (const auto& [name, c] : ag.drift) drift[name] = 100.0 * double(c.first) / double(std::max<int64_t>(c.second, 1));
     out["agreement"] = {{"images", ag.images}, {"top1_same", ag.top1_same}, {"logit_max_err", ag.logit_max_err}, {"code_agreement_pct", layers},
-                        {"worst_code_agreement_pct", worst}};
+                        {"worst_code_agreement_pct", worst(ag.codes)}, {"drift_code_agreement_pct", drift},
+                        {"worst_drift_code_agreement_pct", worst(ag.drift)}};
   }
 
   if (!o.no_eval) {
@@ -272,21 +295,24 @@ void run(const Options& o) {
       out["fake_quant_top1"] = fq.value("top1", 0.0);
       if (same) out["delta_pp"] = top1 - fq.value("top1", 0.0);
     }
-    fmt::print("\n{:<28} {:>4} {:>16} {:>4} {:>3} {:>9} {:>7} {:>8} {:>8} {:>9}\n", "layer", "pair", "out shape", "Wacc", "F", "overflows", "zero %",
-               "|acc|bits", "shifts", "code agr%");
+    fmt::print("\n{:<28} {:>4} {:>16} {:>4} {:>3} {:>9} {:>7} {:>8} {:>8} {:>9} {:>9}\n", "layer", "pair", "out shape", "Wacc", "F", "overflows", "zero %",
+               "|acc|bits", "shifts", "code agr%", "drift %");
     json layers = json::array();
-    std::string csv = "layer,pairing,out_shape,acc_bits,frac_bits,overflows,zero_fraction,max_abs_acc,max_acc_bits,shift_min_max,terms,code_agreement_pct\n";
+    std::string csv = "layer,pairing,out_shape,acc_bits,frac_bits,overflows,zero_fraction,max_abs_acc,max_acc_bits,shift_min_max,terms,code_agreement_pct,drift_code_agreement_pct\n";
     auto& gs = net.gemms();
     for (size_t i = 0; i < gs.size(); ++i) {
       const GemmRecord& g = gs[i];
       const LayerStats& s = i < r.stats.size() ? r.stats[i] : g.stats;
-      const auto ac = ag.codes.find(g.name);
-      const std::string agr = ac == ag.codes.end() || !ac->second.second ? "-" : fmt::format("{:.3f}", 100.0 * double(ac->second.first) / double(ac->second.second));
+      const auto pct = [&](const std::map<std::string, std::pair<int64_t, int64_t>>& m) {
+        const auto it = m.find(g.name);
+        return it == m.end() || !it->second.second ? std::string("-") : fmt::format("{:.3f}", 100.0 * double(it->second.first) / double(it->second.second));
+      };
+      const std::string agr = pct(ag.codes), dr = pct(ag.drift);
       const std::string pair = g.float_input ? "F32" : pairing_name(g.layer.pairing);
-      fmt::print("{:<28} {:>4} {:>16} {:>4} {:>3} {:>9} {:>7.2f} {:>8} {:>8} {:>9}\n", g.name, pair, shape_str(g.out_shape), g.layer.hw.acc_bits,
-                 g.layer.hw.frac_bits, s.overflows, 100.0 * s.zero_fraction(), bits_for(s.max_abs_acc), shift_range(s), agr);
-      csv += fmt::format("{},{},\"{}\",{},{},{},{:.6f},{},{},{},{},{}\n", g.name, pair, shape_str(g.out_shape), g.layer.hw.acc_bits, g.layer.hw.frac_bits,
-                         s.overflows, s.zero_fraction(), s.max_abs_acc, bits_for(s.max_abs_acc), shift_range(s), s.terms, agr);
+      fmt::print("{:<28} {:>4} {:>16} {:>4} {:>3} {:>9} {:>7.2f} {:>8} {:>8} {:>9} {:>9}\n", g.name, pair, shape_str(g.out_shape), g.layer.hw.acc_bits,
+                 g.layer.hw.frac_bits, s.overflows, 100.0 * s.zero_fraction(), bits_for(s.max_abs_acc), shift_range(s), agr, dr);
+      csv += fmt::format("{},{},\"{}\",{},{},{},{:.6f},{},{},{},{},{},{}\n", g.name, pair, shape_str(g.out_shape), g.layer.hw.acc_bits, g.layer.hw.frac_bits,
+                         s.overflows, s.zero_fraction(), s.max_abs_acc, bits_for(s.max_abs_acc), shift_range(s), s.terms, agr, dr);
       layers.push_back({{"name", g.name}, {"pairing", pair}, {"out_shape", g.out_shape}, {"acc_bits", g.layer.hw.acc_bits},
                         {"frac_bits", g.layer.hw.frac_bits}, {"overflows", s.overflows}, {"zero_fraction", s.zero_fraction()},
                         {"max_abs_acc", s.max_abs_acc}, {"terms", s.terms}, {"shift_hist", s.shift_hist}});

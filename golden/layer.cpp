@@ -115,15 +115,28 @@ std::vector<double> weight_values(const QLayer& l) {
 
 LayerOutput run_layer(const QLayer& l, const std::vector<float>& input, int64_t rows, const std::vector<float>& b_input) {
   if (l.x_float) throw Error(fmt::format("layer '{}': its input is float (F32 operand): no integer path", l.name));
+  if (l.op == LayerOp::Matmul) {
+    const int64_t H = l.heads, K = l.in_features, N = l.out_features, M = rows;
+    if (static_cast<int64_t>(input.size()) != H * M * K || static_cast<int64_t>(b_input.size()) != H * K * N)
+      throw Error(fmt::format("layer '{}': matmul inputs must be [{}, {}, {}] and [{}, {}, {}]", l.name, H, M, K, H, K, N));
+    return run_layer_codes(l, encode_x(l, input, rows), rows, encode_b(l, b_input));
+  }
+  if (l.op == LayerOp::Linear && static_cast<int64_t>(input.size()) != rows * l.in_features)
+    throw Error(fmt::format("layer '{}': linear input has {} values, expected {} x {}", l.name, input.size(), rows, l.in_features));
+  if (l.op == LayerOp::Conv2d && static_cast<int64_t>(input.size()) != l.conv.C * l.conv.H * l.conv.W)
+    throw Error(fmt::format("layer '{}': conv input has {} values, expected [{}, {}, {}]", l.name, input.size(), l.conv.C, l.conv.H, l.conv.W));
+  return run_layer_codes(l, encode_x(l, input, rows), rows, {});
+}
+
+LayerOutput run_layer_codes(const QLayer& l, const std::vector<int32_t>& x, int64_t rows, const std::vector<int32_t>& b) {
   LayerOutput out;
   const int F = l.hw.frac_bits;
   if (l.op == LayerOp::Matmul) {
     // a [H, M, K] @ b [H, K, N]; a is per tensor (A) or per head (U), b per head (U).
     const int64_t H = l.heads, K = l.in_features, N = l.out_features, M = rows;
-    if (static_cast<int64_t>(input.size()) != H * M * K || static_cast<int64_t>(b_input.size()) != H * K * N)
-      throw Error(fmt::format("layer '{}': matmul inputs must be [{}, {}, {}] and [{}, {}, {}]", l.name, H, M, K, H, K, N));
-    const std::vector<int32_t> a = encode_input(l, input, l.x_uniform, M * K);
-    const std::vector<int32_t> b = encode_uniform(b_input, l.b_uniform, K * N);
+    if (static_cast<int64_t>(x.size()) != H * M * K || static_cast<int64_t>(b.size()) != H * K * N)
+      throw Error(fmt::format("layer '{}': matmul codes must be [{}, {}, {}] and [{}, {}, {}]", l.name, H, M, K, H, K, N));
+    const std::vector<int32_t>& a = x;
     std::vector<int32_t> bt(N * K);
     out.shape = {H, M, N};
     for (int64_t h = 0; h < H; ++h) {
@@ -147,11 +160,10 @@ LayerOutput run_layer(const QLayer& l, const std::vector<float>& input, int64_t 
   std::vector<float> S(l.out_features);
   for (int64_t o = 0; o < l.out_features; ++o) S[o] = static_cast<float>(weight_scale(l, w, o) * input_scale(l, 0));
   const auto bias = [&](int64_t o) { return l.bias.empty() ? 0.0f : l.bias[o]; };
-  const std::vector<int32_t> x = encode_input(l, input, l.x_uniform, static_cast<int64_t>(input.size()));
   GemmResult r;
   if (l.op == LayerOp::Linear) {
-    if (static_cast<int64_t>(input.size()) != rows * l.in_features)
-      throw Error(fmt::format("layer '{}': linear input has {} values, expected {} x {}", l.name, input.size(), rows, l.in_features));
+    if (static_cast<int64_t>(x.size()) != rows * l.in_features)
+      throw Error(fmt::format("layer '{}': linear input has {} codes, expected {} x {}", l.name, x.size(), rows, l.in_features));
     const GemmProblem p{l.pairing, rows, l.out_features, l.in_features, x.data(), w.d.empty() ? nullptr : w.d.data(),
                         w.l.empty() ? nullptr : w.l.data(), &l.x_adalog.table};
     r = gemm(p, l.hw);
@@ -163,8 +175,8 @@ LayerOutput run_layer(const QLayer& l, const std::vector<float>& input, int64_t 
     }
   } else {
     const Conv2dShape& s = l.conv;
-    if (static_cast<int64_t>(input.size()) != s.C * s.H * s.W)
-      throw Error(fmt::format("layer '{}': conv input has {} values, expected [{}, {}, {}]", l.name, input.size(), s.C, s.H, s.W));
+    if (static_cast<int64_t>(x.size()) != s.C * s.H * s.W)
+      throw Error(fmt::format("layer '{}': conv input has {} codes, expected [{}, {}, {}]", l.name, x.size(), s.C, s.H, s.W));
     r = conv2d(s, l.pairing, x.data(), w.d.empty() ? nullptr : w.d.data(), w.l.empty() ? nullptr : w.l.data(), &l.x_adalog.table, l.hw);
     const int64_t P = s.OH() * s.OW();
     out.shape = {s.O, s.OH(), s.OW()};

@@ -62,6 +62,8 @@ struct LayerOutput {
 // linear: input [M, K]; conv2d: input [C, H, W]; matmul: a [H, M, K] and b [H, K, N] (a @ b).
 LayerOutput run_layer(const QLayer& l, const std::vector<float>& input, int64_t rows = 1,
                       const std::vector<float>& b_input = {});
+// The same from input codes (encode_x / encode_b below): e.g. another model's codes.
+LayerOutput run_layer_codes(const QLayer& l, const std::vector<int32_t>& x, int64_t rows = 1, const std::vector<int32_t>& b = {});
 
 // The input operand codes run_layer computes (U: d = c − z; A: the AdaLog code): `x` is the x/a
 // operand (matmul: [H, rows, K], per head), `b` matmul's second operand [H, K, N].

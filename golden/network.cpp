@@ -505,8 +505,14 @@ std::vector<float> Network::run(const std::vector<float>& image) {
         const int64_t rows = r.layer.op == LayerOp::Matmul ? x.shape[1] : (r.layer.op == LayerOp::Linear ? numel(x.shape) / r.layer.in_features : 1);
         static const std::vector<float> kNone;
         const std::vector<float>& b = r.layer.op == LayerOp::Matmul ? val[st.in[1]].v : kNone;
-        if (on_codes) on_codes(r.name, encode_x(r.layer, x.v, rows), r.layer.op == LayerOp::Matmul ? encode_b(r.layer, b) : std::vector<int32_t>{});
-        LayerOutput o = run_layer(r.layer, x.v, rows, b);
+        std::vector<int32_t> xc = encode_x(r.layer, x.v, rows), bc;
+        if (r.layer.op == LayerOp::Matmul) bc = encode_b(r.layer, b);
+        if (on_codes) on_codes(r.name, xc, bc);
+        if (force_codes) {
+          if (const auto* f = force_codes(r.name, 'x')) xc = *f;
+          if (const auto* f = r.layer.op == LayerOp::Matmul ? force_codes(r.name, 'b') : nullptr) bc = *f;
+        }
+        LayerOutput o = run_layer_codes(r.layer, xc, rows, bc);
         y.v = std::move(o.y);
         add_stats(r.stats, o.stats);
       }

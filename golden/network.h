@@ -58,6 +58,10 @@ class Network {
   // Called for each GEMM with its input operand codes (x/a, and b for matmul) as the golden model
   // encodes them: the agreement report compares them with the fake-quant model's codes.
   std::function<void(const std::string& layer, const std::vector<int32_t>& x, const std::vector<int32_t>& b)> on_codes;
+  // When set and it returns codes for (layer, 'x' | 'b'), the GEMM runs on those codes instead of
+  // its own (after on_codes saw its own): feeding each layer the fake-quant model's input codes
+  // isolates the layers from one another's drift.
+  std::function<const std::vector<int32_t>*(const std::string& layer, char operand)> force_codes;
 
  private:
   struct Step {

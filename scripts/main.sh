@@ -5,7 +5,9 @@
 # calibration of the embedded ViT, inspecting a bundled checkpoint with logq's own safe
 # unpickler, random GEMMs of every operand pairing run on the Verilated PE array and checked bit
 # for bit against the golden integer model, and the area/timing of the PE kinds on the OSU
-# 0.18 um cells. Export / golden-network / SystemC runs join here as those parts land.
+# 0.18 um cells. Both quantized models are exported (.lqm) and run through the golden integer
+# network on the whole test set, next to their fake-quant accuracy. SystemC runs join here as
+# that part lands.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -21,11 +23,27 @@ echo "[main] wrote out/eval_*.json"
 echo "[main] LogART W4 of fmnist_resnet: layer-wise DBS + LLR, weights only and with U(8) activations (~2 min)"
 rm -f out/quantize.csv
 ./build/cli/logq quantize --method logart --checkpoint models/fmnist_resnet.safetensors --calib-data "$fm" --test-data "$fm" \
-  --w-bit 4 --act-bits 8 --no-progress --results out/quantize.csv --json out/logart_fmnist_resnet.json | grep -v '^DBS lw'
+  --w-bit 4 --act-bits 8 --no-progress --results out/quantize.csv --json out/logart_fmnist_resnet.json \
+  --export out/fmnist_resnet_logart_w4a8.lqm | grep -v '^DBS lw'
 echo "[main] AdaLog W4A4 calibration (FPCS) of fmnist_vit (~2 min)"
 ./build/cli/logq quantize --method adalog --checkpoint models/fmnist_vit.safetensors --config configs/adalog/4bit.json \
-  --calib-data "$fm" --test-data "$fm" --no-progress --json out/adalog_fmnist_vit.json | grep -v '^calib '
+  --calib-data "$fm" --test-data "$fm" --no-progress --json out/adalog_fmnist_vit.json \
+  --export out/fmnist_vit_adalog_w4a4.lqm | grep -v '^calib '
 echo "[main] wrote out/quantize.csv, out/logart_fmnist_resnet.json, out/adalog_fmnist_vit.json"
+for m in fmnist_resnet_logart_w4a8 fmnist_vit_adalog_w4a4; do
+  echo "[main] logq golden out/$m.lqm: integer MAC/dequant network on the 10k test set (2 processes)"
+  ./build/cli/logq golden "out/$m.lqm" --data "$fm" -j 2 --no-progress --json "out/golden_$m.json" --csv "out/golden_$m.csv" 
+done
+python3 - <<'PY'
+import json
+print("\n[main] summary (Fashion-MNIST test, 10k images)")
+print(f"{'model':<28} {'method':<8} {'FP':>7} {'fake-quant':>11} {'golden':>8} {'delta pp':>9} {'code agr. (worst layer)':>24}")
+fp = {m: json.load(open(f"out/eval_{m}.json"))["top1"] for m in ("fmnist_resnet", "fmnist_vit")}
+for m, net in (("fmnist_resnet_logart_w4a8", "fmnist_resnet"), ("fmnist_vit_adalog_w4a4", "fmnist_vit")):
+    g = json.load(open(f"out/golden_{m}.json"))
+    print(f"{m:<28} {g['method']:<8} {fp[net]:>6.2f}% {g['fake_quant_top1']:>10.2f}% {g['golden_top1']:>7.2f}% {g.get('delta_pp', float('nan')):>+9.2f} "
+          f"{g['agreement']['worst_code_agreement_pct']:>15.3f}%")
+PY
 ckpt=tests/data/pickle/wrapped_module_prefix.pt
 echo "[main] logq inspect $ckpt"
 ./build/cli/logq inspect "$ckpt"
