@@ -98,6 +98,11 @@ std::vector<int32_t> encode_b(const QLayer& l, const std::vector<float>& b) {
   return encode_uniform(b, l.b_uniform, std::max<int64_t>(l.in_features * l.out_features, 1));
 }
 
+WeightOperand weight_operand(const QLayer& l) {
+  IntWeights w = int_weights(l);
+  return WeightOperand{std::move(w.d), std::move(w.l)};
+}
+
 std::vector<double> weight_values(const QLayer& l) {
   const IntWeights w = int_weights(l);
   std::vector<double> v(l.out_features * l.in_features);

@@ -70,6 +70,14 @@ LayerOutput run_layer_codes(const QLayer& l, const std::vector<int32_t>& x, int6
 std::vector<int32_t> encode_x(const QLayer& l, const std::vector<float>& x, int64_t rows);
 std::vector<int32_t> encode_b(const QLayer& l, const std::vector<float>& b);
 
+// The weight operand as the datapath sees it, [O, K]: U d = c − z, or LogART {sign, odd, k} with
+// k relative to each row's floor F_r.
+struct WeightOperand {
+  std::vector<int32_t> d;
+  std::vector<LogWeightInt> l;
+};
+WeightOperand weight_operand(const QLayer& l);
+
 // The real value of each weight code ([O, K]), as the output scale S[o] sees it.
 std::vector<double> weight_values(const QLayer& l);
 

@@ -5,6 +5,7 @@
 #include <cstring>
 #include <fstream>
 #include <map>
+#include <set>
 #include <sys/wait.h>
 
 #include <nlohmann/json.hpp>
@@ -404,6 +405,19 @@ TEST_CASE("logq quantize --export, logq export and logq golden: the embedded Res
   const Run g2 = run_logq("golden " + q(lqm2) + " --no-eval --json -");
   REQUIRE(g2.code == 0);
   CHECK_THAT(g2.out, Contains("top-1 8/8"));
+  // The RTL array computes the default block (layer1.0: both convs, im2col) bit for bit; a flipped
+  // expected bit fails with the first-mismatch report and a waveform.
+  const std::string vcd = logq::test::temp_path("mismatch.vcd");
+  const Run v = run_logq("verify " + q(lqm) + " --images 2 -j 2");
+  INFO(v.out);
+  CHECK(v.code == 0);
+  CHECK_THAT(v.out, Contains("layer1.0.conv1") && Contains("784x16x144") && Contains("4 passed, 0 failed, 0 skipped"));
+  const Run vf = run_logq("verify " + q(lqm) + " --flip-expected 1 --waveform " + q(vcd));
+  INFO(vf.out);
+  CHECK(vf.code != 0);
+  CHECK_THAT(vf.out, Contains("MISMATCH in layer1.0.conv2 (image 0)") && Contains("FAIL") && Contains("waveform: " + vcd));
+  CHECK(logq::test::exists(vcd));
+  std::remove(vcd.c_str());
   // A narrow accumulator overflows and the report says so.
   const Run narrow = run_logq("golden " + q(lqm) + " --data " + fmnist + " --limit 20 --no-progress --acc-bits 12 --json " + q(js));
   REQUIRE(narrow.code == 0);
@@ -433,6 +447,39 @@ TEST_CASE("logq quantize --export, logq export and logq golden: the embedded Res
   CHECK(mj.at("agreement").at("worst_code_agreement_pct").get<double>() < 99.9);
   CHECK(mj.at("agreement").at("logit_max_err").get<double>() > 1e-3);
   for (const auto& p : {lqm, lqm2, saved, js, csv}) std::remove(p.c_str());
+}
+
+TEST_CASE("logq verify: a full AdaLog ViT block on the RTL array, bit for bit", "[cli][verify]") {
+  const char* fmnist = "/usr/share/datasets/fashion-mnist";
+  if (!logq::test::exists(fmnist)) {
+    WARN("SKIPPED: " << fmnist << " is absent (apt-get install dataset-fashion-mnist)");
+    return;
+  }
+  const std::string ckpt = logq::test::source_dir() + "/models/fmnist_vit.safetensors", lqm = logq::test::temp_path("vit.lqm"),
+                    js = logq::test::temp_path("verify.json");
+  const Run r = run_logq("quantize --method adalog --checkpoint " + q(ckpt) + " --config " + q(logq::test::source_dir() + "/configs/adalog/4bit.json") +
+                         " --calib-data " + fmnist + " --calib-size 8 --test-limit 50 --no-progress --export " + q(lqm));
+  INFO(r.out);
+  REQUIRE(r.code == 0);
+  const Run v = run_logq("verify " + q(lqm) + " --json " + q(js));
+  INFO(v.out);
+  REQUIRE(v.code == 0);
+  std::ifstream jf(js);
+  const json j = json::parse(jf);
+  CHECK(j.at("passed") == 6);  // qkv, q·kᵀ (per head), softmax·V (per head), proj, fc1, fc2
+  CHECK(j.at("failed") == 0);
+  std::set<std::string> layers;
+  for (const auto& row : j.at("jobs")) layers.insert(row.at("layer").get<std::string>());
+  CHECK(layers == std::set<std::string>{"blocks.0.attn.qkv", "blocks.0.attn.matmul1", "blocks.0.attn.matmul2", "blocks.0.attn.proj",
+                                        "blocks.0.mlp.fc1", "blocks.0.mlp.fc2"});
+  const Run g = run_logq("golden " + q(lqm) + " --data " + fmnist + " --limit 50 --no-progress --json " + q(js));
+  INFO(g.out);
+  REQUIRE(g.code == 0);
+  std::ifstream gf(js);
+  const json gj = json::parse(gf);
+  CHECK(std::fabs(gj.at("delta_pp").get<double>()) <= 2.0);  // at most one image of 50
+  CHECK(gj.at("agreement").at("worst_code_agreement_pct").get<double>() >= 99.9);
+  for (const auto& p : {lqm, js}) std::remove(p.c_str());
 }
 
 TEST_CASE("logq golden and logq export: bad input is a clear error with non-zero exit", "[cli][golden][bad-input]") {

@@ -1,0 +1,299 @@
+// `logq verify MODEL.lqm`: every GEMM of the chosen layers, on the input codes the golden network
+// computes for the file's sample images, run on the Verilated PE array (testbenches/) and compared
+// bit for bit with golden/ — per layer: shape, tiles, cycles, utilization, PASS/FAIL, and on a
+// failure the first-mismatch report and a VCD waveform.
+#include "cli/verify_cmd.h"
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "golden/error.h"
+#include "golden/file_io.h"
+#include "golden/network.h"
+#include "testbenches/rtl_array.h"
+
+namespace logq::cli {
+
+namespace {
+
+using json = nlohmann::json;
+
+struct Options {
+  std::string model, json_out, waveform = "verify_mismatch.vcd";
+  std::vector<std::string> layers;
+  bool all = false;
+  int64_t images = 1, jobs = 1, flip = -1;
+};
+
+// One GEMM job: a layer's input codes for one image, as array problems (a conv: one per group
+// after im2col; a matmul: one per head).
+struct Job {
+  std::string layer;
+  int64_t image = 0;
+  std::vector<int32_t> x, b;
+};
+
+struct LayerResult {
+  std::string layer, shape, status = "PASS", mismatch, waveform;
+  int64_t problems = 0, tiles = 0;
+  uint64_t cycles = 0;
+  double ideal = 0;
+};
+
+bool selected(const Options& o, const std::vector<std::string>& prefixes, const std::string& name) {
+  if (o.all) return true;
+  for (const auto& p : prefixes)
+    if (name == p || name.rfind(p + ".", 0) == 0) return true;
+  return false;
+}
+
+// Default: one transformer block, or one residual block.
+std::vector<std::string> default_layers(const std::vector<GemmRecord>& gs) {
+  for (const char* p : {"blocks.0", "layers.0.blocks.0", "layer1.0", "features.1"})
+    for (const auto& g : gs)
+      if (g.name.rfind(std::string(p) + ".", 0) == 0) return {p};
+  throw Error("logq verify: no default block in this model (blocks.0 / layer1.0); name layers with --layers or use --all");
+}
+
+// im2col of input codes [C, H, W] for group g: rows = output pixels, columns = (c, i, j).
+std::vector<int32_t> im2col(const Conv2dShape& s, const std::vector<int32_t>& x, int64_t g) {
+  const int64_t cg = s.C / s.groups, OH = s.OH(), OW = s.OW(), K = cg * s.kh * s.kw;
+  std::vector<int32_t> out(size_t(OH * OW * K), 0);
+  for (int64_t oh = 0; oh < OH; ++oh)
+    for (int64_t ow = 0; ow < OW; ++ow)
+      for (int64_t c = 0; c < cg; ++c)
+        for (int64_t i = 0; i < s.kh; ++i)
+          for (int64_t j = 0; j < s.kw; ++j) {
+            const int64_t h = oh * s.stride - s.pad + i * s.dilation, w = ow * s.stride - s.pad + j * s.dilation;
+            if (h < 0 || h >= s.H || w < 0 || w >= s.W) continue;  // padding: operand 0 (U: d = 0)
+            out[size_t((oh * OW + ow) * K + (c * s.kh + i) * s.kw + j)] = x[size_t(((g * cg + c) * s.H + h) * s.W + w)];
+          }
+  return out;
+}
+
+LayerResult run_job(RtlArray& rtl, const GemmRecord& g, const Job& job, const Options& o, bool flip_here) {
+  LayerResult r;
+  r.layer = g.name;
+  const QLayer& l = g.layer;
+  if (l.hw.mant_frac_bits != rtl.config().mant_frac_bits && (l.pairing == Pairing::LxU || l.pairing == Pairing::LxA)) {
+    r.status = "SKIP";
+    r.mismatch = fmt::format("LogART weights with an f = {} mantissa; the RTL array implements f = {} (1+1/2): export with --hardware-approx",
+                             l.hw.mant_frac_bits, rtl.config().mant_frac_bits);
+    return r;
+  }
+  const WeightOperand w = l.op == LayerOp::Matmul ? WeightOperand{} : weight_operand(l);
+  std::vector<GemmProblem> problems;
+  std::vector<std::vector<int32_t>> xs, ws;  // owned operand copies
+  std::vector<const LogWeightInt*> wl;
+  if (l.op == LayerOp::Linear) {
+    const int64_t M = int64_t(job.x.size()) / l.in_features;
+    xs.push_back(job.x);
+    problems.push_back({l.pairing, M, l.out_features, l.in_features, nullptr, w.d.empty() ? nullptr : w.d.data(), w.l.empty() ? nullptr : w.l.data(),
+                        &l.x_adalog.table});
+    r.shape = fmt::format("{}x{}x{}", M, l.out_features, l.in_features);
+  } else if (l.op == LayerOp::Conv2d) {
+    const Conv2dShape& s = l.conv;
+    const int64_t og = s.O / s.groups, K = l.in_features;
+    for (int64_t gi = 0; gi < s.groups; ++gi) {
+      xs.push_back(im2col(s, job.x, gi));
+      problems.push_back({l.pairing, s.OH() * s.OW(), og, K, nullptr, w.d.empty() ? nullptr : w.d.data() + gi * og * K,
+                          w.l.empty() ? nullptr : w.l.data() + gi * og * K, &l.x_adalog.table});
+    }
+    r.shape = fmt::format("{}x{}x{}{}", s.OH() * s.OW(), og, K, s.groups > 1 ? fmt::format(" x{} groups", s.groups) : "");
+  } else {
+    const int64_t H = l.heads, K = l.in_features, N = l.out_features, M = int64_t(job.x.size()) / (H * K);
+    for (int64_t h = 0; h < H; ++h) {
+      xs.emplace_back(job.x.begin() + h * M * K, job.x.begin() + (h + 1) * M * K);
+      std::vector<int32_t> bt(size_t(N * K));
+      for (int64_t k = 0; k < K; ++k)
+        for (int64_t n = 0; n < N; ++n) bt[size_t(n * K + k)] = job.b[size_t((h * K + k) * N + n)];
+      ws.push_back(std::move(bt));
+      problems.push_back({l.pairing, M, N, K, nullptr, nullptr, nullptr, &l.x_adalog.table});
+    }
+    for (size_t h = 0; h < problems.size(); ++h) problems[h].w_u = ws[h].data();
+    r.shape = fmt::format("{}x{}x{} x{} heads", M, N, K, H);
+  }
+  for (size_t i = 0; i < problems.size(); ++i) {
+    problems[i].x = xs[i].data();
+    VerifyOptions vo;
+    vo.label = fmt::format("{} (image {}{})", g.name, job.image, problems.size() > 1 ? fmt::format(", part {}", i) : "");
+    vo.waveform_path = o.waveform;
+    if (flip_here && i == 0) vo.flip_expected_bit = 0;
+    const VerifyReport rep = verify_gemm(rtl, problems[i], l.hw, vo);
+    r.problems += 1;
+    r.tiles += rep.tiles;
+    r.cycles += rep.cycles;
+    r.ideal += rep.ideal_cycles;
+    if (!rep.pass) {
+      r.status = "FAIL";
+      r.mismatch = rep.mismatch;
+      r.waveform = rep.waveform;
+      break;
+    }
+  }
+  return r;
+}
+
+json to_json(const LayerResult& r) {
+  return {{"layer", r.layer}, {"shape", r.shape}, {"status", r.status}, {"mismatch", r.mismatch}, {"waveform", r.waveform},
+          {"problems", r.problems}, {"tiles", r.tiles}, {"cycles", r.cycles}, {"ideal_cycles", r.ideal}};
+}
+
+LayerResult from_json(const json& j) {
+  LayerResult r;
+  r.layer = j["layer"];
+  r.shape = j["shape"];
+  r.status = j["status"];
+  r.mismatch = j["mismatch"];
+  r.waveform = j["waveform"];
+  r.problems = j["problems"];
+  r.tiles = j["tiles"];
+  r.cycles = j["cycles"];
+  r.ideal = j["ideal_cycles"];
+  return r;
+}
+
+// Jobs [begin, end) on one Verilated array.
+std::vector<LayerResult> run_jobs(const std::vector<GemmRecord>& gs, const std::vector<Job>& jobs, size_t begin, size_t end, const Options& o) {
+  auto rtl = make_rtl_array_universal_4x4();
+  std::map<std::string, const GemmRecord*> by;
+  for (const auto& g : gs) by[g.name] = &g;
+  std::vector<LayerResult> out;
+  for (size_t i = begin; i < end; ++i) out.push_back(run_job(*rtl, *by.at(jobs[i].layer), jobs[i], o, int64_t(i) == o.flip));
+  return out;
+}
+
+std::vector<LayerResult> run_parallel(const std::vector<GemmRecord>& gs, const std::vector<Job>& jobs, const Options& o) {
+  const size_t n = jobs.size();
+  const int64_t procs = std::min<int64_t>(std::max<int64_t>(o.jobs, 1), int64_t(n));
+  if (procs <= 1) return run_jobs(gs, jobs, 0, n, o);
+  std::vector<std::pair<pid_t, int>> kids;
+  for (int64_t p = 0; p < procs; ++p) {
+    const size_t b = n * size_t(p) / size_t(procs), e = n * size_t(p + 1) / size_t(procs);
+    int fd[2];
+    if (pipe(fd) != 0) throw Error("logq verify: pipe() failed");
+    const pid_t pid = fork();
+    if (pid < 0) throw Error("logq verify: fork() failed");
+    if (pid == 0) {
+      close(fd[0]);
+      int rc = 0;
+      try {
+        json arr = json::array();
+        for (const auto& r : run_jobs(gs, jobs, b, e, o)) arr.push_back(to_json(r));
+        const std::string s = arr.dump();
+        for (size_t off = 0; off < s.size();) {
+          const ssize_t w = write(fd[1], s.data() + off, s.size() - off);
+          if (w <= 0) { rc = 1; break; }
+          off += size_t(w);
+        }
+      } catch (const std::exception& ex) {
+        fmt::print(stderr, "logq verify worker: {}\n", ex.what());
+        rc = 1;
+      }
+      close(fd[1]);
+      _exit(rc);
+    }
+    close(fd[1]);
+    kids.push_back({pid, fd[0]});
+  }
+  std::vector<LayerResult> out;
+  bool ok = true;
+  for (auto& [pid, fd] : kids) {
+    std::string buf;
+    char tmp[65536];
+    for (ssize_t r; (r = read(fd, tmp, sizeof tmp)) > 0;) buf.append(tmp, size_t(r));
+    close(fd);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || buf.empty()) ok = false;
+    else for (const auto& j : json::parse(buf)) out.push_back(from_json(j));
+  }
+  if (!ok) throw Error("logq verify: a worker process failed (see its message above)");
+  return out;
+}
+
+int run(const Options& o) {
+  const auto t0 = std::chrono::steady_clock::now();
+  const LqmFile f = LqmFile::open(o.model);
+  Network net(f);
+  const SafetensorsFile& st = f.file();
+  const TensorInfo* imgs = st.find("samples/images");
+  if (!imgs || imgs->shape.empty() || imgs->shape[0] == 0)
+    throw Error(fmt::format("{}: no sample images (export with --export-samples N > 0)", o.model));
+  const int64_t avail = imgs->shape[0], n = std::min(o.images, avail), per = numel(net.input_shape());
+  if (o.images > avail) fmt::print("note: the file holds {} sample images; verifying {}\n", avail, n);
+  const std::vector<std::string> prefixes = o.layers.empty() && !o.all ? default_layers(net.gemms()) : o.layers;
+  std::vector<Job> jobs;
+  net.on_codes = [&](const std::string& layer, const std::vector<int32_t>& x, const std::vector<int32_t>& b) {
+    if (selected(o, prefixes, layer)) jobs.push_back({layer, int64_t(-1), x, b});
+  };
+  const auto x = st.read<float>("samples/images", DType::F32);
+  for (int64_t i = 0; i < n; ++i) {
+    const size_t before = jobs.size();
+    net.run(std::vector<float>(x.begin() + i * per, x.begin() + (i + 1) * per));
+    for (size_t j = before; j < jobs.size(); ++j) jobs[j].image = i;
+  }
+  std::vector<std::string> floats;
+  for (const auto& g : net.gemms())
+    if (g.float_input && selected(o, prefixes, g.name)) floats.push_back(g.name);
+  if (jobs.empty() && floats.empty()) throw Error(fmt::format("logq verify: no GEMM layer matches {}", fmt::join(prefixes, ", ")));
+  fmt::print("{}: {} GEMM job(s) ({} layer(s) x {} image(s)) on the Verilated 4x4 universal PE array, {} process(es)\n", o.model, jobs.size(),
+             jobs.size() / size_t(std::max<int64_t>(n, 1)), n, o.jobs);
+  const std::vector<LayerResult> res = run_parallel(net.gemms(), jobs, o);
+  fmt::print("\n{:<28} {:>5} {:>24} {:>7} {:>10} {:>6}  {}\n", "layer", "image", "GEMM MxNxK", "tiles", "cycles", "util%", "result");
+  int64_t pass = 0, fail = 0, skip = 0;
+  uint64_t cycles = 0;
+  double ideal = 0;
+  json rows = json::array();
+  for (size_t i = 0; i < res.size(); ++i) {
+    const LayerResult& r = res[i];
+    fmt::print("{:<28} {:>5} {:>24} {:>7} {:>10} {:>6.1f}  {}\n", r.layer, jobs[i].image, r.shape, r.tiles, r.cycles,
+               r.cycles ? 100.0 * r.ideal / double(r.cycles) : 0.0, r.status);
+    if (r.status == "PASS") ++pass;
+    else if (r.status == "FAIL") ++fail;
+    else ++skip;
+    if (!r.mismatch.empty()) fmt::print("{}{}\n", r.status == "SKIP" ? "  skipped: " : "", r.mismatch);
+    cycles += r.cycles;
+    ideal += r.ideal;
+    json j = to_json(r);
+    j["image"] = jobs[i].image;
+    rows.push_back(j);
+  }
+  for (const auto& name : floats) fmt::print("{:<28} {:>5} {:>24} {:>7} {:>10} {:>6}  SKIP (F32 input: the reference keeps it float)\n", name, "-", "-", "-", "-", "-");
+  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  fmt::print("\n{} passed, {} failed, {} skipped: {} RTL cycles, {:.1f}% of the ideal M*N*K/(R*C), {:.1f} s\n", pass, fail, skip + int64_t(floats.size()),
+             cycles, cycles ? 100.0 * ideal / double(cycles) : 0.0, secs);
+  if (!o.json_out.empty()) {
+    const std::string s = json{{"model", o.model}, {"passed", pass}, {"failed", fail}, {"skipped", skip + int64_t(floats.size())}, {"cycles", cycles},
+                               {"seconds", secs}, {"jobs", rows}}.dump(2) + "\n";
+    if (o.json_out == "-") fmt::print("{}", s);
+    else write_file_atomic(o.json_out, std::vector<uint8_t>(s.begin(), s.end()));
+  }
+  return fail ? 1 : 0;
+}
+
+}  // namespace
+
+void add_verify(CLI::App& app) {
+  static Options o;
+  auto* c = app.add_subcommand("verify", "Run the GEMMs of an exported .lqm on the Verilated PE array and compare them bit for bit with the golden model");
+  c->add_option("model", o.model, "the .lqm file (logq quantize --export); its sample images give the input codes")->required();
+  c->add_option("--layers", o.layers, "layer name prefixes to verify (default: blocks.0 of a ViT, layer1.0 of a ResNet)");
+  c->add_flag("--all", o.all, "every GEMM of the network");
+  c->add_option("--images", o.images, "sample images to run (at most those in the file)")->capture_default_str();
+  c->add_option("-j,--jobs", o.jobs, "worker processes (each with its own Verilated array)")->capture_default_str();
+  c->add_option("--waveform", o.waveform, "VCD written around the first mismatch")->capture_default_str();
+  c->add_option("--json", o.json_out, "write the per-job results as JSON to FILE (- for stdout)");
+  c->add_option("--flip-expected", o.flip, "self-test: flip bit 0 of the golden result of job N (the report must FAIL)");
+  c->callback([] {
+    const int rc = run(o);
+    if (rc) throw Error("logq verify: RTL and golden model disagree (report above)");
+  });
+}
+
+}  // namespace logq::cli
