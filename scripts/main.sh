@@ -20,10 +20,10 @@ for m in fmnist_vit fmnist_swin fmnist_resnet fmnist_mobilenetv2; do
   ./build/cli/logq eval --checkpoint "models/$m.safetensors" --data "$fm" --batch 100 --no-progress --json "out/eval_$m.json"
 done
 echo "[main] wrote out/eval_*.json"
-echo "[main] LogART W4 of fmnist_resnet: layer-wise DBS + LLR, weights only and with U(8) activations (~2 min)"
+echo "[main] LogART W4 of fmnist_resnet: layer-wise DBS + LLR, 1+1/2 mantissa (the RTL's), weights only and with U(8) activations (~2 min)"
 rm -f out/quantize.csv
 ./build/cli/logq quantize --method logart --checkpoint models/fmnist_resnet.safetensors --calib-data "$fm" --test-data "$fm" \
-  --w-bit 4 --act-bits 8 --no-progress --results out/quantize.csv --json out/logart_fmnist_resnet.json \
+  --w-bit 4 --act-bits 8 --hardware-approx --no-progress --results out/quantize.csv --json out/logart_fmnist_resnet.json \
   --export out/fmnist_resnet_logart_w4a8.lqm | grep -v '^DBS lw'
 echo "[main] AdaLog W4A4 calibration (FPCS) of fmnist_vit (~2 min)"
 ./build/cli/logq quantize --method adalog --checkpoint models/fmnist_vit.safetensors --config configs/adalog/4bit.json \
@@ -32,17 +32,23 @@ echo "[main] AdaLog W4A4 calibration (FPCS) of fmnist_vit (~2 min)"
 echo "[main] wrote out/quantize.csv, out/logart_fmnist_resnet.json, out/adalog_fmnist_vit.json"
 for m in fmnist_resnet_logart_w4a8 fmnist_vit_adalog_w4a4; do
   echo "[main] logq golden out/$m.lqm: integer MAC/dequant network on the 10k test set (2 processes)"
-  ./build/cli/logq golden "out/$m.lqm" --data "$fm" -j 2 --no-progress --json "out/golden_$m.json" --csv "out/golden_$m.csv" 
+  ./build/cli/logq golden "out/$m.lqm" --data "$fm" -j 2 --no-progress --json "out/golden_$m.json" --csv "out/golden_$m.csv"
+done
+for m in fmnist_resnet_logart_w4a8 fmnist_vit_adalog_w4a4; do
+  echo "[main] logq verify out/$m.lqm: one block's GEMMs on the Verilated PE array vs the golden model"
+  ./build/cli/logq verify "out/$m.lqm" --json "out/verify_$m.json"
 done
 python3 - <<'PY'
 import json
 print("\n[main] summary (Fashion-MNIST test, 10k images)")
-print(f"{'model':<28} {'method':<8} {'FP':>7} {'fake-quant':>11} {'golden':>8} {'delta pp':>9} {'code agr. (worst layer)':>24}")
+print(f"{'model':<28} {'method':<8} {'FP':>7} {'fake-quant':>11} {'golden':>8} {'delta pp':>9} {'code agr. (worst layer)':>24} {'RTL block':>10}")
 fp = {m: json.load(open(f"out/eval_{m}.json"))["top1"] for m in ("fmnist_resnet", "fmnist_vit")}
 for m, net in (("fmnist_resnet_logart_w4a8", "fmnist_resnet"), ("fmnist_vit_adalog_w4a4", "fmnist_vit")):
     g = json.load(open(f"out/golden_{m}.json"))
-    print(f"{m:<28} {g['method']:<8} {fp[net]:>6.2f}% {g['fake_quant_top1']:>10.2f}% {g['golden_top1']:>7.2f}% {g.get('delta_pp', float('nan')):>+9.2f} "
-          f"{g['agreement']['worst_code_agreement_pct']:>15.3f}%")
+    v = json.load(open(f"out/verify_{m}.json"))
+    rtl = f"{v['passed']} PASS" if v["failed"] == 0 else f"{v['failed']} FAIL"
+    print(f"{m:<28} {g['method']:<8} {fp[net]:>6.2f}% {g['fake_quant_top1']:>10.2f}% {g['golden_top1']:>7.2f}% "
+          f"{g.get('delta_pp', float('nan')):>+9.2f} {g['agreement']['worst_code_agreement_pct']:>23.3f}% {rtl:>10}")
 PY
 ckpt=tests/data/pickle/wrapped_module_prefix.pt
 echo "[main] logq inspect $ckpt"
