@@ -446,6 +446,11 @@ TEST_CASE("logq quantize --export, logq export and logq golden: the embedded Res
   const json mj = json::parse(mf);
   CHECK(mj.at("agreement").at("worst_code_agreement_pct").get<double>() < 99.9);
   CHECK(mj.at("agreement").at("logit_max_err").get<double>() > 1e-3);
+  // ... while the RTL still computes exactly what the (changed) file says.
+  const Run mv = run_logq("verify " + q(lqm2) + " --layers conv1 --layers layer1.0");
+  INFO(mv.out);
+  CHECK(mv.code == 0);
+  CHECK_THAT(mv.out, Contains("3 passed, 0 failed"));
   for (const auto& p : {lqm, lqm2, saved, js, csv}) std::remove(p.c_str());
 }
 
