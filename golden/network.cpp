@@ -76,6 +76,13 @@ int64_t numel(const Shape& s) { return std::accumulate(s.begin(), s.end(), int64
 
 Shape float_op_shape(const json& layer, const std::vector<Shape>& in, const std::map<std::string, Shape>& tensors) {
   const std::string op = layer.value("op", "");
+  if (op == "roll") {
+    need_inputs(layer, in, 1);
+    const Shape shifts = attr_shape(layer, "shifts"), dims = attr_shape(layer, "dims");
+    if (shifts.size() != dims.size()) fail(layer, "attrs 'shifts' and 'dims' differ in length");
+    for (int64_t d : dims) norm_dim(layer, d, in[0].size());
+    return in[0];
+  }
   if (op == "relu" || op == "relu6" || op == "gelu" || op == "identity" || op == "scale" || op == "softmax") {
     need_inputs(layer, in, 1);
     if (op == "scale" && !layer.value("attrs", json::object()).value("factor", json()).is_number()) fail(layer, "needs a numeric attr 'factor'");
@@ -285,6 +292,27 @@ void slice(const Tensor& x, int64_t dim, int64_t start, int64_t step, Tensor& y)
     }
 }
 
+// torch.roll: out[(i + shift) mod n] = x[i] along each dim.
+void roll(const Tensor& x, const Shape& shifts, const Shape& dims, Tensor& y) {
+  const Shape st = strides(x.shape);
+  const size_t r = x.shape.size();
+  Shape idx(r, 0);
+  for (int64_t i = 0; i < numel(x.shape); ++i) {
+    int64_t dst = 0;
+    for (size_t k = 0; k < r; ++k) {
+      int64_t c = idx[k];
+      for (size_t j = 0; j < dims.size(); ++j)
+        if (size_t(dims[j]) == k) c = ((c + shifts[j]) % x.shape[k] + x.shape[k]) % x.shape[k];
+      dst += c * st[k];
+    }
+    y.v[dst] = x.v[i];
+    for (int64_t k = int64_t(r) - 1; k >= 0; --k) {
+      if (++idx[k] < x.shape[k]) break;
+      idx[k] = 0;
+    }
+  }
+}
+
 void maxpool(const Tensor& x, int64_t k, int64_t s, int64_t p, Tensor& y) {
   const int64_t C = x.shape[0], H = x.shape[1], W = x.shape[2], OH = y.shape[1], OW = y.shape[2];
   for (int64_t c = 0; c < C; ++c)
@@ -330,6 +358,10 @@ void run_float_op(const json& layer, const std::vector<const Tensor*>& in, const
   } else if (op == "add") {
     const Tensor& b = in.size() == 2 ? *in[1] : prm.at("other");
     for (size_t i = 0; i < x.v.size(); ++i) y.v[i] = x.v[i] + b.v[i];
+  } else if (op == "roll") {
+    Shape dims;
+    for (const auto& d : attrs["dims"]) dims.push_back(d.get<int64_t>() < 0 ? d.get<int64_t>() + static_cast<int64_t>(x.shape.size()) : d.get<int64_t>());
+    roll(x, attrs["shifts"].get<Shape>(), dims, y);
   } else if (op == "permute") {
     Shape dims;
     for (const auto& d : attrs["dims"]) dims.push_back(d.get<int64_t>() < 0 ? d.get<int64_t>() + static_cast<int64_t>(x.shape.size()) : d.get<int64_t>());

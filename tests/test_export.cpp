@@ -127,3 +127,51 @@ TEST_CASE("export: an AdaLog ViT runs in the golden network as in LibTorch", "[e
   CHECK_THROWS_WITH(export_lqm(*net, adalog::export_source(qm), {}, images.slice(0, 0, 1), {0}, path, "test"),
                     Catch::Contains("blocks.0.attn.matmul2") && Catch::Contains("'log2'"));
 }
+
+TEST_CASE("export: a LogART MobileNetV2 (depthwise convs, ReLU6, residual adds) runs in the golden network as in LibTorch", "[export][logart]") {
+  const auto cfg = nlohmann::json::parse(
+      R"({"family": "mobilenetv2", "width_mult": 0.25, "num_classes": 10, "stem_stride": 1, "last_channel": 64,
+          "inverted_residual_setting": [[1, 8, 1, 1], [6, 16, 2, 2]]})");
+  torch::manual_seed(4);
+  auto fp = create_model_from_config(cfg);
+  fp->eval();
+  torch::manual_seed(4);
+  auto q = create_model_from_config(cfg);
+  q->eval();
+  const at::Tensor images = at::randn({36, 3, 16, 16});
+  logart::Options o;
+  o.llr = false;
+  o.progress = false;
+  logart::QuantizedModel qm = logart::quantize(*fp, q, images.slice(0, 0, 32), images, o, [](const std::string&) {});
+  logart::calibrate_activations(qm, images.slice(0, 0, 32), 8);
+  logart::apply(qm, 1.5, 8);
+  const std::string path = test::temp_path("mbv2.lqm");
+  export_lqm(*q, logart::export_source(qm, 1.5, 8), {{"family", "mobilenetv2"}}, images.slice(0, 32, 36), {0, 1, 2, 3}, path, "test");
+  const Agreement a = check_file(path);
+  CHECK(a.layers == int64_t(qm.layers.size()));
+  CHECK(a.worst_code_pct >= 99.9);
+  CHECK(a.logit_rel_err < 1e-4);
+  std::remove(path.c_str());
+}
+
+TEST_CASE("export: an AdaLog Swin (shifted windows, relative position bias, patch merging) runs in the golden network as in LibTorch", "[export][adalog]") {
+  at::manual_seed(5);
+  auto net = create_model_from_config(nlohmann::json::parse(
+      R"({"family": "swin", "img_size": 16, "patch_size": 2, "in_chans": 1, "embed_dim": 16, "depths": [2, 2], "num_heads": [2, 4],
+          "window_size": 4, "num_classes": 4, "data": {"mean": [0.5], "std": [0.5]}})"));
+  net->eval();
+  const at::Tensor images = at::randn({12, 1, 16, 16});
+  adalog::Options o;
+  o.w_bit = o.a_bit = o.s_bit = o.qhead_a_bit = 4;
+  o.progress = false;
+  adalog::QuantModel qm = adalog::calibrate(net, "swin", images.slice(0, 0, 8), o, [](const std::string&) {});
+  adalog::fold_post_gelu_bias(qm);
+  adalog::install(qm, true);
+  const std::string path = test::temp_path("swin.lqm");
+  export_lqm(*net, adalog::export_source(qm), {{"family", "swin"}}, images.slice(0, 8, 12), {0, 1, 2, 3}, path, "test");
+  const Agreement a = check_file(path);
+  CHECK(a.layers == int64_t(qm.layers.size()));  // every wrapped GEMM, PatchMerging's reduction included
+  CHECK(a.worst_code_pct >= 99.0);
+  CHECK(a.logit_rel_err < 1e-3);
+  std::remove(path.c_str());
+}

@@ -49,6 +49,12 @@ TEST_CASE("golden network: permute, reshape, slice, pad_channels move the right 
   for (int w = 0; w < 4; ++w)
     for (int c = 0; c < 2; ++c)
       for (int h = 0; h < 3; ++h) CHECK(y[size_t((w * 2 + c) * 3 + h)] == float(12 * c + 4 * h + w));
+  // roll (torch.roll): out[(i + s) mod n] = x[i], here by -1 rows and +2 columns of [3, 4]
+  auto fr = make_lqm({3, 4}, json::array({op("r", "roll", "image", {{"shifts", {-1, 2}}, {"dims", {0, 1}}})}));
+  logq::Network nr(fr);
+  const auto rolled = nr.run(iota(12));
+  for (int h = 0; h < 3; ++h)
+    for (int w = 0; w < 4; ++w) CHECK(rolled[size_t(((h + 2) % 3) * 4 + (w + 2) % 4)] == float(h * 4 + w));
   auto f2 = make_lqm({2, 3, 4}, json::array({op("s", "slice", "image", {{"dim", 1}, {"start", 0}, {"step", 2}}),
                                              op("t", "slice", "s", {{"dim", 2}, {"start", 1}, {"end", 4}, {"step", 2}}),
                                              op("pad", "pad_channels", "t", {{"before", 1}, {"after", 2}})}));
@@ -152,7 +158,8 @@ TEST_CASE("golden network: shape and attribute errors name the layer", "[network
   CHECK_THAT(err({2, 3}, json::array({op("p", "permute", "image", {{"dims", {0, 0}}})})), Contains("layer 'p' (permute): attr 'dims' repeats"));
   CHECK_THAT(err({2, 3}, json::array({op("s", "slice", "image", {{"dim", 3}})})), Contains("layer 's' (slice): dim 3 out of range"));
   CHECK_THAT(err({2, 3}, json::array({op("ln", "layernorm", "image")})), Contains("layer 'ln' (layernorm): needs tensor 'weight'"));
-  CHECK_THAT(err({2, 3}, json::array({op("w", "roll", "image")})), Contains("layer 'w' (roll): op is not implemented"));
+  CHECK_THAT(err({2, 3}, json::array({op("w", "window_partition", "image")})), Contains("layer 'w' (window_partition): op is not implemented"));
+  CHECK_THAT(err({2, 3}, json::array({op("r", "roll", "image", {{"shifts", {1}}, {"dims", {0, 1}}})})), Contains("'shifts' and 'dims' differ"));
   CHECK_THAT(err({2, 3}, json::array({op("pc", "pad_channels", "image", {{"before", 1}, {"after", 1}})})), Contains("must have rank 3"));
   logq::Network n(make_lqm({2, 3}, json::array({op("id", "identity", "image")})));
   CHECK_THROWS_WITH(n.run({1, 2}), Contains("input has 2 values, the model takes [2, 3]"));

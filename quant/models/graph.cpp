@@ -47,6 +47,17 @@ std::string GraphBuilder::matmul(const std::string& name, torch::nn::Module& mod
   const Shape &sa = shapes_.at(a), &sb = shapes_.at(b);
   if (sa.size() != 3 || sb.size() != 3) throw Error(fmt::format("export: matmul '{}' operands {} and {} are not [H, M, K] / [H, K, N]", name, shape_str(sa), shape_str(sb)));
   l.heads = sa[0];
+  // Swin batches (window, head) pairs: per-head parameters repeat for every window.
+  for (UniformParams* u : {&l.x_uniform, &l.b_uniform}) {
+    const int64_t h = int64_t(u->scale.size());
+    if (h <= 1 || h == l.heads) continue;
+    if (l.heads % h) throw Error(fmt::format("export: matmul '{}' has {} per-head scales for a batch of {}", name, h, l.heads));
+    std::vector<float> s;
+    std::vector<int32_t> z;
+    for (int64_t i = 0; i < l.heads; ++i) s.push_back(u->scale[size_t(i % h)]), z.push_back(u->zero_point[size_t(i % h)]);
+    u->scale = s;
+    u->zero_point = z;
+  }
   l.in_features = sa[2];
   l.out_features = sb[2];
   shapes_[name] = gemm_shape(l, {sa, sb});
@@ -72,6 +83,14 @@ std::string GraphBuilder::op(const std::string& name, const std::string& op, con
   shapes_[name] = float_op_shape(layer, in, tshapes);
   graph_["layers"].push_back(layer);
   return name;
+}
+
+std::string GraphBuilder::batchnorm(const std::string& name, torch::nn::Module& m, const std::string& x) {
+  auto* bn = m.as<nn::BatchNorm2dImpl>();
+  if (!bn) throw Error(fmt::format("export: '{}' is not a BatchNorm2d", name));
+  if (bn->folded) return x;
+  return op(name, "batchnorm2d", {x}, {{"eps", bn->eps}},
+            {{"weight", bn->weight}, {"bias", bn->bias}, {"running_mean", bn->running_mean}, {"running_var", bn->running_var}});
 }
 
 void GraphBuilder::finish(const std::string& output) { graph_["outputs"] = {output}; }

@@ -31,6 +31,8 @@ class GraphBuilder {
   // GEMM layers; each returns its output value (named after the layer).
   std::string gemm(const std::string& name, torch::nn::Module& module, const std::string& x);
   std::string matmul(const std::string& name, torch::nn::Module& module, const std::string& a, const std::string& b);
+  // A BatchNorm2d: nothing once folded into its conv, else a `batchnorm2d` float op.
+  std::string batchnorm(const std::string& name, torch::nn::Module& bn, const std::string& x);
   // A float op; `tensors` are its float parameters by role (stored as F32 under name.role).
   std::string op(const std::string& name, const std::string& op, const std::vector<std::string>& inputs,
                  const nlohmann::json& attrs = nlohmann::json::object(), const std::map<std::string, at::Tensor>& tensors = {});

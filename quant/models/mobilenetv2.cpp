@@ -18,6 +18,7 @@
 
 #include "golden/error.h"
 #include "quant/models/config.h"
+#include "quant/models/graph.h"
 #include "quant/models/models.h"
 
 namespace logq {
@@ -36,6 +37,20 @@ int64_t make_divisible(double v, int64_t d = 8) {
   int64_t r = std::max<int64_t>(d, int64_t(v + d / 2.0) / d * d);
   if (double(r) < 0.9 * v) r += d;
   return r;
+}
+
+// A Sequential of convs, BNs and ReLU6s (ConvBNReLU nested in it too), each named by its path.
+std::string export_sequential(GraphBuilder& g, torch::nn::SequentialImpl& s, const std::string& p, std::string x) {
+  for (size_t i = 0; i < s.size(); ++i) {
+    const std::string n = fmt::format("{}.{}", p, i);
+    auto m = s.ptr(i);
+    if (m->as<nn::Conv2dImpl>()) x = g.gemm(n, *m, x);
+    else if (m->as<nn::BatchNorm2dImpl>()) x = g.batchnorm(n, *m, x);
+    else if (m->as<torch::nn::ReLU6Impl>()) x = g.op(n, "relu6", {x});
+    else if (auto* sub = m->as<torch::nn::SequentialImpl>()) x = export_sequential(g, *sub, n, x);
+    else throw Error(fmt::format("export: module '{}' of MobileNetV2 has no graph form", n));
+  }
+  return x;
 }
 
 // torchvision's Conv2dNormActivation: a Sequential(conv, bn, relu6) that can nest in a Sequential.
@@ -85,6 +100,10 @@ class InvertedResidualImpl : public torch::nn::Module {
   at::Tensor forward(const at::Tensor& x) {
     at::Tensor y = conv->forward(x);
     return residual_ ? x + y : y;
+  }
+  std::string export_graph(GraphBuilder& g, const std::string& p, const std::string& x) {
+    const std::string y = export_sequential(g, *conv, p + ".conv", x);
+    return residual_ ? g.op(p + ".add", "add", {x, y}) : y;
   }
   torch::nn::Sequential conv{nullptr};
 
@@ -140,6 +159,16 @@ class MobileNetV2 : public Net {
     return st;
   }
 
+  void export_graph(GraphBuilder& g) override {
+    std::string x = GraphBuilder::kInput;
+    for (size_t i = 0; i < features->size(); ++i) {
+      const std::string n = fmt::format("features.{}", i);
+      if (auto ir = features[i]->as<InvertedResidualImpl>()) x = ir->export_graph(g, n, x);
+      else x = export_sequential(g, *features[i]->as<torch::nn::SequentialImpl>(), n, x);
+    }
+    x = g.op("avgpool", "adaptive_avgpool2d", {x}, {{"output_size", 1}});
+    g.finish(g.gemm("classifier.1", *classifier->ptr(1), x));  // classifier.0: dropout, the identity in eval
+  }
   torch::nn::Sequential features{nullptr}, classifier{nullptr};
 };
 

@@ -24,13 +24,6 @@ struct ResNetConfig {
   int64_t in_chans = 3, num_classes = 1000;
 };
 
-// A BatchNorm in the graph: nothing once folded into its conv, else a float op.
-std::string export_bn(GraphBuilder& g, nn::BatchNorm2dImpl& bn, const std::string& name, const std::string& x) {
-  if (bn.folded) return x;
-  return g.op(name, "batchnorm2d", {x}, {{"eps", bn.eps}},
-              {{"weight", bn.weight}, {"bias", bn.bias}, {"running_mean", bn.running_mean}, {"running_var", bn.running_var}});
-}
-
 // Where the shape changes, option A subsamples by 2 and pads planes/4 zero channels on each side.
 at::Tensor option_a_shortcut(const at::Tensor& x, int64_t planes) {
   const int64_t pad = planes / 4;
@@ -83,16 +76,16 @@ class BlockImpl : public torch::nn::Module {
   }
 
   std::string export_graph(GraphBuilder& g, const std::string& p, const std::string& x) {
-    std::string y = g.op(p + ".relu1", "relu", {export_bn(g, *bn1, p + ".bn1", g.gemm(p + ".conv1", *conv1, x))});
-    y = export_bn(g, *bn2, p + ".bn2", g.gemm(p + ".conv2", *conv2, y));
+    std::string y = g.op(p + ".relu1", "relu", {g.batchnorm(p + ".bn1", *bn1, g.gemm(p + ".conv1", *conv1, x))});
+    y = g.batchnorm(p + ".bn2", *bn2, g.gemm(p + ".conv2", *conv2, y));
     if (bottleneck_) {
       y = g.op(p + ".relu2", "relu", {y});
-      y = export_bn(g, *bn3, p + ".bn3", g.gemm(p + ".conv3", *conv3, y));
+      y = g.batchnorm(p + ".bn3", *bn3, g.gemm(p + ".conv3", *conv3, y));
     }
     std::string id = x;
     if (!downsample.is_empty()) {
       id = g.gemm(p + ".downsample.0", *downsample[0], x);
-      id = export_bn(g, *downsample[1]->as<nn::BatchNorm2dImpl>(), p + ".downsample.1", id);
+      id = g.batchnorm(p + ".downsample.1", *downsample[1], id);
     } else if (option_a_planes_) {
       id = g.op(p + ".shortcut.rows", "slice", {x}, {{"dim", 1}, {"start", 0}, {"step", 2}});
       id = g.op(p + ".shortcut.cols", "slice", {id}, {{"dim", 2}, {"start", 0}, {"step", 2}});
@@ -167,7 +160,7 @@ class ResNet : public Net {
   }
 
   void export_graph(GraphBuilder& g) override {
-    std::string x = g.op("relu", "relu", {export_bn(g, *bn1, "bn1", g.gemm("conv1", *conv1, GraphBuilder::kInput))});
+    std::string x = g.op("relu", "relu", {g.batchnorm("bn1", *bn1, g.gemm("conv1", *conv1, GraphBuilder::kInput))});
     if (!cifar_) x = g.op("maxpool", "maxpool2d", {x}, {{"kernel", 3}, {"stride", 2}, {"padding", 1}});
     for (size_t s = 0; s < stage_list.size(); ++s)
       for (size_t b = 0; b < stage_list[s]->size(); ++b)

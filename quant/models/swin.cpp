@@ -14,10 +14,15 @@
 
 #include "golden/error.h"
 #include "quant/models/config.h"
+#include "quant/models/graph.h"
 #include "quant/models/models.h"
 
 namespace logq {
 namespace {
+
+std::string export_layernorm(GraphBuilder& g, torch::nn::LayerNormImpl& ln, const std::string& name, const std::string& x) {
+  return g.op(name, "layernorm", {x}, {{"eps", ln.options.eps()}}, {{"weight", ln.weight}, {"bias", ln.bias}});
+}
 
 struct SwinConfig {
   int64_t img_size = 224, patch_size = 4, in_chans = 3, num_classes = 1000;
@@ -93,6 +98,34 @@ class WindowAttentionImpl : public torch::nn::Module {
     return proj(matmul2(attn, v).transpose(1, 2).reshape({B_, N, -1}));
   }
 
+  // Per image: windows [nW, N, C] → [nW, N, C]. The attention matmuls batch (window, head) pairs
+  // ([nW·heads, N, ·]); the bias (and the shift mask) are stored expanded to that batch.
+  std::string export_graph(GraphBuilder& g, const std::string& p, const std::string& x, const at::Tensor& mask) {
+    const int64_t nW = g.shape(x)[0], N = g.shape(x)[1], C = g.shape(x)[2], d = C / heads_;
+    std::string t = g.op(p + ".split", "reshape", {g.gemm(p + ".qkv", *qkv, x)}, {{"shape", {nW, N, 3, heads_, d}}});
+    t = g.op(p + ".heads", "permute", {t}, {{"dims", {2, 0, 3, 1, 4}}});
+    const auto part = [&](int i, const char* n) {
+      const std::string sl = g.op(p + "." + n + "_slice", "slice", {t}, {{"dim", 0}, {"start", i}, {"end", i + 1}});
+      return g.op(p + "." + n, "reshape", {sl}, {{"shape", {nW * heads_, N, d}}});
+    };
+    const std::string q = g.op(p + ".q_scaled", "scale", {part(0, "q")}, {{"factor", scale_}});
+    const std::string kt = g.op(p + ".k_t", "permute", {part(1, "k")}, {{"dims", {0, 2, 1}}});
+    const std::string v = part(2, "v");
+    at::Tensor bias;
+    {
+      c10::NoGradGuard ng;
+      bias = relative_position_bias_table.index_select(0, rel_index.view(-1)).view({N, N, -1}).permute({2, 0, 1});
+    }
+    std::string a = g.op(p + ".rel_pos_bias", "add", {g.matmul(p + ".matmul1", *matmul1, q, kt)}, {},
+                         {{"other", bias.unsqueeze(0).expand({nW, heads_, N, N}).reshape({nW * heads_, N, N})}});
+    if (mask.defined()) a = g.op(p + ".shift_mask", "add", {a}, {}, {{"other", mask.unsqueeze(1).expand({nW, heads_, N, N}).reshape({nW * heads_, N, N})}});
+    a = g.op(p + ".softmax", "softmax", {a});
+    std::string y = g.op(p + ".unbatch", "reshape", {g.matmul(p + ".matmul2", *matmul2, a, v)}, {{"shape", {nW, heads_, N, d}}});
+    y = g.op(p + ".merge", "permute", {y}, {{"dims", {0, 2, 1, 3}}});
+    y = g.op(p + ".concat_heads", "reshape", {y}, {{"shape", {nW, N, C}}});
+    return g.gemm(p + ".proj", *proj, y);
+  }
+
   at::Tensor relative_position_bias_table, rel_index;
   nn::Linear qkv{nullptr}, proj{nullptr};
   nn::MatMul matmul1{nullptr}, matmul2{nullptr};
@@ -127,6 +160,25 @@ class SwinBlockImpl : public torch::nn::Module {
     return x.reshape({B, H, W, C});
   }
 
+  // Per image [H, W, C] → [H, W, C].
+  std::string export_graph(GraphBuilder& g, const std::string& p, const std::string& x) {
+    const int64_t H = g.shape(x)[0], W = g.shape(x)[1], C = g.shape(x)[2], ws = ws_;
+    std::string h = export_layernorm(g, *norm1, p + ".norm1", x);
+    if (shift_ > 0) h = g.op(p + ".shift", "roll", {h}, {{"shifts", {-shift_, -shift_}}, {"dims", {0, 1}}});
+    h = g.op(p + ".windows", "reshape", {h}, {{"shape", {H / ws, ws, W / ws, ws, C}}});
+    h = g.op(p + ".window_order", "permute", {h}, {{"dims", {0, 2, 1, 3, 4}}});
+    h = g.op(p + ".window_partition", "reshape", {h}, {{"shape", {(H / ws) * (W / ws), ws * ws, C}}});
+    h = attn->export_graph(g, p + ".attn", h, attn_mask);
+    h = g.op(p + ".window_grid", "reshape", {h}, {{"shape", {H / ws, W / ws, ws, ws, C}}});
+    h = g.op(p + ".window_unorder", "permute", {h}, {{"dims", {0, 2, 1, 3, 4}}});
+    h = g.op(p + ".window_reverse", "reshape", {h}, {{"shape", {H, W, C}}});
+    if (shift_ > 0) h = g.op(p + ".unshift", "roll", {h}, {{"shifts", {shift_, shift_}}, {"dims", {0, 1}}});
+    const std::string x1 = g.op(p + ".add1", "add", {x, h});
+    h = g.gemm(p + ".mlp.fc1", *mlp->fc1, export_layernorm(g, *norm2, p + ".norm2", x1));
+    h = g.gemm(p + ".mlp.fc2", *mlp->fc2, g.op(p + ".mlp.gelu", "gelu", {h}));
+    return g.op(p + ".add2", "add", {x1, h});
+  }
+
   at::Tensor attn_mask;
   torch::nn::LayerNorm norm1{nullptr}, norm2{nullptr};
   WindowAttention attn{nullptr};
@@ -156,6 +208,13 @@ class PatchMergingImpl : public torch::nn::Module {
     // channel order x0 (even h, even w), x1 (odd h, even w), x2 (even h, odd w), x3 (odd, odd)
     at::Tensor y = x.reshape({B, H / 2, 2, W / 2, 2, C}).permute({0, 1, 3, 4, 2, 5}).flatten(3);
     return reduction(norm(y));
+  }
+  std::string export_graph(GraphBuilder& g, const std::string& p, const std::string& x) {
+    const int64_t H = g.shape(x)[0], W = g.shape(x)[1], C = g.shape(x)[2];
+    std::string y = g.op(p + ".split", "reshape", {x}, {{"shape", {H / 2, 2, W / 2, 2, C}}});
+    y = g.op(p + ".order", "permute", {y}, {{"dims", {0, 2, 3, 1, 4}}});
+    y = g.op(p + ".merge", "reshape", {y}, {{"shape", {H / 2, W / 2, 4 * C}}});
+    return g.gemm(p + ".reduction", *reduction, export_layernorm(g, *norm, p + ".norm", y));
   }
   torch::nn::LayerNorm norm{nullptr};
   nn::Linear reduction{nullptr};
@@ -249,6 +308,21 @@ class SwinTransformer : public Net {
     st.push_back({"norm", "glue", nullptr, [this](const at::Tensor& x) { return norm(x); }});
     st.push_back({"head", "block", head.ptr(), [this](const at::Tensor& x) { return head(x); }});
     return st;
+  }
+
+  void export_graph(GraphBuilder& g) override {
+    std::string x = g.gemm("patch_embed.proj", *patch_embed->proj, GraphBuilder::kInput);
+    x = export_layernorm(g, *patch_embed->norm, "patch_embed.norm", g.op("patch_embed.nhwc", "permute", {x}, {{"dims", {1, 2, 0}}}));
+    for (size_t i = 0; i < layers->size(); ++i) {
+      auto* stage = layers[i]->as<StageImpl>();
+      if (!stage->downsample.is_empty()) x = stage->downsample->export_graph(g, fmt::format("layers.{}.downsample", i), x);
+      for (size_t b = 0; b < stage->blocks->size(); ++b)
+        x = stage->blocks[b]->as<SwinBlockImpl>()->export_graph(g, fmt::format("layers.{}.blocks.{}", i, b), x);
+    }
+    x = export_layernorm(g, *norm, "norm", x);
+    const int64_t C = g.shape(x)[2];
+    x = g.op("head.pool", "mean_tokens", {g.op("head.tokens", "reshape", {x}, {{"shape", {-1, C}}})});
+    g.finish(g.gemm("head.fc", *head->fc, x));
   }
 
   PatchEmbed patch_embed{nullptr};
