@@ -195,6 +195,7 @@ TEST_CASE("a logq checkpoint round-trips with its own config", "[models]") {
   net->eval();
   const at::Tensor x = at::randn({2, 1, 28, 28});
   CHECK(at::equal(net->forward(x), back.net->forward(x)));
+  std::remove(path.c_str());
 }
 
 TEST_CASE("the committed Fashion-MNIST models reach their targets on the 10k test set", "[models][embedded]") {
