@@ -266,8 +266,9 @@ void run(const Options& o) {
                ag.images, ag.logit_max_err);
     fmt::print("input codes, each layer fed the fake-quant codes: worst layer {:.3f}%; free-running (drift carried): worst {:.3f}% ({} layers)\n",
                worst(ag.codes), worst(ag.drift), ag.codes.size());
-    fmt::print("(integer GEMMs are exact here, float32 sums in LibTorch; the float ops between GEMMs differ in summation order, so values near an\n"
-               " encoder boundary (a rounding tie) can take the neighbouring code, and the free-running network carries such flips forward)\n");
+    fmt::print("(integer GEMMs are exact here, float32 sums in LibTorch; layers with a float input (F32) and the float ops between GEMMs\n"
+               " differ in summation order, so values at an encoder boundary (a rounding tie) can take the neighbouring code, and the\n"
+               " free-running network carries such flips forward)\n");
     json layers = json::object(), drift = json::object();
     for (const auto& [name, c] : ag.codes) layers[name] = 100.0 * double(c.first) / double(std::max<int64_t>(c.second, 1));
     for (const auto& [name, c] : ag.drift) drift[name] = 100.0 * double(c.first) / double(std::max<int64_t>(c.second, 1));

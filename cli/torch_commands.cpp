@@ -357,12 +357,21 @@ void run_adalog(QuantArgs& a) {
     q_r.push_back(evaluate(*qm.net, *tests[i], eo));
     fmt::print("AdaLog W{}A{} top-1 {:.2f}% (FP {:.2f}%) on {}\n", o.w_bit, o.a_bit, q_r[i].top1_pct(), fp_r[i].top1_pct(), tests[i]->name);
   }
+  std::vector<EvalResult> qa_r;
+  if (a.o.act_bits > 0) {  // hardware path: the patch-embed image as U(b), min/max on the calibration images
+    if (a.o.act_bits > 16) throw Error(fmt::format("--act-bits {} outside 0..16", a.o.act_bits));
+    adalog::calibrate_float_inputs(qm, logart::sample_images(*qm.net, *calib_set, o.calib_size, a.adalog_seed), a.o.act_bits);
+    for (size_t i = 0; i < tests.size(); ++i) {
+      qa_r.push_back(evaluate(*qm.net, *tests[i], eo));
+      fmt::print("AdaLog W{}A{} + U({}) patch-embed input top-1 {:.2f}% on {}\n", o.w_bit, o.a_bit, a.o.act_bits, qa_r[i].top1_pct(), tests[i]->name);
+    }
+  }
   if (!a.export_path.empty())
     write_export(a, *qm.net, adalog::export_source(qm),
                  {{"family", family}, {"method", "adalog"}, {"w_bits", o.w_bit}, {"a_bits", o.a_bit}, {"s_bits", o.s_bit}, {"optimized", a.optimize}},
-                 *tests[0], q_r[0]);
+                 *tests[0], qa_r.empty() ? q_r[0] : qa_r[0]);
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
-  nlohmann::json opts{{"s_bit", o.s_bit}, {"qhead_a_bit", o.qhead_a_bit}, {"fpcs", o.fpcs}, {"fpcs_keep_best", o.fpcs_keep_best}, {"weight_zero_from_range", o.weight_zero_from_range},
+  nlohmann::json opts{{"s_bit", o.s_bit}, {"qhead_a_bit", o.qhead_a_bit}, {"act_bits", a.o.act_bits}, {"fpcs", o.fpcs}, {"fpcs_keep_best", o.fpcs_keep_best}, {"weight_zero_from_range", o.weight_zero_from_range},
                       {"post_softmax_quantizer", o.post_softmax_quantizer}, {"post_gelu_quantizer", o.post_gelu_quantizer},
                       {"search_round", o.search_round}, {"eq_n", o.eq_n}, {"optimize", a.optimize}};
   if (a.optimize) opts.update({{"optim_iters", a.ro.iters}, {"optim_size", a.ro.optim_size}, {"train_act", a.ro.train_act}});
@@ -379,8 +388,11 @@ void run_adalog(QuantArgs& a) {
   if (!a.json.empty()) {
     nlohmann::json res = nlohmann::json::array();
     for (size_t i = 0; i < tests.size(); ++i)
+    {
       res.push_back({{"dataset", tests[i]->name}, {"images", q_r[i].n}, {"fp_top1", fp_r[i].top1_pct()},
                      {"calib_top1", (a.optimize ? calib_r[i] : q_r[i]).top1_pct()}, {"q_top1", q_r[i].top1_pct()}});
+      if (!qa_r.empty()) res.back()["q_top1_act"] = qa_r[i].top1_pct();
+    }
     write_text(a.json, nlohmann::json{{"model", lm.net->arch}, {"method", "adalog"}, {"w_bits", o.w_bit}, {"a_bits", o.a_bit}, {"options", opts},
                                       {"results", res}, {"calib_seconds", qm.calib_seconds}, {"optim_seconds", optim_s}, {"wall_seconds", wall}}.dump(2) + "\n");
   }
@@ -548,7 +560,7 @@ void add_quantize_options(CLI::App* qz, QuantArgs& qa) {
   qz->add_option("--temp", qa.o.temp, "ViT: KL temperature of the Hessian perturbation")->capture_default_str();
   qz->add_option("--optim-mode", qa.o.optim_mode, "ViT LLR inputs: qinp | rinp | qdrop")->capture_default_str();
   qz->add_option("--drop-prob", qa.o.drop_prob, "ViT QDrop probability")->capture_default_str();
-  qz->add_option("--act-bits", qa.o.act_bits, "hardware path: U(b) per-tensor quantization of every GEMM input (0: FP, the reference)")->capture_default_str();
+  qz->add_option("--act-bits", qa.o.act_bits, "hardware path: U(b) per-tensor quantization of the GEMM inputs the reference keeps float (LogART: every one; AdaLog: the patch-embed image); 0: float, the reference")->capture_default_str();
   qz->add_option("--seed", qa.o.seed, "seed of image selection, augmentation and LLR batches")->capture_default_str();
   qz->add_option("--save", qa.save, "write the quantized parameters (safetensors) to FILE");
   qz->add_option("--load-quantized", qa.load, "evaluate parameters written by --save instead of searching");

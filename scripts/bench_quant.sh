@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Quantization speed, one thread: LogART DBS and LLR on ResNet-20 (CIFAR-10, ../shared/data) and
-# AdaLog W4A4 calibration on the embedded Fashion-MNIST ViT. Prints the seconds from each run's JSON.
+# AdaLog W4A4 calibration and block reconstruction (1,000 iterations per block, from the saved
+# calibration) on the embedded Fashion-MNIST ViT. Prints the seconds from each run's JSON / log.
 #   bash scripts/bench_quant.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,8 +21,15 @@ else
   echo "skipped LogART: $D is absent"
 fi
 $logq quantize --method adalog --checkpoint models/fmnist_vit.safetensors --calib-data $F --test-data $F --test-limit 100 --w-bit 4 \
-  --no-progress --json $tmp/adalog.json >/dev/null
+  --no-progress --json $tmp/adalog.json --save-calibrated $tmp/vit4.safetensors >/dev/null
 python3 -c "
 import json; j=json.load(open('$tmp/adalog.json'))
 print(f\"AdaLog fmnist_vit W4A4 calibration: {j['calib_seconds']:.1f} s (32 images)\")"
+$logq quantize --method adalog --load-calibrated $tmp/vit4.safetensors --calib-data $F --test-data $F --test-limit 100 \
+  --config configs/adalog/4bit.json --optimize --optim-iters 1000 --no-progress > $tmp/recon.log
+python3 - "$tmp/recon.log" <<'PY'
+import re, sys
+t = [float(m.group(1)) for m in re.finditer(r"^recon blocks\.\d+ .*\(([\d.]+) s\)$", open(sys.argv[1]).read(), re.M)]
+print(f"AdaLog fmnist_vit W4A4 reconstruction: {sum(t)/len(t):.1f} s per 1000 iterations per block (mean of {len(t)} blocks, batch 32, 1024 images)")
+PY
 rm -rf "$tmp"

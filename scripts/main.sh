@@ -25,9 +25,9 @@ rm -f out/quantize.csv
 ./build/cli/logq quantize --method logart --checkpoint models/fmnist_resnet.safetensors --calib-data "$fm" --test-data "$fm" \
   --w-bit 4 --act-bits 8 --hardware-approx --no-progress --results out/quantize.csv --json out/logart_fmnist_resnet.json \
   --export out/fmnist_resnet_logart_w4a8.lqm | grep -v '^DBS lw'
-echo "[main] AdaLog W4A4 calibration (FPCS) of fmnist_vit (~2 min)"
+echo "[main] AdaLog W4A4 calibration (FPCS) of fmnist_vit, then the patch-embed image as U(8) (the hardware path) (~2 min)"
 ./build/cli/logq quantize --method adalog --checkpoint models/fmnist_vit.safetensors --config configs/adalog/4bit.json \
-  --calib-data "$fm" --test-data "$fm" --no-progress --json out/adalog_fmnist_vit.json \
+  --calib-data "$fm" --test-data "$fm" --act-bits 8 --no-progress --json out/adalog_fmnist_vit.json \
   --export out/fmnist_vit_adalog_w4a4.lqm | grep -v '^calib '
 echo "[main] wrote out/quantize.csv, out/logart_fmnist_resnet.json, out/adalog_fmnist_vit.json"
 for m in fmnist_resnet_logart_w4a8 fmnist_vit_adalog_w4a4; do

@@ -466,6 +466,7 @@ TEST_CASE("logq verify: a full AdaLog ViT block on the RTL array, bit for bit", 
                          " --calib-data " + fmnist + " --calib-size 8 --test-limit 50 --no-progress --export " + q(lqm));
   INFO(r.out);
   REQUIRE(r.code == 0);
+  CHECK_THAT(r.out, !Contains("patch-embed input top-1"));  // the reference: the image stays float
   const Run v = run_logq("verify " + q(lqm) + " --json " + q(js));
   INFO(v.out);
   REQUIRE(v.code == 0);
@@ -484,6 +485,17 @@ TEST_CASE("logq verify: a full AdaLog ViT block on the RTL array, bit for bit", 
   const json gj = json::parse(gf);
   CHECK(std::fabs(gj.at("delta_pp").get<double>()) <= 2.0);  // at most one image of 50
   CHECK(gj.at("agreement").at("worst_code_agreement_pct").get<double>() >= 99.9);
+  // The hardware path: the patch-embed image as U(8); then every GEMM of the network is integer
+  // and runs on the array (--all).
+  const Run r8 = run_logq("quantize --method adalog --checkpoint " + q(ckpt) + " --config " + q(logq::test::source_dir() + "/configs/adalog/4bit.json") +
+                          " --calib-data " + fmnist + " --calib-size 8 --test-limit 50 --no-progress --act-bits 8 --export " + q(lqm));
+  INFO(r8.out);
+  REQUIRE(r8.code == 0);
+  CHECK_THAT(r8.out, Contains("+ U(8) patch-embed input top-1"));
+  const Run all = run_logq("verify " + q(lqm) + " --all -j 2");
+  INFO(all.out);
+  CHECK(all.code == 0);
+  CHECK_THAT(all.out, Contains("38 passed, 0 failed, 0 skipped"));
   for (const auto& p : {lqm, js}) std::remove(p.c_str());
 }
 

@@ -105,10 +105,14 @@ QuantModel load_calibrated(const std::string& path, nlohmann::json* model_config
 // quantizer returns AdaLog(x + shift) without the − shift.
 void fold_post_gelu_bias(QuantModel& qm);
 
+// The hardware path (spec/numerics.md §1 notes): U(bits) per-tensor min/max quantizers on the GEMM
+// inputs the reference keeps float — the patch-embed image — from `images`; then install.
+void calibrate_float_inputs(QuantModel& qm, const at::Tensor& images, int bits);
+
 // The integer form of every wrapped GEMM for .lqm export (spec/numerics.md §1–2): U(w_bit) weights
 // per row, U inputs per tensor (matmul1 both operands per head), post-GELU and post-softmax AdaLog
 // A(b, q) with the shift folded into fc2's bias, the patch-embed input F32 (the reference keeps it
-// float). The log2 / logsqrt2 / twin-uniform ablation quantizers have no integer format: an Error.
+// float) unless calibrate_float_inputs gave it a U(b) quantizer. The log2 / logsqrt2 / twin-uniform ablation quantizers have no integer format: an Error.
 GraphBuilder::GemmSource export_source(const QuantModel& qm);
 
 }  // namespace logq::adalog

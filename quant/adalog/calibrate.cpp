@@ -608,7 +608,10 @@ void install(QuantModel& qm, bool on) {
     *in_hook = *w_hook = nullptr;
     if (!on) continue;
     *w_hook = [u = l.w](const at::Tensor& w) { return u(w); };
-    if (l.kind == "conv") continue;
+    if (l.kind == "conv") {  // the reference keeps the image float; the hardware path may quantize it
+      if (l.a.defined()) *in_hook = [u = l.a](const at::Tensor& x) { return u(x); };
+      continue;
+    }
     if (l.kind != "post_gelu") *in_hook = [u = l.a](const at::Tensor& x) { return u(x); };
     else if (l.log_kind == "adalog") *in_hook = [p = l.alog, f = l.bias_folded](const at::Tensor& x) { return shift_adalog_fq(x, p, f); };
     else if (l.log_kind == "log2") *in_hook = [p = l.alog, f = l.bias_folded](const at::Tensor& x) {
@@ -661,6 +664,31 @@ logq::AdaLogParams adalog_params(const QLayer& l, float shift) {
 
 }  // namespace
 
+void calibrate_float_inputs(QuantModel& qm, const at::Tensor& images, int bits) {
+  std::map<std::string, std::shared_ptr<torch::nn::Module>> mods;
+  for (const auto& item : qm.net->named_modules("", false)) mods[item.key()] = item.value();
+  for (auto& l : qm.layers) {
+    if (l.kind != "conv") continue;
+    const LayerHooks h = layer_hooks(*mods.at(l.name), l.name);
+    float lo = INFINITY, hi = -INFINITY;
+    *h.input = [&](const at::Tensor& x) {
+      lo = std::min(lo, x.min().item<float>());
+      hi = std::max(hi, x.max().item<float>());
+      return x;
+    };
+    {
+      c10::NoGradGuard g;
+      for (int64_t b = 0; b < images.size(0); b += 64) qm.net->forward(images.slice(0, b, std::min(images.size(0), b + 64)));
+    }
+    *h.input = nullptr;
+    lo = std::min(lo, 0.0f);
+    hi = std::max(hi, 0.0f);
+    const float scale = std::max(hi - lo, 1e-8f) / float((1 << bits) - 1);
+    l.a = Uniform{bits, at::full({1}, scale), at::full({1}, std::nearbyint(-lo / scale))};
+  }
+  install(qm, true);
+}
+
 GraphBuilder::GemmSource export_source(const QuantModel& qm) {
   std::map<std::string, QLayer> by_name;
   for (const auto& l : qm.layers) by_name[l.name] = l;
@@ -689,7 +717,8 @@ GraphBuilder::GemmSource export_source(const QuantModel& qm) {
     if (auto* c = m.as<nn::Conv2dImpl>()) bias = c->bias;
     else bias = m.as<nn::LinearImpl>()->bias;
     if (q.kind == "conv") {
-      l.x_float = true;
+      if (q.a.defined()) l.x_uniform = uniform_params(q.a);
+      else l.x_float = true;
     } else if (q.kind == "post_gelu") {
       if (q.log_kind == "ptq4vit" || q.log_kind == "uniform")
         throw Error(fmt::format("export: '{}' uses the '{}' post-GELU quantizer, which has no integer format in spec/numerics.md", name, q.log_kind));
