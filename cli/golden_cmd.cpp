@@ -2,9 +2,7 @@
 // top-1 on a dataset, per-layer MAC statistics, and the agreement with the fake-quant LibTorch
 // model that wrote the file (its sample codes and logits, its recorded top-1).
 #include "cli/golden_cmd.h"
-
-#include <sys/wait.h>
-#include <unistd.h>
+#include "cli/workers.h"
 
 #include <algorithm>
 #include <chrono>
@@ -187,46 +185,12 @@ EvalPart eval_range(Network& net, const Dataset& ds, const Preprocess& pp, size_
 
 EvalPart eval_parallel(Network& net, const Dataset& ds, const Preprocess& pp, size_t n, int64_t jobs, bool progress) {
   if (jobs <= 1 || n < 2) return eval_range(net, ds, pp, 0, n, progress);
-  std::vector<std::pair<pid_t, int>> kids;
-  for (int64_t j = 0; j < jobs; ++j) {
+  const auto parts = run_in_processes(jobs, [&](int64_t j) {
     const size_t b = n * size_t(j) / size_t(jobs), e = n * size_t(j + 1) / size_t(jobs);
-    int fd[2];
-    if (pipe(fd) != 0) throw Error("logq golden: pipe() failed");
-    const pid_t pid = fork();
-    if (pid < 0) throw Error("logq golden: fork() failed");
-    if (pid == 0) {  // worker: evaluate a slice, send its counts and statistics as one JSON line
-      close(fd[0]);
-      int rc = 0;
-      try {
-        const std::string s = to_json(eval_range(net, ds, pp, b, e, progress && j == 0)).dump() + "\n";
-        for (size_t off = 0; off < s.size();) {
-          const ssize_t w = write(fd[1], s.data() + off, s.size() - off);
-          if (w <= 0) { rc = 1; break; }
-          off += size_t(w);
-        }
-      } catch (const std::exception& ex) {
-        fmt::print(stderr, "logq golden worker: {}\n", ex.what());
-        rc = 1;
-      }
-      close(fd[1]);
-      _exit(rc);
-    }
-    close(fd[1]);
-    kids.push_back({pid, fd[0]});
-  }
+    return to_json(eval_range(net, ds, pp, b, e, progress && j == 0)).dump();
+  }, "logq golden");
   EvalPart total;
-  bool ok = true;
-  for (auto& [pid, fd] : kids) {
-    std::string buf;
-    char tmp[65536];
-    for (ssize_t r; (r = read(fd, tmp, sizeof tmp)) > 0;) buf.append(tmp, size_t(r));
-    close(fd);
-    int status = 0;
-    waitpid(pid, &status, 0);
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || buf.empty()) ok = false;
-    else merge(total, json::parse(buf));
-  }
-  if (!ok) throw Error("logq golden: a worker process failed (see its message above)");
+  for (const auto& p : parts) merge(total, json::parse(p));
   return total;
 }
 

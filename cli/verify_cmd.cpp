@@ -3,9 +3,7 @@
 // bit for bit with golden/ — per layer: shape, tiles, cycles, utilization, PASS/FAIL, and on a
 // failure the first-mismatch report and a VCD waveform.
 #include "cli/verify_cmd.h"
-
-#include <sys/wait.h>
-#include <unistd.h>
+#include "cli/workers.h"
 
 #include <chrono>
 
@@ -172,48 +170,14 @@ std::vector<LayerResult> run_parallel(const std::vector<GemmRecord>& gs, const s
   const size_t n = jobs.size();
   const int64_t procs = std::min<int64_t>(std::max<int64_t>(o.jobs, 1), int64_t(n));
   if (procs <= 1) return run_jobs(gs, jobs, 0, n, o);
-  std::vector<std::pair<pid_t, int>> kids;
-  for (int64_t p = 0; p < procs; ++p) {
-    const size_t b = n * size_t(p) / size_t(procs), e = n * size_t(p + 1) / size_t(procs);
-    int fd[2];
-    if (pipe(fd) != 0) throw Error("logq verify: pipe() failed");
-    const pid_t pid = fork();
-    if (pid < 0) throw Error("logq verify: fork() failed");
-    if (pid == 0) {
-      close(fd[0]);
-      int rc = 0;
-      try {
-        json arr = json::array();
-        for (const auto& r : run_jobs(gs, jobs, b, e, o)) arr.push_back(to_json(r));
-        const std::string s = arr.dump();
-        for (size_t off = 0; off < s.size();) {
-          const ssize_t w = write(fd[1], s.data() + off, s.size() - off);
-          if (w <= 0) { rc = 1; break; }
-          off += size_t(w);
-        }
-      } catch (const std::exception& ex) {
-        fmt::print(stderr, "logq verify worker: {}\n", ex.what());
-        rc = 1;
-      }
-      close(fd[1]);
-      _exit(rc);
-    }
-    close(fd[1]);
-    kids.push_back({pid, fd[0]});
-  }
+  const auto parts = run_in_processes(procs, [&](int64_t p) {
+    json arr = json::array();
+    for (const auto& r : run_jobs(gs, jobs, n * size_t(p) / size_t(procs), n * size_t(p + 1) / size_t(procs), o)) arr.push_back(to_json(r));
+    return arr.dump();
+  }, "logq verify");
   std::vector<LayerResult> out;
-  bool ok = true;
-  for (auto& [pid, fd] : kids) {
-    std::string buf;
-    char tmp[65536];
-    for (ssize_t r; (r = read(fd, tmp, sizeof tmp)) > 0;) buf.append(tmp, size_t(r));
-    close(fd);
-    int status = 0;
-    waitpid(pid, &status, 0);
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || buf.empty()) ok = false;
-    else for (const auto& j : json::parse(buf)) out.push_back(from_json(j));
-  }
-  if (!ok) throw Error("logq verify: a worker process failed (see its message above)");
+  for (const auto& p : parts)
+    for (const auto& j : json::parse(p)) out.push_back(from_json(j));
   return out;
 }
 

@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/env.sh
-logq=./build/cli/logq
+logq=${LOGQ_BIN:-./build/cli/logq}
 tmp=$(mktemp -d)
 D=../shared/data/cifar10
 F=/usr/share/datasets/fashion-mnist

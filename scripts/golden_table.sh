@@ -17,6 +17,7 @@ D=../shared/data/cifar10
 runs=(
   "fmnist_resnet_logart_w4a8|$F|--method logart --checkpoint models/fmnist_resnet.safetensors --calib-data $F --test-data $F --w-bit 4 --act-bits 8 --hardware-approx"
   "fmnist_vit_adalog_w4a4|$F|--method adalog --checkpoint models/fmnist_vit.safetensors --config configs/adalog/4bit.json --calib-data $F --test-data $F"
+  "fmnist_vit_adalog_w4a4_u8|$F|--method adalog --checkpoint models/fmnist_vit.safetensors --config configs/adalog/4bit.json --calib-data $F --test-data $F --act-bits 8"
 )
 if [[ -d $D ]]; then
   runs+=("resnet20_cifar_logart_w4a8|$D/test-jpeg|--method logart --model resnet20_cifar --checkpoint $D/models/resnet20-12fca82f.th --calib-data $D/train-jpeg-subset --test-data $D/test-jpeg --w-bit 4 --act-bits 8 --hardware-approx")

@@ -1,0 +1,65 @@
+#include "cli/workers.h"
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <exception>
+
+#include <fmt/format.h>
+
+#include "golden/error.h"
+
+namespace logq::cli {
+
+namespace {
+
+bool write_all(int fd, const std::string& s) {
+  for (size_t off = 0; off < s.size();) {
+    const ssize_t w = write(fd, s.data() + off, s.size() - off);
+    if (w <= 0) return false;
+    off += size_t(w);
+  }
+  return true;
+}
+
+}  // namespace
+
+std::vector<std::string> run_in_processes(int64_t procs, const std::function<std::string(int64_t)>& work, const std::string& who) {
+  std::vector<std::pair<pid_t, int>> kids;
+  for (int64_t p = 0; p < procs; ++p) {
+    int fd[2];
+    if (pipe(fd) != 0) throw Error(who + ": pipe() failed");
+    const pid_t pid = fork();
+    if (pid < 0) throw Error(who + ": fork() failed");
+    if (pid == 0) {
+      close(fd[0]);
+      int rc = 0;
+      try {
+        rc = write_all(fd[1], work(p)) ? 0 : 1;
+      } catch (const std::exception& e) {
+        fmt::print(stderr, "{} worker {}: {}\n", who, p, e.what());
+        rc = 1;
+      }
+      close(fd[1]);
+      _exit(rc);
+    }
+    close(fd[1]);
+    kids.push_back({pid, fd[0]});
+  }
+  std::vector<std::string> out;
+  bool ok = true;
+  for (auto& [pid, fd] : kids) {
+    std::string buf;
+    char tmp[65536];
+    for (ssize_t r; (r = read(fd, tmp, sizeof tmp)) > 0;) buf.append(tmp, size_t(r));
+    close(fd);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || buf.empty()) ok = false;
+    out.push_back(std::move(buf));
+  }
+  if (!ok) throw Error(who + ": a worker process failed (see its message above)");
+  return out;
+}
+
+}  // namespace logq::cli
