@@ -2,7 +2,7 @@
 // top-1 on a dataset, per-layer MAC statistics, and the agreement with the fake-quant LibTorch
 // model that wrote the file (its sample codes and logits, its recorded top-1).
 #include "cli/golden_cmd.h"
-#include "cli/workers.h"
+#include "cli/common.h"
 
 #include <algorithm>
 #include <chrono>
@@ -285,12 +285,10 @@ void run(const Options& o) {
                         {"max_abs_acc", s.max_abs_acc}, {"terms", s.terms}, {"shift_hist", s.shift_hist}});
     }
     out["layers"] = layers;
-    if (!o.csv_out.empty()) write_file_atomic(o.csv_out, std::vector<uint8_t>(csv.begin(), csv.end()));
+    if (!o.csv_out.empty()) write_text(o.csv_out, csv);
   }
   if (!o.json_out.empty()) {
-    const std::string s = out.dump(2) + "\n";
-    if (o.json_out == "-") fmt::print("{}", s);
-    else write_file_atomic(o.json_out, std::vector<uint8_t>(s.begin(), s.end()));
+    write_text(o.json_out, out.dump(2) + "\n");
   }
 }
 

@@ -1,6 +1,7 @@
 // The LibTorch commands: `logq models`, `logq eval`, `logq train`. One TU, because each TU that
 // pulls in torch::nn costs ~13 s and 1 GB to compile.
 #include "cli/torch_commands.h"
+#include "cli/common.h"
 
 #include <ATen/Parallel.h>
 #include <torch/utils.h>
@@ -52,13 +53,6 @@ std::string command_line(int argc, char** argv) {
   return s;
 }
 
-void write_text(const std::string& path, const std::string& text) {
-  if (path == "-") {
-    fmt::print("{}", text);
-    return;
-  }
-  write_file_atomic(path, text.data(), text.size());
-}
 
 void run_models(bool json) {
   if (json) {

@@ -3,7 +3,7 @@
 // bit for bit with golden/ — per layer: shape, tiles, cycles, utilization, PASS/FAIL, and on a
 // failure the first-mismatch report and a VCD waveform.
 #include "cli/verify_cmd.h"
-#include "cli/workers.h"
+#include "cli/common.h"
 
 #include <chrono>
 
@@ -233,10 +233,8 @@ int run(const Options& o) {
   fmt::print("\n{} passed, {} failed, {} skipped: {} RTL cycles, {:.1f}% of the ideal M*N*K/(R*C), {:.1f} s\n", pass, fail, skip + int64_t(floats.size()),
              cycles, cycles ? 100.0 * ideal / double(cycles) : 0.0, secs);
   if (!o.json_out.empty()) {
-    const std::string s = json{{"model", o.model}, {"passed", pass}, {"failed", fail}, {"skipped", skip + int64_t(floats.size())}, {"cycles", cycles},
-                               {"seconds", secs}, {"jobs", rows}}.dump(2) + "\n";
-    if (o.json_out == "-") fmt::print("{}", s);
-    else write_file_atomic(o.json_out, std::vector<uint8_t>(s.begin(), s.end()));
+    write_text(o.json_out, json{{"model", o.model}, {"passed", pass}, {"failed", fail}, {"skipped", skip + int64_t(floats.size())},
+                                {"cycles", cycles}, {"seconds", secs}, {"jobs", rows}}.dump(2) + "\n");
   }
   return fail ? 1 : 0;
 }

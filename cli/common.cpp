@@ -1,4 +1,4 @@
-#include "cli/workers.h"
+#include "cli/common.h"
 
 #include <sys/wait.h>
 #include <unistd.h>
@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "golden/error.h"
+#include "golden/file_io.h"
 
 namespace logq::cli {
 
@@ -23,6 +24,14 @@ bool write_all(int fd, const std::string& s) {
 }
 
 }  // namespace
+
+void write_text(const std::string& path, const std::string& text) {
+  if (path == "-") {
+    fmt::print("{}", text);
+    return;
+  }
+  write_file_atomic(path, text.data(), text.size());
+}
 
 std::vector<std::string> run_in_processes(int64_t procs, const std::function<std::string(int64_t)>& work, const std::string& who) {
   std::vector<std::pair<pid_t, int>> kids;

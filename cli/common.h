@@ -1,0 +1,18 @@
+// Helpers shared by the logq subcommands.
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace logq::cli {
+
+// Writes a report: "-" is stdout, anything else a file written atomically (temp file + rename).
+void write_text(const std::string& path, const std::string& text);
+
+// Parallel by process (one torch/BLAS thread each, as this machine wants): forked workers run
+// work(i) and send back a string (JSON) through a pipe; the parent collects them in worker order.
+// Throws Error naming `who` when a worker fails (its message is printed on stderr by the worker).
+std::vector<std::string> run_in_processes(int64_t procs, const std::function<std::string(int64_t worker)>& work, const std::string& who);
+
+}  // namespace logq::cli
