@@ -303,7 +303,7 @@ void add_golden(CLI::App& app) {
   c->add_option("--limit", o.limit, "the first N images only (0: all)")->capture_default_str();
   c->add_option("-j,--jobs", o.jobs, "worker processes (one thread each)")->capture_default_str();
   c->add_option("--acc-bits", o.acc_bits, "--hw: accumulator width W_acc for every layer (default: each layer's no-overflow width)");
-  c->add_option("--frac-bits", o.frac_bits, "--hw: accumulator fraction bits F for every layer (default: each layer's exact F)");
+  c->add_option("--frac-bits", o.frac_bits, "--hw: accumulator fraction bits F of every AdaLog-input layer (U x A, L x A; default: each layer's exact F)");
   c->add_option("--rounding", o.rounding, "--hw: right shifts floor | half_up (default floor)");
   c->add_option("--mant-frac-bits", o.mant_frac_bits, "--hw: LogART odd mantissa round(sqrt2*2^f) with f bits (1 = 1+1/2)");
   c->add_flag("--no-eval", o.no_eval, "only the agreement report on the file's sample images");

@@ -489,7 +489,8 @@ Network::Network(const LqmFile& file, const HwOverrides& hw) : path_(file.file()
       r.float_input = r.layer.x_float;
       HwConfig& h = r.layer.hw;
       if (hw.acc_bits) h.acc_bits = *hw.acc_bits;
-      if (hw.frac_bits) h.frac_bits = *hw.frac_bits;
+      // F places AdaLog terms (2^(F − E)); the other pairings have no fraction bits.
+      if (hw.frac_bits && (r.layer.pairing == Pairing::UxA || r.layer.pairing == Pairing::LxA)) h.frac_bits = *hw.frac_bits;
       if (hw.rounding) h.rounding = *hw.rounding;
       if (hw.mant_frac_bits && (r.layer.pairing == Pairing::LxU || r.layer.pairing == Pairing::LxA)) h.mant_frac_bits = *hw.mant_frac_bits;
       out = gemm_shape(r.layer, in_shapes);

@@ -32,6 +32,7 @@ Shape float_op_shape(const nlohmann::json& layer, const std::vector<Shape>& inpu
 Shape gemm_shape(const QLayer& l, const std::vector<Shape>& inputs);
 
 // Hardware overrides of `logq golden --hw`: unset fields keep each layer's no-overflow default.
+// frac_bits applies to AdaLog-input layers only (the others place every term at 2^0).
 struct HwOverrides {
   std::optional<int> acc_bits, frac_bits, mant_frac_bits;
   std::optional<ShiftRounding> rounding;
