@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # Configures (CMake + Ninja, Release, ccache) and builds logq into build/. Run scripts/setup.sh first.
+#   bash scripts/build.sh [ninja targets...]   (default: everything, tests included)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CCACHE_DIR=${CCACHE_DIR:-$HOME/.cache/ccache}
@@ -10,5 +11,5 @@ if [ ! -f build/build.ninja ]; then
 fi
 echo "[build] compiling (first build ~2 min on 2 cores; ccache makes rebuilds fast)"
 start=$(date +%s)
-ninja -C build
+ninja -C build "$@"
 echo "[build] done in $(( $(date +%s) - start )) s: build/cli/logq"

@@ -12,7 +12,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 source scripts/env.sh
-bash scripts/build.sh
+bash scripts/build.sh logq logq_rtl_regress  # the main job's programs; scripts/test.sh builds the rest
 mkdir -p out
 fm=/usr/share/datasets/fashion-mnist
 echo "[main] float top-1 of the embedded Fashion-MNIST models on the 10k test set (models/README.md)"

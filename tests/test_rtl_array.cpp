@@ -20,7 +20,7 @@ TEST_CASE("RTL array GEMM is bit-exact with golden on random shapes, every pairi
     for (const auto& s : shapes)
       for (bool extreme : {false, true}) {
         const RandomJob j = random_job(rng, pr, s[0], s[1], s[2], extreme);
-        const VerifyReport r = verify_gemm(*rtl, j.problem(), j.hw, {"random"});
+        const VerifyReport r = verify_gemm(*rtl, j.problem(), j.hw, VerifyOptions{"random", "", -1});
         INFO("pairing " << int(pr) << " " << s[0] << "x" << s[1] << "x" << s[2] << (extreme ? " extreme" : "") << "\n" << r.mismatch);
         CHECK(r.pass);
         CHECK(r.cycles == expected_cycles(rtl->config(), s[0], s[1], s[2]));
