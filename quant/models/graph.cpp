@@ -106,11 +106,6 @@ void record_into(nn::TensorFn& hook, std::vector<at::Tensor>& store) {
   };
 }
 
-template <typename T>
-void add_tensor(SafetensorsWriter& w, const std::string& name, DType dt, const std::vector<int64_t>& shape, const std::vector<T>& v) {
-  w.add(name, dt, shape, v);
-}
-
 }  // namespace
 
 void export_lqm(Net& net, const GraphBuilder::GemmSource& source, json model, const at::Tensor& samples,
@@ -142,9 +137,12 @@ void export_lqm(Net& net, const GraphBuilder::GemmSource& source, json model, co
     }
   }
   at::Tensor logits;
-  {
+  try {
     c10::NoGradGuard ng;
     logits = net.forward(samples).contiguous();
+  } catch (...) {
+    for (auto& s : saved) *s.hook = s.old;
+    throw;
   }
   for (auto& s : saved) *s.hook = s.old;
 
@@ -167,7 +165,7 @@ void export_lqm(Net& net, const GraphBuilder::GemmSource& source, json model, co
       codes.insert(codes.end(), c.begin(), c.end());
     }
     std::vector<int64_t> shape = x.sizes().vec();
-    add_tensor(w, "samples/" + l.name + ".x", DType::I32, shape, codes);
+    w.add("samples/" + l.name + ".x", DType::I32, shape, codes);
     if (l.op == LayerOp::Matmul) {
       const at::Tensor b = at::cat(bs.at(l.name), 0).contiguous();
       const int64_t pb = b.numel() / n;
@@ -177,7 +175,7 @@ void export_lqm(Net& net, const GraphBuilder::GemmSource& source, json model, co
         const auto c = encode_b(l, std::vector<float>(p, p + pb));
         bc.insert(bc.end(), c.begin(), c.end());
       }
-      add_tensor(w, "samples/" + l.name + ".b", DType::I32, b.sizes().vec(), bc);
+      w.add("samples/" + l.name + ".b", DType::I32, b.sizes().vec(), bc);
     }
   }
   write_lqm(path, g.graph(), std::move(w), producer);
