@@ -265,7 +265,7 @@ void softmax(Tensor& y) {
 }
 
 void permute(const Tensor& x, const Shape& dims, Tensor& y) {
-  const Shape in_st = strides(x.shape), out_st = strides(y.shape);
+  const Shape in_st = strides(x.shape);
   const size_t r = dims.size();
   Shape idx(r, 0);
   for (int64_t o = 0; o < numel(y.shape); ++o) {
@@ -277,7 +277,6 @@ void permute(const Tensor& x, const Shape& dims, Tensor& y) {
       idx[k] = 0;
     }
   }
-  (void)out_st;
 }
 
 void slice(const Tensor& x, int64_t dim, int64_t start, int64_t step, Tensor& y) {
