@@ -9,6 +9,8 @@
 #include <map>
 #include <sstream>
 
+#include <unistd.h>
+
 #include <fmt/format.h>
 
 #include "golden/error.h"
@@ -54,11 +56,11 @@ std::vector<std::string> split_csv(const std::string& line) {
   return out;
 }
 
-void run(const Options& o) {
+}  // namespace
+
+std::vector<AreaRow> area_results(const std::vector<std::string>& units, bool no_cache, std::string* csv_text) {
   const fs::path root = project_root();
   if (!fs::exists(root / "scripts/area.sh")) throw Error(fmt::format("{}: scripts/area.sh not found (set LOGQ_ROOT)", root.string()));
-  std::vector<std::string> units = o.units;
-  for (const auto& a : o.arrays) units.push_back("array:" + a);
   // Cache key: every RTL source, the flow script and the unit list.
   uint64_t h = fnv1a(read_text(root / "scripts/area.sh"));
   std::vector<fs::path> srcs;
@@ -70,31 +72,49 @@ void run(const Options& o) {
   const char* home = std::getenv("HOME");
   const fs::path cache_dir = fs::path(home ? home : "/tmp") / ".cache/logq/area";
   const fs::path cached = cache_dir / fmt::format("{:016x}.csv", h);
-  if (o.no_cache || !fs::exists(cached)) {
+  if (no_cache || !fs::exists(cached)) {
     fs::create_directories(cache_dir);
-    const std::string tmp = cached.string() + ".tmp";
+    const std::string tmp = cached.string() + fmt::format(".tmp.{}", ::getpid());
     fs::remove(tmp);
     std::string cmd = fmt::format("bash '{}' '{}'", (root / "scripts/area.sh").string(), tmp);
     for (const auto& u : units) cmd += " '" + u + "'";
-    fmt::print(stderr, "logq area: synthesizing {} units (arrays take minutes; results are cached)\n", units.size());
+    fmt::print(stderr, "logq area: synthesizing {} unit(s) (arrays take minutes; results are cached)\n", units.size());
     if (std::system(cmd.c_str()) != 0) throw Error("scripts/area.sh failed (is Yosys/OpenSTA installed? run scripts/setup.sh)");
     fs::rename(tmp, cached);
   } else {
     fmt::print(stderr, "logq area: cached results {}\n", cached.string());
   }
   const std::string text = read_text(cached);
-  if (!o.csv.empty()) write_file_atomic(o.csv, text.data(), text.size());
-
+  if (csv_text) *csv_text = text;
   std::istringstream in(text);
   std::string line;
   std::getline(in, line);  // header
-  std::vector<std::vector<std::string>> rows;
+  std::vector<AreaRow> rows;
+  while (std::getline(in, line)) {
+    if (line.empty()) continue;
+    const auto f = split_csv(line);
+    if (f.size() < 7) throw Error(fmt::format("{}: malformed row '{}' (delete the cache file)", cached.string(), line));
+    AreaRow r{f[0], f[1], std::stoll(f[2]), std::stod(f[3]), std::stod(f[4]), std::stod(f[5]), f[6].empty() ? 0.0 : std::stod(f[6])};
+    rows.push_back(r);
+  }
+  return rows;
+}
+
+namespace {
+
+void run(const Options& o) {
+  std::vector<std::string> units = o.units;
+  for (const auto& a : o.arrays) units.push_back("array:" + a);
+  std::string text;
+  const std::vector<AreaRow> res = area_results(units, o.no_cache, &text);
+  if (!o.csv.empty()) write_file_atomic(o.csv, text.data(), text.size());
   std::map<std::string, double> area;
-  while (std::getline(in, line))
-    if (!line.empty()) {
-      rows.push_back(split_csv(line));
-      area[rows.back()[0]] = std::stod(rows.back()[3]);
-    }
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& r : res) {
+    area[r.unit] = r.area_um2;
+    rows.push_back({r.unit, r.description, std::to_string(r.cells), fmt::format("{}", r.area_um2), fmt::format("{}", r.nand2_eq),
+                    fmt::format("{}", r.crit_ns), r.fmax_mhz > 0 ? fmt::format("{}", r.fmax_mhz) : ""});
+  }
   const double base = area.count("pe_int8") ? area["pe_int8"] : 0, acc = area.count("acc32") ? area["acc32"] : 0;
   fmt::print("{:<16} {:>7} {:>12} {:>9} {:>8} {:>10} {:>8} {:>8}  {}\n", "unit", "cells", "area um^2", "NAND2-eq", "vs INT8",
              "datapath", "crit ns", "fmax MHz", "description");

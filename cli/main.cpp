@@ -8,6 +8,7 @@
 #include "cli/area.h"
 #include "cli/golden_cmd.h"
 #include "cli/inspect.h"
+#include "cli/sim_cmd.h"
 #include "cli/verify_cmd.h"
 #ifdef LOGQ_WITH_TORCH
 #include "cli/torch_commands.h"
@@ -26,6 +27,7 @@ int main(int argc, char** argv) {
   logq::cli::add_area(app);
   logq::cli::add_golden(app);
   logq::cli::add_verify(app);
+  logq::cli::add_sim(app);
 #ifdef LOGQ_WITH_TORCH
   logq::cli::add_torch_commands(app, argc, argv);
 #endif

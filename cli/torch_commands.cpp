@@ -24,6 +24,7 @@
 #include "quant/eval/runner.h"
 #include "quant/adalog/adalog.h"
 #include "quant/logart/logart.h"
+#include "quant/uniform/uniform.h"
 
 namespace logq::cli {
 
@@ -392,10 +393,52 @@ void run_adalog(QuantArgs& a) {
   }
 }
 
+// The uniform min/max baseline (quant/uniform/): per-row U(w) weights, per-tensor U(a) activations.
+void run_uniform(QuantArgs& a) {
+  const auto t_start = std::chrono::steady_clock::now();
+  auto& o = a.o;
+  if (!given(a, "--act-bits")) o.act_bits = 8;
+  LoadedModel fp = load_model(model_config(a.m), a.m.checkpoint);
+  LoadedModel q = load_model(fp.config, a.m.checkpoint);
+  const std::string family = fp.config.value("family", "");
+  auto calib_set = open_dataset(a.calib_data, a.calib_split);
+  std::vector<std::unique_ptr<Dataset>> tests;
+  if (a.test_data.empty()) tests.push_back(open_dataset(a.calib_data, a.test_split));
+  for (const auto& t : a.test_data) tests.push_back(open_dataset(t, a.test_split));
+  const EvalOptions eo{a.batch, a.test_limit, o.progress};
+  fmt::print("uniform baseline W{}A{} (per-row min/max weights, per-tensor min/max activations) on {}, {} calibration images from {}\n",
+             o.w_bits, o.act_bits, fp.net->arch, o.search_samples, calib_set->name);
+  const at::Tensor calib = logart::sample_images(*fp.net, *calib_set, o.search_samples, o.seed);
+  const uniform::UniformModel um = uniform::quantize(q.net, calib, o.w_bits, o.act_bits);
+  std::vector<EvalResult> fp_r, q_r;
+  for (const auto& t : tests) {
+    fp_r.push_back(evaluate(*fp.net, *t, eo));
+    q_r.push_back(evaluate(*q.net, *t, eo));
+    fmt::print("uniform W{}A{} top-1 {:.2f}% (FP {:.2f}%) on {}\n", o.w_bits, o.act_bits, q_r.back().top1_pct(), fp_r.back().top1_pct(), t->name);
+  }
+  if (!a.export_path.empty())
+    write_export(a, *q.net, uniform::export_source(um),
+                 {{"family", family}, {"method", "uniform"}, {"w_bits", o.w_bits}, {"act_bits", o.act_bits}}, *tests[0], q_r[0]);
+  const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
+  if (!a.results.empty())
+    for (size_t i = 0; i < tests.size(); ++i)
+      append_csv(a.results, "model,method,w_bits,act_bits,calib_samples,seed,dataset,images,fp_top1,q_top1,wall_s",
+                 fmt::format("{},uniform,{},{},{},{},{},{},{:.2f},{:.2f},{:.1f}", fp.net->arch, o.w_bits, o.act_bits, o.search_samples, o.seed,
+                             tests[i]->name, q_r[i].n, fp_r[i].top1_pct(), q_r[i].top1_pct(), wall));
+  if (!a.json.empty()) {
+    nlohmann::json res = nlohmann::json::array();
+    for (size_t i = 0; i < tests.size(); ++i)
+      res.push_back({{"dataset", tests[i]->name}, {"images", q_r[i].n}, {"fp_top1", fp_r[i].top1_pct()}, {"q_top1", q_r[i].top1_pct()}});
+    write_text(a.json, nlohmann::json{{"model", fp.net->arch}, {"method", "uniform"}, {"w_bits", o.w_bits}, {"act_bits", o.act_bits},
+                                      {"results", res}, {"wall_seconds", wall}}.dump(2) + "\n");
+  }
+}
+
 void run_quantize(QuantArgs& a) {
   const auto t_start = std::chrono::steady_clock::now();
   if (a.method == "adalog") return run_adalog(a);
-  if (a.method != "logart") throw Error(fmt::format("--method '{}' is not logart | adalog", a.method));
+  if (a.method == "uniform") return run_uniform(a);
+  if (a.method != "logart") throw Error(fmt::format("--method '{}' is not logart | adalog | uniform", a.method));
   apply_logart_config(a);
   auto& o = a.o;
   o.scale_method = logart::parse_scale_method(a.scale_method);
@@ -525,7 +568,7 @@ void run_quantize(QuantArgs& a) {
 // The options of `logq quantize` (and `logq export`, which takes the same ones).
 void add_quantize_options(CLI::App* qz, QuantArgs& qa) {
   add_model_args(qz, qa.m, true);
-  qz->add_option("--method", qa.method, "logart | adalog")->required();
+  qz->add_option("--method", qa.method, "logart | adalog | uniform (min/max baseline: per-row U(w) weights, U(a) activations, e.g. INT8 with --w-bit 8)")->required();
   qz->add_option("--config", qa.config, "method config JSON (configs/logart/{3,4}bit/{best,brecq_baseline}.json); CLI options override it");
   qz->add_option("--calib-data", qa.calib_data, "dataset of search/reconstruction images (see `logq eval --help`)")->required();
   qz->add_option("--calib-split", qa.calib_split, "its split")->capture_default_str();

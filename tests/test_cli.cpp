@@ -1,4 +1,5 @@
 // Runs the logq binary as a user would.
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <cstdio>
@@ -516,4 +517,103 @@ TEST_CASE("logq golden and logq export: bad input is a clear error with non-zero
   CHECK(ex.code != 0);
   CHECK_THAT(ex.out, Contains("logq export needs --load-quantized FILE (LogART) or --load-calibrated FILE (AdaLog)"));
   std::remove(st.c_str());
+}
+
+TEST_CASE("logq quantize --method uniform: the INT8 baseline through golden, the RTL and logq sim", "[cli][uniform][sim]") {
+  const char* fmnist = "/usr/share/datasets/fashion-mnist";
+  if (!logq::test::exists(fmnist)) {
+    WARN("SKIPPED: " << fmnist << " is absent (apt-get install dataset-fashion-mnist)");
+    return;
+  }
+  const std::string ckpt = logq::test::source_dir() + "/models/fmnist_resnet.safetensors", hw = logq::test::source_dir() + "/configs/hw/";
+  const std::string lqm = logq::test::temp_path("int8.lqm"), js = logq::test::temp_path("int8.json"), csv = logq::test::temp_path("sim.csv"),
+                    sj = logq::test::temp_path("sim.json");
+  const Run r = run_logq("quantize --method uniform --checkpoint " + q(ckpt) + " --calib-data " + fmnist + " --test-data " + fmnist +
+                         " --test-limit 300 --no-progress --w-bit 8 --export " + q(lqm));
+  INFO(r.out);
+  REQUIRE(r.code == 0);
+  CHECK_THAT(r.out, Contains("uniform W8A8 top-1"));
+  const Run g = run_logq("golden " + q(lqm) + " --data " + fmnist + " --limit 300 --no-progress --json " + q(js));
+  INFO(g.out);
+  REQUIRE(g.code == 0);
+  std::ifstream jf(js);
+  const json j = json::parse(jf);
+  CHECK(std::fabs(j.at("delta_pp").get<double>()) <= 0.34);
+  CHECK(j.at("agreement").at("worst_code_agreement_pct").get<double>() >= 99.9);
+  REQUIRE(j.at("layers").size() == 14);
+  for (const auto& l : j.at("layers")) {
+    CHECK(l.at("pairing") == "UxU");
+    CHECK(l.at("overflows") == 0);
+  }
+  const Run v = run_logq("verify " + q(lqm));
+  INFO(v.out);
+  CHECK(v.code == 0);
+  CHECK_THAT(v.out, Contains("2 passed, 0 failed"));
+  // The accelerator: per-layer CSV and JSON, the INT8 array runs it, a log array cannot.
+  const Run s = run_logq("sim " + q(lqm) + " --hw " + q(hw + "int8_16x16.json") + " --clock-mhz 100 --csv " + q(csv) + " --json " + q(sj));
+  INFO(s.out);
+  REQUIRE(s.code == 0);
+  CHECK_THAT(s.out, Contains("fmnist_resnet on a 16x16 int8 array at 100.0 MHz") && Contains("images/s"));
+  std::ifstream sf(sj);
+  const json sim = json::parse(sf);
+  REQUIRE(sim.at("layers").size() == 14);
+  CHECK(sim.at("total").at("macs") == 19983232);
+  CHECK(sim.at("layers")[0].at("pairing") == "UxU");
+  const double ips = sim.at("images_per_s");
+  CHECK(ips == Approx(100e6 / sim.at("total").at("total_cycles").get<double>()));
+  const auto csv_bytes = logq::test::read_bytes(csv);
+  const std::string csv_text(csv_bytes.begin(), csv_bytes.end());
+  CHECK_THAT(csv_text, StartsWith("layer,op,pairing,M,N,K,count,macs,") && Contains("\ntotal,"));
+  CHECK(std::count(csv_text.begin(), csv_text.end(), '\n') == 16);  // header, 14 layers, total
+  const Run lu = run_logq("sim " + q(lqm) + " --hw " + q(hw + "lu_16x16.json") + " --clock-mhz 100");
+  CHECK(lu.code != 0);
+  CHECK_THAT(lu.out, Contains("layer 'conv1' is UxU") && Contains("'lu' PE array cannot run it"));
+  for (const auto& p : {lqm, js, csv, sj}) std::remove(p.c_str());
+}
+
+TEST_CASE("logq sim: DeiT-Tiny and ResNet-18 topologies, the RTL back-end, bad configs", "[cli][sim]") {
+  const std::string topo = logq::test::source_dir() + "/configs/topologies/", hw = logq::test::source_dir() + "/configs/hw/";
+  const Run d = run_logq("sim " + q(topo + "deit_tiny_patch16_224.csv") + " --hw " + q(hw + "lu_16x16.json") + " --clock-mhz 100 --json -", false);
+  REQUIRE(d.code == 0);
+  const json dj = json::parse(d.out.substr(d.out.find("\n{") + 1));
+  CHECK(dj.at("total").at("macs") == 1253683200);
+  CHECK(dj.at("layers").size() == 122);
+  const Run r = run_logq("sim " + q(topo + "resnet18.csv") + " --pe int8 --clock-mhz 100");
+  INFO(r.out);
+  CHECK(r.code == 0);
+  CHECK_THAT(r.out, Contains("layer4.1.conv2") && Contains("49x512x4608") && Contains("1814073344 MACs"));
+  // The Verilated array as the back-end: the same cycles as the fast model.
+  const Run fast = run_logq("sim " + q(topo + "fmnist_vit_adalog_w4a4.csv") + " --hw " + q(hw + "universal_4x4.json") + " -q");
+  const Run rtl = run_logq("sim " + q(topo + "fmnist_vit_adalog_w4a4.csv") + " --hw " + q(hw + "universal_4x4.json") + " -q --backend rtl");
+  INFO(fast.out << rtl.out);
+  REQUIRE(fast.code == 0);
+  REQUIRE(rtl.code == 0);
+  const auto cycles = [](const std::string& out) { return out.substr(out.find("simulated "), out.find(" cycles in") - out.find("simulated ")); };
+  CHECK(cycles(fast.out) == cycles(rtl.out));
+  CHECK_THAT(rtl.out, Contains("rtl back-end"));
+  const Run big = run_logq("sim " + q(topo + "deit_tiny_patch16_224.csv") + " --clock-mhz 100 --backend rtl");
+  CHECK(big.code != 0);
+  CHECK_THAT(big.out, Contains("Verilated 4x4 universal array"));
+  // Bad input: zero bandwidth, an unknown PE kind, a buffer that cannot hold one tile, a missing file.
+  const std::string bad = logq::test::temp_path("bad_hw.json");
+  const auto with = [&](const std::string& text) {
+    std::ofstream(bad) << text;
+    return run_logq("sim " + q(topo + "resnet18.csv") + " --hw " + q(bad) + " --clock-mhz 100");
+  };
+  Run b = with(R"({"dram": {"bandwidth_gbps": 0}})");
+  CHECK(b.code != 0);
+  CHECK_THAT(b.out, Contains("dram.bandwidth_gbps: must be > 0"));
+  b = with(R"({"array": {"pe": "int3"}})");
+  CHECK(b.code != 0);
+  CHECK_THAT(b.out, Contains("unknown PE kind 'int3'"));
+  b = with(R"({"sram": {"weight_kib": 8}})");
+  CHECK(b.code != 0);
+  CHECK_THAT(b.out, Contains("layer 'layer1.0.conv1': the 16x16 array cannot hold one tile: K = 576 needs 576 words per weight bank"));
+  b = with("{not json");
+  CHECK(b.code != 0);
+  CHECK_THAT(b.out, Contains("not valid JSON"));
+  const Run m = run_logq("sim /nonexistent/model.lqm");
+  CHECK(m.code != 0);
+  CHECK_THAT(m.out, Contains("/nonexistent/model.lqm"));
+  std::remove(bad.c_str());
 }

@@ -1,0 +1,101 @@
+// `logq sim WORKLOAD --hw HW.json`: the SystemC accelerator model (sim/) on a quantized network
+// (.lqm) or a SCALE-Sim topology (.csv): per layer and in total, compute and stall cycles,
+// mapping efficiency and utilization, SRAM and DRAM traffic and bandwidth, energy, latency and
+// images/s at the clock (the PE's fmax from `logq area` unless the config sets clock_mhz).
+#include "cli/sim_cmd.h"
+
+#include <fmt/format.h>
+
+#include "cli/area.h"
+#include "cli/common.h"
+#include "golden/error.h"
+#include "sim/accelerator.h"
+#include "sim/report.h"
+
+namespace logq::cli {
+
+namespace {
+
+struct Options {
+  std::string workload, hw, csv, json_out, topology_out, backend = "fast";
+  std::optional<int> rows, cols, act_bits, weight_bits;
+  std::optional<std::string> pe;
+  std::optional<double> clock_mhz;
+  bool quiet = false;
+  uint32_t seed = 1;
+};
+
+sim::AccelConfig accel_config(const Options& o) {
+  sim::AccelConfig h = o.hw.empty() ? sim::default_accel() : sim::load_accel(o.hw);
+  nlohmann::json over = sim::to_json(h);
+  over.erase("energy_pj");  // keep the loaded table; the overrides below change the array only
+  bool changed = false;
+  if (o.rows) over["array"]["rows"] = *o.rows, changed = true;
+  if (o.cols) over["array"]["cols"] = *o.cols, changed = true;
+  if (o.pe) over["array"]["pe"] = *o.pe, changed = true;
+  if (o.clock_mhz) over["clock_mhz"] = *o.clock_mhz, changed = true;
+  if (o.act_bits) over["words"]["act_bits"] = *o.act_bits, changed = true;
+  if (o.weight_bits) over["words"]["weight_bits"] = *o.weight_bits, changed = true;
+  if (!changed) return h;
+  sim::AccelConfig n = sim::parse_accel(over, o.hw.empty() ? "command line" : o.hw + " + command line");
+  if (!o.pe || *o.pe == h.pe) n.energy = h.energy;
+  n.path = h.path;
+  return n;
+}
+
+void set_clock(sim::AccelConfig& h) {
+  if (h.clock_mhz) return;
+  const std::string unit = h.kind().area_unit;
+  const auto rows = area_results({unit});
+  if (rows.empty() || rows[0].fmax_mhz <= 0) throw Error(fmt::format("logq area gave no fmax for {}; set clock_mhz in the hardware config", unit));
+  h.clock_mhz = rows[0].fmax_mhz;
+  fmt::print(stderr, "logq sim: clock {:.1f} MHz = fmax of one {} PE (logq area, OSU 0.18 um)\n", *h.clock_mhz, unit);
+}
+
+void run(const Options& o) {
+  sim::AccelConfig hw = accel_config(o);
+  const sim::Workload w = sim::load_workload(o.workload);
+  if (!o.topology_out.empty()) {
+    write_text(o.topology_out, sim::topology_csv(w));
+    return;
+  }
+  if (o.backend != "fast" && o.backend != "rtl") throw Error(fmt::format("--backend: '{}' is not fast or rtl", o.backend));
+  sim::check_workload(w, hw);  // before synthesis: bad configs fail fast
+  set_clock(hw);
+  auto backend = o.backend == "rtl" ? sim::make_rtl_backend(hw, o.seed) : sim::make_fast_backend(hw);
+  if (!o.quiet) fmt::print(stderr, "logq sim: {} layer(s) of {} on the {} back-end\n", w.layers.size(), w.name, backend->name());
+  const sim::SimReport s = sim::simulate(w, hw, *backend);
+  if (!o.quiet) fmt::print("{}", sim::report_table(s));
+  fmt::print("simulated {} cycles in {:.3f} s ({:.3g} cycles/s, {} back-end)\n", s.total.total_cycles, s.wall_seconds,
+             s.wall_seconds > 0 ? s.total.total_cycles / s.wall_seconds : 0.0, s.backend);
+  if (!o.csv.empty()) write_text(o.csv, sim::report_csv(s));
+  if (!o.json_out.empty()) write_text(o.json_out, sim::report_json(s).dump(2) + "\n");
+}
+
+}  // namespace
+
+void add_sim(CLI::App& app) {
+  static Options o;
+  auto* c = app.add_subcommand("sim",
+                               "Simulate an accelerator (SystemC/TLM: DRAM, DMA, double-buffered SRAM, PE array) running a network:\n"
+                               "per-layer cycles, stalls, utilization, SRAM/DRAM traffic and bandwidth, energy, images/s.\n"
+                               "The workload is an .lqm (logq export) or a SCALE-Sim topology CSV (configs/topologies/).");
+  c->add_option("workload", o.workload, "MODEL.lqm or TOPOLOGY.csv")->required();
+  c->add_option("--hw", o.hw, "hardware config JSON (configs/hw/*.json, docs/sim.md); default: 16x16 universal, 256/256/64 KiB act/weight/out SRAM, 12.8 GB/s, 100 ns");
+  c->add_option("--rows", o.rows, "override array rows R");
+  c->add_option("--cols", o.cols, "override array columns C");
+  c->add_option("--pe", o.pe, "override the PE kind (" + sim::pe_kind_names() + ")");
+  c->add_option("--clock-mhz", o.clock_mhz, "override the clock (default: the config's clock_mhz, else the PE's fmax from logq area)");
+  c->add_option("--act-bits", o.act_bits, "activation word bits in SRAM/DRAM (default: from each layer's format)");
+  c->add_option("--weight-bits", o.weight_bits, "weight word bits in SRAM/DRAM (default: from each layer's format)");
+  c->add_option("--backend", o.backend, "fast (the RTL schedule in closed form) or rtl (each block on the Verilated 4x4 array, checked against golden)")
+      ->capture_default_str();
+  c->add_option("--seed", o.seed, "operand seed of the rtl back-end")->capture_default_str();
+  c->add_option("--csv", o.csv, "write the per-layer report as CSV (- for stdout)");
+  c->add_option("--json", o.json_out, "write the report as JSON (- for stdout)");
+  c->add_option("--topology-out", o.topology_out, "write the workload's array jobs as a SCALE-Sim GEMM topology CSV and stop");
+  c->add_flag("-q,--quiet", o.quiet, "print only the summary line");
+  c->callback([] { run(o); });
+}
+
+}  // namespace logq::cli

@@ -1,0 +1,68 @@
+// The accelerator that `logq sim` models, read from a hardware JSON file (configs/hw/*.json,
+// docs/sim.md): the PE array (R x C, PE kind), the on-chip SRAM buffers, DRAM bandwidth and
+// latency, the clock, word widths and the per-operation energy table. Every field is checked:
+// unknown keys, impossible values and unknown PE kinds are errors naming the file and key.
+#pragma once
+#include <map>
+#include <optional>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "golden/mac.h"
+
+namespace logq::sim {
+
+// The PE kinds of rtl/ (docs/rtl.md) with the pairings each can run and its `logq area` unit.
+struct PeKind {
+  std::string name;       // int8, uu4, uu6, lu, lu_exact, ua, la, universal
+  std::string area_unit;  // pe_int8, ...
+  int rtl_kind = 0;       // KIND parameter of logq_pe_array (0 UxU, 1 UxA, 2 LxU, 3 LxA, 4 universal)
+  int max_w_bits = 8, max_a_bits = 8;  // widest U (or LogART n / AdaLog b) operand it takes
+  int mant_frac_bits = 1;              // LogART mantissa f of its L datapath
+  bool runs(Pairing p) const;
+};
+const PeKind& pe_kind(const std::string& name);  // throws Error listing the kinds
+std::string pe_kind_names();
+
+// Energy per operation in pJ (docs/sim.md gives the sources of the defaults).
+struct EnergyTable {
+  double mac_pj = 0;             // one MAC term of this PE kind (from the kind's table entry)
+  // SRAM pJ per byte of each buffer; unset: from its size (Horowitz's 8 KB / 32 KB / 1 MB points).
+  std::optional<double> sram_read_pj_per_byte, sram_write_pj_per_byte;
+  double dram_pj_per_byte = 0;
+  double sram_pj_per_byte(int64_t buffer_bytes, bool write) const;
+  std::string source;            // where the numbers come from, printed with the report
+};
+
+struct AccelConfig {
+  std::string path;              // the file it came from ("" = defaults)
+  int rows = 16, cols = 16;
+  std::string pe = "universal";
+  std::optional<double> clock_mhz;  // unset: the PE's fmax from `logq area`
+  // SRAM buffers (bytes): activations (R banks), weights (C banks), outputs (C banks).
+  int64_t act_sram_bytes = 256 * 1024, weight_sram_bytes = 256 * 1024, out_sram_bytes = 64 * 1024;
+  bool double_buffer = true;
+  double dram_gbps = 12.8;       // DRAM bandwidth, GB/s (1e9 bytes/s)
+  double dram_latency_ns = 100;  // first-byte latency of each DMA transfer
+  int out_bits = 16;             // width of each output word written back (dequantized result)
+  // Operand word widths in SRAM/DRAM; unset: from each layer's formats (U(b): b, A(b): b+1, L(n): n+1).
+  std::optional<int> act_bits, weight_bits;
+  EnergyTable energy;  // mac_pj for `pe`
+
+  const PeKind& kind() const { return pe_kind(pe); }
+  double clock() const;  // MHz; throws when unset
+  // Words one bank of each buffer holds (per half when double-buffered).
+  int64_t act_bank_words(int bits) const;
+  int64_t weight_bank_words(int bits) const;
+  int64_t out_words() const;
+  double dram_bytes_per_cycle() const;  // bandwidth at the clock
+  uint64_t dram_latency_cycles() const;  // ceil(latency · clock)
+};
+
+AccelConfig default_accel();
+AccelConfig load_accel(const std::string& path);
+AccelConfig parse_accel(const nlohmann::json& j, const std::string& where);  // `where` names the source in errors
+nlohmann::json to_json(const AccelConfig& h);
+
+}  // namespace logq::sim

@@ -1,0 +1,38 @@
+// How the controller cuts one layer's GEMM into SRAM-sized blocks. A block is mb rows of the
+// activation operand A [M, K] and nb rows of the weight operand W [N, K] (mb a multiple of R, nb
+// of C, both with the full K: the array accumulates over K inside a tile), and it is one
+// start/done job of rtl/logq_gemm_ctrl. Of all block sizes that fit the buffers (one half each when
+// double-buffered), the plan moves the fewest DRAM bytes (ties: fewer blocks, then weights outer).
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "sim/hw_config.h"
+#include "sim/workload.h"
+
+namespace logq::sim {
+
+struct Block {
+  int64_t m0 = 0, mb = 0, n0 = 0, nb = 0;  // mb, nb: rows actually present (edge blocks are smaller)
+  bool load_a = false, load_w = false;     // the DMA fetches this operand block (else it is still in SRAM)
+};
+
+struct LayerPlan {
+  int a_bits = 8, w_bits = 8;        // word widths used
+  int64_t Mb = 0, Nb = 0;            // block size (rows of A, rows of W)
+  bool weights_outer = true;         // loop order: for each W block, every A block (or the reverse)
+  std::vector<Block> blocks;         // one GEMM instance; the layer runs it `count` times
+  int64_t a_words = 0, w_words = 0;  // words fetched from DRAM per instance
+  int64_t out_words = 0;             // words written back per instance (M·N)
+  int64_t dram_bytes() const;        // per instance, incl. the write-back
+  int out_bits = 16;
+};
+
+// Throws Error naming the layer when one R x K / C x K tile or its R x C outputs do not fit.
+LayerPlan plan_layer(const SimLayer& l, const AccelConfig& hw);
+
+// Bits of a word count, rounded up to whole bytes (how the DMA moves them).
+inline int64_t words_to_bytes(int64_t words, int bits) { return (words * bits + 7) / 8; }
+
+}  // namespace logq::sim

@@ -1,0 +1,159 @@
+#include "sim/workload.h"
+
+#include <fstream>
+#include <sstream>
+
+#include <fmt/format.h>
+
+#include "golden/error.h"
+#include "golden/network.h"
+
+namespace logq::sim {
+
+namespace {
+
+// Word widths as stored: U(b) codes c in [0, 2^b − 1]; AdaLog A(b) b + 1 bits (code 2^b is the zero
+// state); LogART L(n) n + 1 bits (sign and an n-bit level index with zero, docs/sim.md).
+int x_bits(const QLayer& l) {
+  if (l.pairing == Pairing::UxA || l.pairing == Pairing::LxA) return l.x_adalog.table.bits + 1;
+  return l.x_uniform.bits;
+}
+
+int w_bits(const QLayer& l) {
+  if (l.op == LayerOp::Matmul) return l.b_uniform.bits;
+  if (l.pairing == Pairing::LxU || l.pairing == Pairing::LxA) return l.w_log_bits + 1;
+  return l.w_uniform.bits;
+}
+
+std::string trim(const std::string& s) {
+  const size_t a = s.find_first_not_of(" \t\r\n"), b = s.find_last_not_of(" \t\r\n");
+  return a == std::string::npos ? "" : s.substr(a, b - a + 1);
+}
+
+std::vector<std::string> fields(const std::string& line) {
+  std::vector<std::string> out;
+  std::stringstream ss(line);
+  std::string f;
+  while (std::getline(ss, f, ',')) out.push_back(trim(f));
+  while (!out.empty() && out.back().empty()) out.pop_back();  // SCALE-Sim rows end with ','
+  return out;
+}
+
+int64_t positive_int(const std::string& s, const std::string& where) {
+  size_t used = 0;
+  int64_t v = 0;
+  try {
+    v = std::stoll(s, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  if (used != s.size() || v < 1 || v > (int64_t{1} << 24)) throw Error(fmt::format("{}: '{}' is not a whole number in 1..2^24", where, s));
+  return v;
+}
+
+}  // namespace
+
+const char* pairing_name(Pairing p) {
+  static const char* n[] = {"UxU", "UxA", "LxU", "LxA"};
+  return n[static_cast<int>(p)];
+}
+
+Workload workload_from_lqm(const std::string& path) {
+  const LqmFile f = LqmFile::open(path);
+  Network net(f);
+  Workload w;
+  w.source = path;
+  w.name = net.model().value("name", std::string("model"));
+  for (const GemmRecord& g : net.gemms()) {
+    const QLayer& l = g.layer;
+    SimLayer s;
+    s.name = g.name;
+    s.pairing = l.pairing;
+    s.float_input = g.float_input;
+    s.a_bits = g.float_input ? 32 : x_bits(l);
+    s.w_bits = w_bits(l);
+    s.K = l.in_features;
+    const Shape& out = g.out_shape;
+    if (l.op == LayerOp::Linear) {
+      s.op = "linear";
+      s.N = l.out_features;
+      s.M = numel(out) / l.out_features;
+    } else if (l.op == LayerOp::Conv2d) {
+      s.op = "conv2d";
+      s.count = l.conv.groups;
+      s.N = l.conv.O / l.conv.groups;
+      s.M = l.conv.OH() * l.conv.OW();
+    } else {
+      s.op = "matmul";
+      s.w_is_activation = true;
+      s.count = out.at(0);
+      s.M = out.at(1);
+      s.N = out.at(2);
+    }
+    w.layers.push_back(s);
+  }
+  if (w.layers.empty()) throw Error(fmt::format("{}: the model has no GEMM layers", path));
+  return w;
+}
+
+Workload workload_from_topology(const std::string& path, int a_bits, int w_bits) {
+  std::ifstream in(path);
+  if (!in) throw Error(fmt::format("{}: cannot open the topology file", path));
+  Workload w;
+  w.source = path;
+  w.name = path.substr(path.find_last_of('/') + 1);
+  w.name = w.name.substr(0, w.name.rfind('.'));
+  std::string line;
+  int64_t lineno = 0;
+  bool header = true;
+  size_t width = 0;
+  while (std::getline(in, line)) {
+    ++lineno;
+    const auto f = fields(line);
+    if (f.empty() || f[0].rfind('#', 0) == 0) continue;
+    const std::string where = fmt::format("{}:{}", path, lineno);
+    if (header) {  // the first row names the columns: 8 for conv rows, 4 for GEMM rows
+      header = false;
+      width = f.size();
+      if (width != 8 && width != 4)
+        throw Error(fmt::format("{}: expected a SCALE-Sim header of 8 columns (Layer name, IFMAP Height, IFMAP Width, Filter Height, "
+                                "Filter Width, Channels, Num Filter, Strides) or 4 (Layer, M, N, K); got {}", where, width));
+      continue;
+    }
+    if (f.size() != width) throw Error(fmt::format("{}: {} columns, the header has {}", where, f.size(), width));
+    SimLayer s;
+    s.name = f[0];
+    s.pairing_known = false;
+    s.a_bits = a_bits;
+    s.w_bits = w_bits;
+    if (width == 4) {
+      s.op = "gemm";
+      s.M = positive_int(f[1], where + " M");
+      s.N = positive_int(f[2], where + " N");
+      s.K = positive_int(f[3], where + " K");
+    } else {
+      // SCALE-Sim convention: the IFMAP dimensions include any padding; no padding is added here.
+      const int64_t H = positive_int(f[1], where + " IFMAP Height"), W = positive_int(f[2], where + " IFMAP Width");
+      const int64_t R = positive_int(f[3], where + " Filter Height"), S = positive_int(f[4], where + " Filter Width");
+      const int64_t C = positive_int(f[5], where + " Channels"), O = positive_int(f[6], where + " Num Filter");
+      const int64_t st = positive_int(f[7], where + " Strides");
+      if (R > H || S > W) throw Error(fmt::format("{}: filter {}x{} larger than the ifmap {}x{}", where, R, S, H, W));
+      s.op = "conv2d";
+      s.M = ((H - R) / st + 1) * ((W - S) / st + 1);
+      s.N = O;
+      s.K = R * S * C;
+    }
+    w.layers.push_back(s);
+  }
+  if (w.layers.empty()) throw Error(fmt::format("{}: no layers (a header row and at least one layer row)", path));
+  return w;
+}
+
+Workload load_workload(const std::string& path) {
+  const auto ends = [&](const char* e) { return path.size() >= std::string(e).size() && path.compare(path.size() - std::string(e).size(), std::string::npos, e) == 0; };
+  if (ends(".lqm")) return workload_from_lqm(path);
+  if (ends(".csv")) return workload_from_topology(path);
+  throw Error(fmt::format("{}: a workload is an .lqm model (logq export) or a SCALE-Sim topology .csv", path));
+}
+
+}  // namespace logq::sim

@@ -1,0 +1,39 @@
+// What the accelerator runs: a network's GEMM layers as array jobs M x N x K (convolutions as
+// im2col, attention matmuls per head), with the operand word widths of their formats. From an
+// .lqm file (the layer graph of `logq export`) or from a SCALE-Sim topology CSV (conv rows
+// `name, ifmap H, ifmap W, filter H, filter W, channels, filters, stride` or GEMM rows
+// `name, M, N, K`), so shapes of models with no quantized file (DeiT-Tiny, ResNet-18) run too.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "golden/mac.h"
+
+namespace logq::sim {
+
+struct SimLayer {
+  std::string name, op;  // op: linear, conv2d, matmul, gemm (topology rows)
+  Pairing pairing = Pairing::UxU;
+  bool pairing_known = true;  // topology rows: false (the array's own pairing)
+  int64_t M = 0, N = 0, K = 0;
+  int64_t count = 1;          // identical GEMMs in this layer: conv groups, attention heads
+  int a_bits = 8, w_bits = 8; // word widths of the x operand and of the weight (matmul: b) operand
+  bool w_is_activation = false;  // matmul: both operands are activations (no weights in DRAM)
+  bool float_input = false;      // the reference keeps this input float: not run on the array
+  int64_t macs() const { return count * M * N * K; }
+};
+
+struct Workload {
+  std::string name, source;
+  std::vector<SimLayer> layers;
+};
+
+Workload workload_from_lqm(const std::string& path);
+Workload workload_from_topology(const std::string& path, int a_bits = 8, int w_bits = 8);
+// By extension: .lqm or .csv.
+Workload load_workload(const std::string& path);
+
+const char* pairing_name(Pairing p);  // "UxU", ...
+
+}  // namespace logq::sim

@@ -1,0 +1,304 @@
+// sim/: the fast cycle model against the Verilated array, the tiling's DRAM traffic against an
+// independent count, the SystemC model end to end (both back-ends), SCALE-Sim's formula on hand
+// values, and bad hardware configs / topologies.
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+#include <random>
+
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include "golden/error.h"
+#include "sim/accelerator.h"
+#include "sim/report.h"
+#include "testbenches/random_jobs.h"
+#include "testbenches/rtl_array.h"
+
+using namespace logq;
+using namespace logq::sim;
+using json = nlohmann::json;
+
+namespace {
+
+const std::string kRoot = LOGQ_SOURCE_DIR;
+
+AccelConfig accel(const json& j) { return parse_accel(j, "test"); }
+
+// SystemC elaborates once per process: each simulation runs in a forked child, which sends back
+// the JSON report (or "error: ...").
+json simulate_in_child(const Workload& w, const AccelConfig& hw, const std::string& backend) {
+  int fd[2];
+  REQUIRE(pipe(fd) == 0);
+  const pid_t pid = fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    close(fd[0]);
+    std::string out;
+    try {
+      auto b = backend == "rtl" ? make_rtl_backend(hw, 3) : make_fast_backend(hw);
+      out = report_json(simulate(w, hw, *b)).dump();
+    } catch (const std::exception& e) {
+      out = std::string("error: ") + e.what();
+    }
+    size_t off = 0;
+    while (off < out.size()) {
+      const ssize_t n = write(fd[1], out.data() + off, out.size() - off);
+      if (n <= 0) break;
+      off += size_t(n);
+    }
+    _exit(0);
+  }
+  close(fd[1]);
+  std::string text;
+  char buf[65536];
+  for (ssize_t n; (n = read(fd[0], buf, sizeof buf)) > 0;) text.append(buf, size_t(n));
+  close(fd[0]);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  REQUIRE(WIFEXITED(status));
+  if (text.rfind("error: ", 0) == 0) FAIL(text);
+  return json::parse(text);
+}
+
+SimLayer gemm_layer(const std::string& name, int64_t M, int64_t N, int64_t K, int bits = 8) {
+  SimLayer l;
+  l.name = name;
+  l.op = "gemm";
+  l.pairing_known = false;
+  l.M = M, l.N = N, l.K = K;
+  l.a_bits = l.w_bits = bits;
+  return l;
+}
+
+// The embedded models' layer shapes, as `logq sim --topology-out` wrote them from their exports.
+Workload committed_topology(const std::string& name) { return workload_from_topology(kRoot + "/configs/topologies/" + name + ".csv"); }
+
+// DRAM bytes of one instance, counted by replaying the plan's blocks against what each buffer
+// holds (not from the plan's load flags): a block fetches an operand block unless that very block
+// is what the buffer loaded last.
+int64_t replayed_dram_bytes(const SimLayer& l, const LayerPlan& p) {
+  int64_t bytes = 0, held_a = -1, held_w = -1;
+  for (const Block& b : p.blocks) {
+    const int64_t ia = b.m0 / p.Mb, iw = b.n0 / p.Nb;
+    if (ia != held_a) bytes += (b.mb * l.K * p.a_bits + 7) / 8, held_a = ia;
+    if (iw != held_w) bytes += (b.nb * l.K * p.w_bits + 7) / 8, held_w = iw;
+    bytes += (b.mb * b.nb * p.out_bits + 7) / 8;
+  }
+  return bytes;
+}
+
+}  // namespace
+
+TEST_CASE("fast cycle model equals the Verilated array on random GEMM shapes", "[sim][rtl]") {
+  auto rtl = make_rtl_array_universal_4x4();
+  const AccelConfig hw = accel({{"array", {{"rows", 4}, {"cols", 4}}}, {"clock_mhz", 100}});
+  std::mt19937 rng(11);
+  for (int i = 0; i < 40; ++i) {
+    const RandomJob j = random_job(rng, 300);
+    HwConfig h = j.hw;
+    h.acc_bits = rtl->config().acc_bits;
+    const RtlRunResult r = rtl->run(j.problem(), h);
+    INFO("job " << i << ": " << j.M << "x" << j.N << "x" << j.K);
+    CHECK(r.cycles == block_cycles(hw, j.M, j.N, j.K));
+  }
+}
+
+TEST_CASE("fast cycle model equals the RTL on every block of the embedded ViT and ResNet-20", "[sim][rtl]") {
+  const AccelConfig hw = accel({{"array", {{"rows", 4}, {"cols", 4}}}, {"clock_mhz", 100}, {"sram", {{"act_kib", 16}, {"weight_kib", 16}}}});
+  auto rtl = make_rtl_backend(hw, 5);
+  auto fast = make_fast_backend(hw);
+  for (const char* name : {"fmnist_vit_adalog_w4a4", "resnet20_cifar_logart_w4a8"}) {
+    const Workload w = committed_topology(name);
+    REQUIRE(w.layers.size() >= 20);
+    int64_t blocks = 0;
+    for (const SimLayer& l : w.layers) {
+      const LayerPlan p = plan_layer(l, hw);
+      for (const Block& b : p.blocks) {
+        INFO(name << " " << l.name << " block " << b.mb << "x" << b.nb << "x" << l.K);
+        REQUIRE(rtl->run(l, b) == fast->run(l, b));
+        ++blocks;
+      }
+    }
+    CHECK(blocks >= int64_t(w.layers.size()));
+  }
+}
+
+TEST_CASE("tiling: DRAM traffic equals a replay of the buffers, and the plan moves the fewest bytes", "[sim]") {
+  struct Case { int64_t M, N, K; double act_kib, weight_kib, out_kib; bool dbl; int bits; };
+  const Case cases[] = {
+      {197, 576, 192, 8, 64, 64, true, 8},   // A needs several blocks, W fits
+      {197, 576, 192, 64, 8, 64, true, 8},   // W needs several blocks
+      {197, 576, 192, 4, 4, 64, false, 8},   // both: one operand is re-fetched
+      {1001, 16, 27, 1, 256, 16, true, 4},   // 4-bit words, odd K and a 9-row edge block: bytes round per transfer
+      {5, 3, 7, 1, 1, 1, true, 8},           // smaller than the array
+      {1, 1000, 192, 64, 16, 16, true, 8},   // the classifier head
+  };
+  for (const Case& c : cases) {
+    const AccelConfig hw = accel({{"array", {{"rows", 16}, {"cols", 16}}}, {"clock_mhz", 100},
+                                  {"sram", {{"act_kib", c.act_kib}, {"weight_kib", c.weight_kib}, {"out_kib", c.out_kib}, {"double_buffer", c.dbl}}}});
+    const SimLayer l = gemm_layer("g", c.M, c.N, c.K, c.bits);
+    const LayerPlan p = plan_layer(l, hw);
+    INFO(c.M << "x" << c.N << "x" << c.K << " Mb " << p.Mb << " Nb " << p.Nb << (p.weights_outer ? " weights outer" : " act outer"));
+    // Every output once, every block within its buffer half.
+    int64_t outs = 0;
+    for (const Block& b : p.blocks) {
+      outs += b.mb * b.nb;
+      CHECK(b.mb * l.K <= hw.act_bank_words(p.a_bits) * hw.rows);
+      CHECK(b.nb * l.K <= hw.weight_bank_words(p.w_bits) * hw.cols);
+      CHECK(b.mb * b.nb <= hw.out_words());
+    }
+    CHECK(outs == c.M * c.N);
+    const int64_t expected = replayed_dram_bytes(l, p);
+    const json r = simulate_in_child(Workload{"w", "test", {l}}, hw, "fast");
+    const json& t = r["total"]["dram"];
+    CHECK(t["act_read_bytes"].get<int64_t>() + t["weight_read_bytes"].get<int64_t>() + t["out_write_bytes"].get<int64_t>() == expected);
+    // The closed form: the outer operand once, the inner one per outer block unless it fits whole.
+    const int64_t nA = (c.M + p.Mb - 1) / p.Mb, nW = (c.N + p.Nb - 1) / p.Nb;
+    const int64_t a_words = c.M * c.K * (p.weights_outer && nA > 1 ? nW : 1), w_words = c.N * c.K * (!p.weights_outer && nW > 1 ? nA : 1);
+    CHECK(p.a_words == a_words);
+    CHECK(p.w_words == w_words);
+    // No other block size in the buffers moves fewer bytes (brute force over both loop orders).
+    for (int64_t Mb = hw.rows; Mb < c.M + hw.rows; Mb += hw.rows)
+      for (int64_t Nb = hw.cols; Nb < c.N + hw.cols; Nb += hw.cols) {
+        if (Mb * c.K > hw.act_bank_words(p.a_bits) * hw.rows || Nb * c.K > hw.weight_bank_words(p.w_bits) * hw.cols) continue;
+        if (std::min(Mb, c.M) * std::min(Nb, c.N) > hw.out_words()) continue;
+        const int64_t na = (c.M + Mb - 1) / Mb, nw = (c.N + Nb - 1) / Nb;
+        for (bool wo : {true, false}) {
+          const int64_t bytes = (c.M * c.K * (wo && na > 1 ? nw : 1) * p.a_bits + 7) / 8 + (c.N * c.K * (!wo && nw > 1 ? na : 1) * p.w_bits + 7) / 8;
+          CHECK(bytes >= (p.a_words * p.a_bits + 7) / 8 + (p.w_words * p.w_bits + 7) / 8);
+        }
+      }
+  }
+}
+
+TEST_CASE("SystemC model: both back-ends give the same cycles on the embedded ViT; DRAM target and report agree", "[sim][rtl]") {
+  const AccelConfig hw = load_accel(kRoot + "/configs/hw/universal_4x4.json");
+  const Workload w = committed_topology("fmnist_vit_adalog_w4a4");
+  const json fast = simulate_in_child(w, hw, "fast");
+  const json rtl = simulate_in_child(w, hw, "rtl");
+  CHECK(rtl["backend"] == "rtl");
+  for (const char* k : {"compute_cycles", "stall_cycles", "total_cycles", "tiles", "blocks"}) CHECK(fast["total"][k] == rtl["total"][k]);
+  REQUIRE(fast["layers"].size() == w.layers.size());
+  for (size_t i = 0; i < w.layers.size(); ++i) CHECK(fast["layers"][i]["compute_cycles"] == rtl["layers"][i]["compute_cycles"]);
+  // Compute cycles are the sum of the blocks' closed forms.
+  uint64_t expect = 0;
+  for (const SimLayer& l : w.layers)
+    for (const Block& b : plan_layer(l, hw).blocks) expect += block_cycles(hw, b.mb, b.nb, l.K) * uint64_t(l.count);
+  CHECK(fast["total"]["compute_cycles"].get<uint64_t>() == expect);
+  const json& d = fast["total"]["dram"];
+  const uint64_t total = fast["total"]["total_cycles"];
+  CHECK(total >= expect);
+  CHECK(fast["total"]["stall_cycles"].get<uint64_t>() == total - expect);
+  CHECK(d["act_read_bytes"].get<int64_t>() + d["weight_read_bytes"].get<int64_t>() > 0);
+  // Layers in order: the sum of their spans is the whole run.
+  uint64_t spans = 0;
+  for (const auto& l : fast["layers"]) spans += l["total_cycles"].get<uint64_t>();
+  CHECK(spans == total);
+}
+
+TEST_CASE("SystemC model: stalls follow DRAM bandwidth, double buffering hides loads", "[sim]") {
+  const Workload w{"one", "test", {gemm_layer("fc", 256, 256, 256)}};
+  const auto run = [&](double gbps, bool dbl) {
+    const AccelConfig hw = accel({{"array", {{"rows", 16}, {"cols", 16}}}, {"clock_mhz", 100}, {"dram", {{"bandwidth_gbps", gbps}, {"latency_ns", 0}}},
+                                  {"sram", {{"act_kib", 32}, {"weight_kib", 32}, {"out_kib", 16}, {"double_buffer", dbl}}}});
+    return simulate_in_child(w, hw, "fast")["total"];
+  };
+  const json slow = run(0.1, true), fast = run(100, true), single = run(100, false);
+  CHECK(slow["compute_cycles"] == fast["compute_cycles"]);
+  CHECK(slow["stall_cycles"].get<uint64_t>() > 10 * fast["stall_cycles"].get<uint64_t>());
+  // 0.1 GB/s at 100 MHz is one byte per cycle: the run can be no shorter than its DRAM bytes.
+  const int64_t bytes = slow["dram"]["act_read_bytes"].get<int64_t>() + slow["dram"]["weight_read_bytes"].get<int64_t>() +
+                        slow["dram"]["out_write_bytes"].get<int64_t>();
+  CHECK(slow["total_cycles"].get<int64_t>() >= bytes);
+  CHECK(single["total_cycles"].get<uint64_t>() > fast["total_cycles"].get<uint64_t>());
+}
+
+TEST_CASE("energy: MAC, SRAM and DRAM terms from the table", "[sim]") {
+  const AccelConfig hw = accel({{"array", {{"rows", 4}, {"cols", 4}, {"pe", "lu"}}}, {"clock_mhz", 100},
+                                {"energy_pj", {{"mac", {{"lu", 0.5}}}, {"sram_read_per_byte", 1.0}, {"sram_write_per_byte", 2.0}, {"dram_per_byte", 100.0}}}});
+  SimLayer l = gemm_layer("g", 8, 8, 8);
+  const json t = simulate_in_child(Workload{"w", "test", {l}}, hw, "fast")["total"];
+  CHECK(t["energy_pj"]["mac"].get<double>() == Approx(512 * 0.5));
+  const json& s = t["sram"];
+  const double reads = s["act"]["read_bytes"].get<double>() + s["weight"]["read_bytes"].get<double>() + s["out"]["read_bytes"].get<double>();
+  const double writes = s["act"]["write_bytes"].get<double>() + s["weight"]["write_bytes"].get<double>() + s["out"]["write_bytes"].get<double>();
+  CHECK(t["energy_pj"]["sram"].get<double>() == Approx(reads * 1.0 + writes * 2.0));
+  // 8x8x8 on 4x4: 4 tiles read 4 rows x 8 of A twice (two tile columns) and of W twice.
+  CHECK(s["act"]["reads"] == 128);
+  CHECK(s["weight"]["reads"] == 128);
+  CHECK(s["out"]["writes"] == 64);
+  CHECK(t["energy_pj"]["dram"].get<double>() == Approx(100.0 * (64 + 64 + 64 * 2)));
+}
+
+TEST_CASE("SCALE-Sim output-stationary cycles on small shapes, by hand", "[sim]") {
+  // R = C = 4, M = 5, N = 3, K = 7: 2 folds x (7 + 4 + 4 - 2) = 26; the RTL 2 x (7 + 4 + 4 - 1) + 4 = 32.
+  CHECK(scalesim_os_cycles(4, 4, 5, 3, 7) == 26);
+  const AccelConfig a44 = accel({{"array", {{"rows", 4}, {"cols", 4}}}, {"clock_mhz", 1}});
+  CHECK(block_cycles(a44, 5, 3, 7) == 32);
+  // R = 2, C = 3, one fold, K = 1: ifmap demand 1 + (3 - 1) rows, skewed over 2 rows: 4 cycles.
+  CHECK(scalesim_os_cycles(2, 3, 2, 3, 1) == 4);
+  const AccelConfig a23 = accel({{"array", {{"rows", 2}, {"cols", 3}}}, {"clock_mhz", 1}});
+  CHECK(block_cycles(a23, 2, 3, 1) == 7);
+  // 8 x 8, DeiT-Tiny qkv: 25 x 72 folds x (192 + 14) = 370,800; the RTL 372,608 (docs/rtl.md).
+  CHECK(scalesim_os_cycles(8, 8, 197, 576, 192) == 370800);
+  // The relation on random shapes: rtl = scalesim + tiles + R.
+  std::mt19937 rng(3);
+  for (int i = 0; i < 200; ++i) {
+    const int R = 1 + int(rng() % 32), C = 1 + int(rng() % 32);
+    const int64_t M = 1 + rng() % 500, N = 1 + rng() % 500, K = 1 + rng() % 2000;
+    const AccelConfig a = accel({{"array", {{"rows", R}, {"cols", C}}}, {"clock_mhz", 1}});
+    const int64_t tiles = ((M + R - 1) / R) * ((N + C - 1) / C);
+    CHECK(block_cycles(a, M, N, K) == scalesim_os_cycles(R, C, M, N, K) + uint64_t(tiles + R));
+  }
+}
+
+TEST_CASE("bad hardware configs and topologies are clear errors", "[sim]") {
+  const auto err = [](const json& j) {
+    try {
+      parse_accel(j, "hw.json");
+    } catch (const Error& e) {
+      return std::string(e.what());
+    }
+    return std::string();
+  };
+  CHECK_THAT(err({{"array", {{"pe", "fp32"}}}}), Catch::Contains("hw.json.array.pe: unknown PE kind 'fp32'"));
+  CHECK_THAT(err({{"dram", {{"bandwidth_gbps", 0}}}}), Catch::Contains("hw.json.dram.bandwidth_gbps: must be > 0"));
+  CHECK_THAT(err({{"arrray", {}}}), Catch::Contains("unknown key 'arrray'"));
+  CHECK_THAT(err({{"array", {{"rows", 0}}}}), Catch::Contains("hw.json.array.rows: must be 1..256"));
+  CHECK_THAT(err({{"sram", {{"act_kib", -1}}}}), Catch::Contains("act_kib: must be > 0"));
+  CHECK_THAT(err({{"energy_pj", {{"mac", {{"int9", 1.0}}}}}}), Catch::Contains("unknown key 'int9'"));
+  // A layer whose one tile does not fit, and a PE kind that cannot run the layer.
+  const AccelConfig tiny = accel({{"array", {{"rows", 16}, {"cols", 16}}}, {"clock_mhz", 100}, {"sram", {{"act_kib", 4}}}});
+  SimLayer l = gemm_layer("blocks.0.mlp.fc2", 197, 192, 768);
+  CHECK_THROWS_WITH(plan_layer(l, tiny), Catch::Contains("layer 'blocks.0.mlp.fc2': the 16x16 array cannot hold one tile: K = 768"));
+  SimLayer ua = l;
+  ua.pairing = Pairing::UxA;
+  ua.pairing_known = true;
+  const AccelConfig lu = accel({{"array", {{"pe", "lu"}}}, {"clock_mhz", 100}});
+  CHECK_THROWS_WITH(check_workload(Workload{"w", "t", {ua}}, lu), Catch::Contains("is UxA") && Catch::Contains("'lu' PE array cannot run it"));
+  CHECK_THROWS_WITH(make_rtl_backend(lu), Catch::Contains("4x4 universal"));
+  const std::string bad = "/tmp/logq_test_bad_topology.csv";
+  std::ofstream(bad) << "Layer, M, N, K,\nfc, 10, x, 3,\n";
+  CHECK_THROWS_WITH(workload_from_topology(bad), Catch::Contains(":2 N: 'x' is not a whole number"));
+  std::ofstream(bad) << "Layer, M, N,\n";
+  CHECK_THROWS_WITH(workload_from_topology(bad), Catch::Contains("expected a SCALE-Sim header"));
+  std::remove(bad.c_str());
+  CHECK_THROWS_WITH(load_accel("/nonexistent/hw.json"), Catch::Contains("/nonexistent/hw.json: cannot open"));
+}
+
+TEST_CASE("topologies: ResNet-18 and DeiT-Tiny shapes", "[sim]") {
+  const Workload r18 = committed_topology("resnet18");
+  int64_t macs = 0;
+  for (const auto& l : r18.layers) macs += l.macs();
+  CHECK(macs == 1814073344);  // torchvision ResNet-18 at 224: 1.81 GMACs (conv + fc)
+  CHECK(r18.layers[0].M == 112 * 112);
+  CHECK(r18.layers[0].K == 7 * 7 * 3);
+  const Workload deit = committed_topology("deit_tiny_patch16_224");
+  macs = 0;
+  for (const auto& l : deit.layers) macs += l.macs();
+  CHECK(deit.layers.size() == 122);
+  CHECK(macs == 1253683200);  // patch embed + 12 x (qkv, 3 x 2 attention matmuls, proj, fc1, fc2) + head
+}
