@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "cli/area.h"
+#include "cli/explore_cmd.h"
 #include "cli/golden_cmd.h"
 #include "cli/inspect.h"
 #include "cli/sim_cmd.h"
@@ -28,6 +29,7 @@ int main(int argc, char** argv) {
   logq::cli::add_golden(app);
   logq::cli::add_verify(app);
   logq::cli::add_sim(app);
+  logq::cli::add_explore(app);
 #ifdef LOGQ_WITH_TORCH
   logq::cli::add_torch_commands(app, argc, argv);
 #endif

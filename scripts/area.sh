@@ -27,6 +27,7 @@ spec() {
     pe_la)        echo "logq_pe_la|-set MW 5 -set EW 6 -set FW 6 -set KW 4 -set ACC_W 32|L(4) x A(4) PE, 32-bit acc" ;;
     pe_universal) echo "logq_pe_universal|-set ACC_W 48|universal PE (all pairings), 48-bit acc" ;;
     acc32)        echo "logq_acc|-set ACC_W 32|32-bit accumulator register + adder (part of every PE above)" ;;
+    acc[0-9]*)    w=${1#acc}; echo "logq_acc|-set ACC_W $w|$w-bit accumulator register + adder" ;;
     adalog_dequant) echo "logq_adalog_dequant|-set B 4 -set EW 6|AdaLog dequant, b=4, LUT of 16 (M,E)" ;;
     logw_decode)  echo "logq_logw_decode|-set KW 4|LogART weight decoder" ;;
     array:*)      IFS=: read -r _ kind r c <<< "$1"

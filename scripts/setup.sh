@@ -13,7 +13,7 @@ PKGS=(
   zlib1g-dev libturbojpeg0-dev
   yosys opensta
   dataset-fashion-mnist
-  python3
+  python3 gnuplot-nox
 )
 
 SUDO=""

@@ -128,10 +128,10 @@ struct Controller : sc_module {
       const SimLayer& l = w.layers[j.layer];
       LayerReport& r = rep[j.layer];
       if (j.block.load_a) {
-        const int64_t words = j.block.mb * l.K;
-        dma.transfer(words_to_bytes(words, p.a_bits), false);
-        r.dram_act_bytes += words_to_bytes(words, p.a_bits);
-        r.sram_act.writes += words;
+        const int64_t fetched = a_fetch_words(l, j.block.m0, j.block.mb), words = j.block.mb * l.K;
+        dma.transfer(words_to_bytes(fetched, p.a_bits), false);
+        r.dram_act_bytes += words_to_bytes(fetched, p.a_bits);
+        r.sram_act.writes += words;  // the im2col rows the A banks receive
         r.sram_act.write_bytes += words_to_bytes(words, p.a_bits);
       }
       if (j.block.load_w) {

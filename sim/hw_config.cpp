@@ -13,10 +13,8 @@ namespace logq::sim {
 
 using json = nlohmann::json;
 
-namespace {
-
 // Kinds and widths as scripts/area.sh synthesizes them (DW/DA = bits + 1 for the signed d = c − z).
-const std::vector<PeKind>& kinds() {
+const std::vector<PeKind>& pe_kinds() {
   static const std::vector<PeKind> k = {
       {"int8", "pe_int8", 0, 8, 8, 1},       {"uu4", "pe_uu4", 0, 4, 4, 1}, {"uu6", "pe_uu6", 0, 6, 6, 1},
       {"lu", "pe_lu", 2, 4, 8, 1},           {"lu_exact", "pe_lu_exact", 2, 4, 8, 6},
@@ -25,6 +23,8 @@ const std::vector<PeKind>& kinds() {
   };
   return k;
 }
+
+namespace {
 
 // Horowitz, "Computing's energy problem", ISSCC 2014 (45 nm): 8-bit multiply 0.2 pJ + 32-bit add
 // 0.1 pJ = 0.3 pJ for the INT8 MAC; the other kinds scale it by their synthesized area relative to
@@ -84,14 +84,14 @@ bool PeKind::runs(Pairing p) const {
 }
 
 const PeKind& pe_kind(const std::string& name) {
-  for (const auto& k : kinds())
+  for (const auto& k : pe_kinds())
     if (k.name == name) return k;
   throw Error(fmt::format("unknown PE kind '{}' (known: {})", name, pe_kind_names()));
 }
 
 std::string pe_kind_names() {
   std::string s;
-  for (const auto& k : kinds()) s += (s.empty() ? "" : ", ") + k.name;
+  for (const auto& k : pe_kinds()) s += (s.empty() ? "" : ", ") + k.name;
   return s;
 }
 
@@ -184,7 +184,7 @@ AccelConfig parse_accel(const json& j, const std::string& where) {
     const std::string w = where + ".energy_pj";
     check_keys(e, {"mac", "sram_read_per_byte", "sram_write_per_byte", "dram_per_byte"}, w);
     if (e.contains("mac")) {
-      check_keys(e["mac"], [] { std::set<std::string> s; for (const auto& k : kinds()) s.insert(k.name); return s; }(), w + ".mac");
+      check_keys(e["mac"], [] { std::set<std::string> s; for (const auto& k : pe_kinds()) s.insert(k.name); return s; }(), w + ".mac");
       if (e["mac"].contains(h.pe)) h.energy.mac_pj = positive(e["mac"][h.pe], h.pe, w + ".mac");
     }
     if (e.contains("sram_read_per_byte")) h.energy.sram_read_pj_per_byte = positive(e["sram_read_per_byte"], "sram_read_per_byte", w);
@@ -195,7 +195,9 @@ AccelConfig parse_accel(const json& j, const std::string& where) {
   return h;
 }
 
-AccelConfig load_accel(const std::string& path) {
+AccelConfig load_accel(const std::string& path) { return parse_accel(load_accel_json(path), path); }
+
+json load_accel_json(const std::string& path) {
   std::ifstream f(path, std::ios::binary);
   if (!f) throw Error(fmt::format("{}: cannot open the hardware config", path));
   std::stringstream text;
@@ -206,7 +208,7 @@ AccelConfig load_accel(const std::string& path) {
   } catch (const json::exception& e) {
     throw Error(fmt::format("{}: not valid JSON: {}", path, e.what()));
   }
-  return parse_accel(j, path);
+  return j;
 }
 
 json to_json(const AccelConfig& h) {

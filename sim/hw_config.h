@@ -6,6 +6,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -23,6 +24,7 @@ struct PeKind {
   bool runs(Pairing p) const;
 };
 const PeKind& pe_kind(const std::string& name);  // throws Error listing the kinds
+const std::vector<PeKind>& pe_kinds();
 std::string pe_kind_names();
 
 // Energy per operation in pJ (docs/sim.md gives the sources of the defaults).
@@ -62,6 +64,7 @@ struct AccelConfig {
 
 AccelConfig default_accel();
 AccelConfig load_accel(const std::string& path);
+nlohmann::json load_accel_json(const std::string& path);  // the file's JSON, unchecked
 AccelConfig parse_accel(const nlohmann::json& j, const std::string& where);  // `where` names the source in errors
 nlohmann::json to_json(const AccelConfig& h);
 

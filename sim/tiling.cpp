@@ -10,6 +10,13 @@ namespace {
 
 int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
+// Activation words of one fetch of every A block (block size Mb).
+int64_t a_words_once(const SimLayer& l, int64_t Mb) {
+  int64_t w = 0;
+  for (int64_t m0 = 0; m0 < l.M; m0 += Mb) w += a_fetch_words(l, m0, std::min(Mb, l.M - m0));
+  return w;
+}
+
 struct Candidate {
   int64_t Mb = 0, Nb = 0;
   bool weights_outer = true;
@@ -22,7 +29,7 @@ Candidate evaluate(const SimLayer& l, int64_t Mb, int64_t Nb, bool weights_outer
   Candidate c{Mb, Nb, weights_outer};
   const int64_t nA = ceil_div(l.M, Mb), nW = ceil_div(l.N, Nb);
   c.blocks = nA * nW;
-  c.a_words = l.M * l.K * (weights_outer && nA > 1 ? nW : 1);
+  c.a_words = a_words_once(l, Mb) * (weights_outer && nA > 1 ? nW : 1);
   c.w_words = l.N * l.K * (!weights_outer && nW > 1 ? nA : 1);
   c.bytes = words_to_bytes(c.a_words, a_bits) + words_to_bytes(c.w_words, w_bits);
   return c;
@@ -35,6 +42,21 @@ bool better(const Candidate& a, const Candidate& b) {
 }
 
 }  // namespace
+
+int64_t a_fetch_words(const SimLayer& l, int64_t m0, int64_t mb) {
+  const int64_t im2col = mb * l.K;
+  const ConvGeom& g = l.conv;
+  if (!g.valid) return im2col;
+  std::vector<char> row(size_t(g.H), 0);
+  for (int64_t oh = m0 / g.OW; oh <= (m0 + mb - 1) / g.OW; ++oh)
+    for (int64_t i = 0; i < g.kh; ++i) {
+      const int64_t ih = oh * g.stride - g.pad + i * g.dilation;
+      if (ih >= 0 && ih < g.H) row[size_t(ih)] = 1;
+    }
+  int64_t rows = 0;
+  for (char r : row) rows += r;
+  return std::min(im2col, rows * g.W * g.C);
+}
 
 int64_t LayerPlan::dram_bytes() const {
   return words_to_bytes(a_words, a_bits) + words_to_bytes(w_words, w_bits) + words_to_bytes(out_words, out_bits);

@@ -32,6 +32,11 @@ struct LayerPlan {
 // Throws Error naming the layer when one R x K / C x K tile or its R x C outputs do not fit.
 LayerPlan plan_layer(const SimLayer& l, const AccelConfig& hw);
 
+// Activation words the DMA fetches for rows [m0, m0 + mb) of A: the im2col rows themselves, or, for
+// a convolution, the whole ifmap rows they read (all channels of the group; an on-chip im2col unit
+// expands them into the A banks), whichever is fewer.
+int64_t a_fetch_words(const SimLayer& l, int64_t m0, int64_t mb);
+
 // Bits of a word count, rounded up to whole bytes (how the DMA moves them).
 inline int64_t words_to_bytes(int64_t words, int bits) { return (words * bits + 7) / 8; }
 

@@ -83,6 +83,7 @@ Workload workload_from_lqm(const std::string& path) {
       s.count = l.conv.groups;
       s.N = l.conv.O / l.conv.groups;
       s.M = l.conv.OH() * l.conv.OW();
+      s.conv = {true, l.conv.C / l.conv.groups, l.conv.H, l.conv.W, l.conv.kh, l.conv.stride, l.conv.pad, l.conv.dilation, l.conv.OW()};
     } else {
       s.op = "matmul";
       s.w_is_activation = true;
@@ -140,6 +141,7 @@ Workload workload_from_topology(const std::string& path, int a_bits, int w_bits)
       if (R > H || S > W) throw Error(fmt::format("{}: filter {}x{} larger than the ifmap {}x{}", where, R, S, H, W));
       s.op = "conv2d";
       s.M = ((H - R) / st + 1) * ((W - S) / st + 1);
+      s.conv = {true, C, H, W, R, st, 0, 1, (W - S) / st + 1};
       s.N = O;
       s.K = R * S * C;
     }

@@ -12,6 +12,12 @@
 
 namespace logq::sim {
 
+// A convolution's input geometry (per group), so the DMA can fetch ifmap rows rather than im2col rows.
+struct ConvGeom {
+  bool valid = false;
+  int64_t C = 0, H = 0, W = 0, kh = 1, stride = 1, pad = 0, dilation = 1, OW = 1;
+};
+
 struct SimLayer {
   std::string name, op;  // op: linear, conv2d, matmul, gemm (topology rows)
   Pairing pairing = Pairing::UxU;
@@ -21,6 +27,7 @@ struct SimLayer {
   int a_bits = 8, w_bits = 8; // word widths of the x operand and of the weight (matmul: b) operand
   bool w_is_activation = false;  // matmul: both operands are activations (no weights in DRAM)
   bool float_input = false;      // the reference keeps this input float: not run on the array
+  ConvGeom conv;                 // conv2d: the ifmap the im2col rows come from
   int64_t macs() const { return count * M * N * K; }
 };
 

@@ -4,11 +4,14 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <set>
+#include <sstream>
 #include <sys/wait.h>
 
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "golden/file_io.h"
@@ -616,4 +619,72 @@ TEST_CASE("logq sim: DeiT-Tiny and ResNet-18 topologies, the RTL back-end, bad c
   CHECK(m.code != 0);
   CHECK_THAT(m.out, Contains("/nonexistent/model.lqm"));
   std::remove(bad.c_str());
+}
+
+TEST_CASE("logq explore: a small sweep writes the CSV with Pareto flags and PNG plots; bad input", "[cli][explore]") {
+  const char* fmnist = "/usr/share/datasets/fashion-mnist";
+  if (!logq::test::exists(fmnist)) {
+    WARN("SKIPPED: " << fmnist << " is absent (apt-get install dataset-fashion-mnist)");
+    return;
+  }
+  const std::string ckpt = logq::test::source_dir() + "/models/fmnist_resnet.safetensors";
+  const std::string w8 = logq::test::temp_path("explore_w8.lqm"), w4 = logq::test::temp_path("explore_w4.lqm"),
+                    out = logq::test::temp_path("explore_out");
+  for (const auto& [bits, path] : {std::pair{8, w8}, std::pair{4, w4}}) {
+    const Run r = run_logq(fmt::format("quantize --method uniform --checkpoint {} --calib-data {} --test-data {} --test-limit 50 --no-progress --w-bit {} --act-bits {} --export {}",
+                                    q(ckpt), fmnist, fmnist, bits, bits, q(path)));
+    INFO(r.out);
+    REQUIRE(r.code == 0);
+  }
+  const Run e = run_logq("explore " + q(w8) + " " + q(w4) + " --data " + fmnist + " --images 40 --arrays 4x4,8x8 --pe int8,uu4 -j 2 -o " + q(out));
+  INFO(e.out);
+  REQUIRE(e.code == 0);
+  const auto csv = logq::test::read_bytes(out + "/explore.csv");
+  const std::string text(csv.begin(), csv.end());
+  CHECK_THAT(text, StartsWith("model,method,pe,array,rows,cols,acc_bits,mant_frac_bits,top1,"));
+  // W8A8 runs on int8 only (uu4 takes 4-bit operands); W4A4 on both: 3 kinds-models x 2 arrays.
+  CHECK(std::count(text.begin(), text.end(), '\n') == 7);
+  CHECK_THAT(text, Contains(",uu4,8x8,8,8,") && Contains(",int8,4x4,4,4,"));
+  // The same model on a 4x larger array: the same accuracy, 4x the area, more images/s.
+  std::vector<std::vector<std::string>> rows;
+  std::istringstream in(text);
+  std::string line;
+  std::getline(in, line);
+  while (std::getline(in, line)) {
+    rows.emplace_back();
+    std::istringstream ls(line);
+    for (std::string f; std::getline(ls, f, ',');) rows.back().push_back(f);
+  }
+  const auto find = [&](const std::string& pe, const std::string& arr, const std::string& bits_tag) {
+    for (const auto& r : rows)
+      if (r[2] == pe && r[3] == arr && r[0].find(bits_tag) != std::string::npos) return r;
+    return std::vector<std::string>{};
+  };
+  for (const auto& r : rows) REQUIRE(r.size() == 21);
+  bool any_pareto = false;
+  for (const auto& r : rows) any_pareto |= r[18] == "1";
+  CHECK(any_pareto);
+  const auto a4 = find("uu4", "4x4", ""), a8 = find("uu4", "8x8", "");
+  REQUIRE(!a4.empty());
+  REQUIRE(!a8.empty());
+  CHECK(a4[8] == a8[8]);
+  CHECK(std::stod(a8[11]) == Approx(4 * std::stod(a4[11])).epsilon(0.01));
+  CHECK(std::stod(a8[14]) > std::stod(a4[14]));
+  for (const char* png : {"/accuracy_vs_area.png", "/throughput_per_area_vs_accuracy.png", "/energy_vs_accuracy.png"}) {
+    const auto b = logq::test::read_bytes(out + png);
+    REQUIRE(b.size() > 1000);
+    CHECK(std::string(b.begin() + 1, b.begin() + 4) == "PNG");
+  }
+  const Run bad = run_logq("explore " + q(w8) + " --data " + fmnist + " --arrays 0x4 -o " + q(out));
+  CHECK(bad.code != 0);
+  CHECK_THAT(bad.out, Contains("--arrays: '0x4' outside"));
+  const Run nokind = run_logq("explore " + q(w8) + " --data " + fmnist + " --pe lu -o " + q(out));
+  CHECK(nokind.code != 0);
+  CHECK_THAT(nokind.out, Contains("no PE kind of --pe runs every layer of this model"));
+  const Run unk = run_logq("explore " + q(w8) + " --data " + fmnist + " --pe fp16 -o " + q(out));
+  CHECK(unk.code != 0);
+  CHECK_THAT(unk.out, Contains("unknown PE kind 'fp16'"));
+  std::remove(w8.c_str());
+  std::remove(w4.c_str());
+  std::filesystem::remove_all(out);
 }

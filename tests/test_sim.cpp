@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <fstream>
 #include <random>
+#include <set>
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
@@ -79,11 +80,26 @@ Workload committed_topology(const std::string& name) { return workload_from_topo
 // DRAM bytes of one instance, counted by replaying the plan's blocks against what each buffer
 // holds (not from the plan's load flags): a block fetches an operand block unless that very block
 // is what the buffer loaded last.
+// Activation words of rows [m0, m0 + mb) by brute force: every im2col element (m, k) decoded to its
+// input pixel (c, ih, iw); the DMA moves whole ifmap rows of every touched ih, or the im2col rows.
+int64_t brute_fetch_words(const SimLayer& l, int64_t m0, int64_t mb) {
+  if (!l.conv.valid) return mb * l.K;
+  const ConvGeom& g = l.conv;
+  std::set<int64_t> rows;
+  const int64_t kw = l.K / (g.C * g.kh);
+  for (int64_t m = m0; m < m0 + mb; ++m)
+    for (int64_t k = 0; k < l.K; ++k) {
+      const int64_t i = (k / kw) % g.kh, ih = (m / g.OW) * g.stride - g.pad + i * g.dilation;
+      if (ih >= 0 && ih < g.H) rows.insert(ih);
+    }
+  return std::min(mb * l.K, int64_t(rows.size()) * g.W * g.C);
+}
+
 int64_t replayed_dram_bytes(const SimLayer& l, const LayerPlan& p) {
   int64_t bytes = 0, held_a = -1, held_w = -1;
   for (const Block& b : p.blocks) {
     const int64_t ia = b.m0 / p.Mb, iw = b.n0 / p.Nb;
-    if (ia != held_a) bytes += (b.mb * l.K * p.a_bits + 7) / 8, held_a = ia;
+    if (ia != held_a) bytes += (brute_fetch_words(l, b.m0, b.mb) * p.a_bits + 7) / 8, held_a = ia;
     if (iw != held_w) bytes += (b.nb * l.K * p.w_bits + 7) / 8, held_w = iw;
     bytes += (b.mb * b.nb * p.out_bits + 7) / 8;
   }
@@ -127,7 +143,7 @@ TEST_CASE("fast cycle model equals the RTL on every block of the embedded ViT an
 }
 
 TEST_CASE("tiling: DRAM traffic equals a replay of the buffers, and the plan moves the fewest bytes", "[sim]") {
-  struct Case { int64_t M, N, K; double act_kib, weight_kib, out_kib; bool dbl; int bits; };
+  struct Case { int64_t M, N, K; double act_kib, weight_kib, out_kib; bool dbl; int bits; ConvGeom conv = {}; };
   const Case cases[] = {
       {197, 576, 192, 8, 64, 64, true, 8},   // A needs several blocks, W fits
       {197, 576, 192, 64, 8, 64, true, 8},   // W needs several blocks
@@ -135,11 +151,16 @@ TEST_CASE("tiling: DRAM traffic equals a replay of the buffers, and the plan mov
       {1001, 16, 27, 1, 256, 16, true, 4},   // 4-bit words, odd K and a 9-row edge block: bytes round per transfer
       {5, 3, 7, 1, 1, 1, true, 8},           // smaller than the array
       {1, 1000, 192, 64, 16, 16, true, 8},   // the classifier head
+      // Convolutions: ifmap rows instead of im2col rows (3x3 pad 1, stride 1 and 2; 1x1 stride 2).
+      {28 * 28, 16, 144, 8, 64, 16, true, 8, {true, 16, 28, 28, 3, 1, 1, 1, 28}},
+      {14 * 14, 32, 144, 4, 64, 16, true, 4, {true, 16, 28, 28, 3, 2, 1, 1, 14}},
+      {14 * 14, 32, 16, 1, 64, 16, true, 8, {true, 16, 28, 28, 1, 2, 0, 1, 14}},
   };
   for (const Case& c : cases) {
     const AccelConfig hw = accel({{"array", {{"rows", 16}, {"cols", 16}}}, {"clock_mhz", 100},
                                   {"sram", {{"act_kib", c.act_kib}, {"weight_kib", c.weight_kib}, {"out_kib", c.out_kib}, {"double_buffer", c.dbl}}}});
-    const SimLayer l = gemm_layer("g", c.M, c.N, c.K, c.bits);
+    SimLayer l = gemm_layer("g", c.M, c.N, c.K, c.bits);
+    l.conv = c.conv;
     const LayerPlan p = plan_layer(l, hw);
     INFO(c.M << "x" << c.N << "x" << c.K << " Mb " << p.Mb << " Nb " << p.Nb << (p.weights_outer ? " weights outer" : " act outer"));
     // Every output once, every block within its buffer half.
@@ -157,9 +178,16 @@ TEST_CASE("tiling: DRAM traffic equals a replay of the buffers, and the plan mov
     CHECK(t["act_read_bytes"].get<int64_t>() + t["weight_read_bytes"].get<int64_t>() + t["out_write_bytes"].get<int64_t>() == expected);
     // The closed form: the outer operand once, the inner one per outer block unless it fits whole.
     const int64_t nA = (c.M + p.Mb - 1) / p.Mb, nW = (c.N + p.Nb - 1) / p.Nb;
-    const int64_t a_words = c.M * c.K * (p.weights_outer && nA > 1 ? nW : 1), w_words = c.N * c.K * (!p.weights_outer && nW > 1 ? nA : 1);
+    int64_t a_once = 0;
+    for (int64_t m0 = 0; m0 < c.M; m0 += p.Mb) a_once += brute_fetch_words(l, m0, std::min(p.Mb, c.M - m0));
+    const int64_t a_words = a_once * (p.weights_outer && nA > 1 ? nW : 1), w_words = c.N * c.K * (!p.weights_outer && nW > 1 ? nA : 1);
     CHECK(p.a_words == a_words);
     CHECK(p.w_words == w_words);
+    if (c.conv.valid) {
+      CHECK(a_once <= c.M * c.K);                  // never more than the im2col rows
+      if (c.conv.kh == 3) CHECK(a_once < c.M * c.K);  // and fewer for a 3x3 window
+      continue;                   // the brute force below assumes im2col fetches
+    }
     // No other block size in the buffers moves fewer bytes (brute force over both loop orders).
     for (int64_t Mb = hw.rows; Mb < c.M + hw.rows; Mb += hw.rows)
       for (int64_t Nb = hw.cols; Nb < c.N + hw.cols; Nb += hw.cols) {

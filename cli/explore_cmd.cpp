@@ -1,0 +1,354 @@
+// `logq explore`: the area / throughput / energy / accuracy trade-off of accelerators for given
+// quantized models. For each model (.lqm) and each PE kind that can run all of its layers, each
+// array size and accumulator width: top-1 under that hardware's numerics (`logq golden` with the
+// PE's mantissa and the width), PE area and fmax (`logq area`: Yosys + OpenSTA on OSU 0.18 um,
+// cached), and cycles, images/s and energy per image (`logq sim`'s fast model at that fmax).
+// Writes explore.csv, the Pareto fronts, and PNG plots (gnuplot).
+#include "cli/explore_cmd.h"
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "cli/area.h"
+#include "cli/common.h"
+#include "golden/error.h"
+#include "golden/network.h"
+#include "sim/accelerator.h"
+#include "sim/report.h"
+
+namespace logq::cli {
+
+namespace {
+
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+
+// A synthesized R x C array is larger than R·C standalone PEs: every PE also registers both operands
+// to pass them on, and the edges add decoders. Measured on the two 16x16 arrays of docs/results.md:
+// INT8 8,643,333 um^2 = 1.110 x 256 PEs, L(4)xU(8) 5,917,165 um^2 = 1.144 x 256 PEs; logq explore
+// scales PE area by their mean.
+constexpr double kArrayOverhead = (8643333.0 / (256 * 30407.0) + 5917165.0 / (256 * 20210.0)) / 2;
+
+struct Options {
+  std::vector<std::string> models, pes, arrays = {"8x8", "16x16"};
+  std::vector<int> acc_bits = {0};
+  std::string data, split = "test", hw, out = "explore";
+  int64_t images = 1000, jobs = 2;
+  bool no_plots = false, any_mantissa = false;
+};
+
+struct ModelInfo {
+  std::string path, name, method;
+  sim::Workload w;
+  std::set<Pairing> pairings;
+  int max_u_w = 0, max_u_a = 0, max_l = 0, max_adalog = 0;  // widest formats per operand kind
+  int default_acc = 0;                                      // widest no-overflow layer width
+  int log_mant = 0;                                         // LogART odd mantissa bits f it was exported with (0: none)
+};
+
+struct Point {
+  std::string model, method, pe, array;
+  int rows = 0, cols = 0, acc_bits = 0, mant_frac_bits = 1;
+  double top1 = 0, pe_area_um2 = 0, array_area_mm2 = 0, fmax_mhz = 0, images_per_s = 0, energy_uj = 0, mac_energy_uj = 0;
+  uint64_t cycles = 0;
+  int64_t overflows = 0;
+  bool pareto_area = false, pareto_throughput = false, pareto_energy = false;
+  double ips_per_mm2() const { return array_area_mm2 > 0 ? images_per_s / array_area_mm2 : 0; }
+};
+
+std::string self_exe() {
+  std::error_code ec;
+  const fs::path p = fs::read_symlink("/proc/self/exe", ec);
+  if (ec) throw Error("logq explore: cannot find its own executable (/proc/self/exe)");
+  return p.string();
+}
+
+std::string sh_quote(const std::string& s) {
+  std::string o = "'";
+  for (char c : s) o += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return o + "'";
+}
+
+ModelInfo model_info(const std::string& path) {
+  ModelInfo m;
+  m.path = path;
+  const LqmFile f = LqmFile::open(path);
+  Network net(f);
+  m.name = net.model().value("name", std::string("model"));
+  m.method = net.model().value("method", std::string("?"));
+  m.w = sim::workload_from_lqm(path);
+  for (const GemmRecord& g : net.gemms()) {
+    const QLayer& l = g.layer;
+    if (g.float_input) throw Error(fmt::format("{}: layer '{}' has a float input; export with --act-bits so every GEMM runs on the array", path, g.name));
+    m.pairings.insert(l.pairing);
+    m.default_acc = std::max(m.default_acc, l.hw.acc_bits);
+    const bool log_w = l.pairing == Pairing::LxU || l.pairing == Pairing::LxA, log_a = l.pairing == Pairing::UxA || l.pairing == Pairing::LxA;
+    if (log_w) m.max_l = std::max(m.max_l, l.w_log_bits), m.log_mant = std::max(m.log_mant, l.hw.mant_frac_bits);
+    else m.max_u_w = std::max(m.max_u_w, l.op == LayerOp::Matmul ? l.b_uniform.bits : l.w_uniform.bits);
+    if (log_a) m.max_adalog = std::max(m.max_adalog, l.x_adalog.table.bits);
+    else m.max_u_a = std::max(m.max_u_a, l.x_uniform.bits);
+  }
+  return m;
+}
+
+// Can this PE kind run every layer? Pairing and operand widths (docs/rtl.md, scripts/area.sh).
+bool kind_fits(const sim::PeKind& k, const ModelInfo& m) {
+  for (Pairing p : m.pairings)
+    if (!k.runs(p)) return false;
+  if (k.name == "universal") return m.max_u_w <= 8 && m.max_u_a <= 8 && m.max_adalog <= 6 && m.max_l <= 6;
+  const bool uu = k.rtl_kind == 0;
+  return m.max_u_w <= (uu ? k.max_w_bits : 4) && m.max_u_a <= (uu ? k.max_a_bits : (k.rtl_kind == 2 ? 8 : 0)) &&
+         m.max_l <= 4 && m.max_adalog <= 4;
+}
+
+// A LogART model runs on the PE built for its mantissa: 1+1/2 (f = 1) on f = 1 PEs; an exact-sqrt2
+// export (f = 23) or a finer one (f >= 6) on the f = 6 PE (91/64). Other pairings need --any-mantissa.
+bool mantissa_matches(const sim::PeKind& k, const ModelInfo& m) {
+  if (!m.log_mant) return true;
+  return m.log_mant == 1 ? k.mant_frac_bits == 1 : k.mant_frac_bits == 6;
+}
+
+// Golden top-1 (and overflows) for a model under one hardware setting, via `logq golden`.
+std::pair<double, int64_t> golden_accuracy(const Options& o, const ModelInfo& m, int acc_bits, int mant_frac_bits) {
+  const std::string js = (fs::path(o.out) / fmt::format("golden_{}_acc{}_f{}.json", fs::path(m.path).stem().string(), acc_bits, mant_frac_bits)).string();
+  std::string cmd = fmt::format("{} golden {} --data {} --split {} --limit {} -j {} --no-progress --json {}", sh_quote(self_exe()), sh_quote(m.path),
+                                sh_quote(o.data), sh_quote(o.split), o.images, o.jobs, sh_quote(js));
+  if (acc_bits) cmd += fmt::format(" --acc-bits {}", acc_bits);
+  if (m.pairings.count(Pairing::LxU) || m.pairings.count(Pairing::LxA)) cmd += fmt::format(" --mant-frac-bits {}", mant_frac_bits);
+  fmt::print("  golden {} (acc {}, f = {}) on {} images\n", fs::path(m.path).filename().string(), acc_bits ? std::to_string(acc_bits) : "default",
+             mant_frac_bits, o.images);
+  std::fflush(stdout);
+  if (std::system((cmd + " > /dev/null").c_str()) != 0) throw Error(fmt::format("logq explore: `{}` failed", cmd));
+  std::ifstream f(js);
+  const json j = json::parse(f);
+  int64_t ovf = 0;
+  for (const auto& l : j.at("layers")) ovf += l.at("overflows").get<int64_t>();
+  return {j.at("golden_top1").get<double>(), ovf};
+}
+
+// One fast simulation in a child process (SystemC elaborates once per process).
+json simulate_point(const sim::Workload& w, const sim::AccelConfig& hw) {
+  const auto parts = run_in_processes(1, [&](int64_t) {
+    auto b = sim::make_fast_backend(hw);
+    return sim::report_json(sim::simulate(w, hw, *b)).dump();
+  }, "logq explore (sim)");
+  return json::parse(parts.at(0));
+}
+
+std::pair<int, int> parse_array(const std::string& s) {
+  const size_t x = s.find('x');
+  int r = 0, c = 0;
+  try {
+    if (x == std::string::npos) throw std::invalid_argument(s);
+    r = std::stoi(s.substr(0, x));
+    c = std::stoi(s.substr(x + 1));
+  } catch (const std::exception&) {
+    throw Error(fmt::format("--arrays: '{}' is not RxC (e.g. 16x16)", s));
+  }
+  if (r < 1 || c < 1 || r > 256 || c > 256) throw Error(fmt::format("--arrays: '{}' outside 1x1..256x256", s));
+  return {r, c};
+}
+
+// Pareto fronts: more accuracy and less area; more accuracy and more images/s/mm^2; more accuracy and less energy.
+void mark_pareto(std::vector<Point>& pts) {
+  for (auto& p : pts) {
+    p.pareto_area = p.pareto_throughput = p.pareto_energy = true;
+    for (const auto& q : pts) {
+      if (&p == &q) continue;
+      const bool acc_ge = q.top1 >= p.top1, acc_gt = q.top1 > p.top1;
+      if (acc_ge && q.array_area_mm2 <= p.array_area_mm2 && (acc_gt || q.array_area_mm2 < p.array_area_mm2)) p.pareto_area = false;
+      if (acc_ge && q.ips_per_mm2() >= p.ips_per_mm2() && (acc_gt || q.ips_per_mm2() > p.ips_per_mm2())) p.pareto_throughput = false;
+      if (acc_ge && q.energy_uj <= p.energy_uj && (acc_gt || q.energy_uj < p.energy_uj)) p.pareto_energy = false;
+    }
+  }
+}
+
+std::string csv_of(const std::vector<Point>& pts) {
+  std::string o = "model,method,pe,array,rows,cols,acc_bits,mant_frac_bits,top1,overflows,pe_area_um2,array_area_mm2,fmax_mhz,cycles,images_per_s,"
+                  "images_per_s_per_mm2,energy_uj,mac_energy_uj,pareto_area,pareto_throughput,pareto_energy\n";
+  for (const auto& p : pts)
+    o += fmt::format("{},{},{},{},{},{},{},{},{:.2f},{},{:.0f},{:.4f},{:.1f},{},{:.1f},{:.1f},{:.3f},{:.4f},{},{},{}\n", p.model, p.method, p.pe, p.array,
+                     p.rows, p.cols, p.acc_bits, p.mant_frac_bits, p.top1, p.overflows, p.pe_area_um2, p.array_area_mm2, p.fmax_mhz, p.cycles,
+                     p.images_per_s, p.ips_per_mm2(), p.energy_uj, p.mac_energy_uj, int(p.pareto_area), int(p.pareto_throughput), int(p.pareto_energy));
+  return o;
+}
+
+// gnuplot: one PNG per trade-off, points coloured by PE kind, the Pareto front as a line.
+void plot(const Options& o, const std::vector<Point>& pts) {
+  const fs::path dir = o.out;
+  std::map<std::string, std::vector<const Point*>> by_pe;
+  for (const auto& p : pts) by_pe[p.pe].push_back(&p);
+  struct Plot { const char* file; const char* x; const char* y; bool logx; int front; };
+  const Plot plots[] = {{"accuracy_vs_area.png", "array area (mm^2, OSU 0.18 um)", "top-1 (%)", true, 0},
+                        {"throughput_per_area_vs_accuracy.png", "top-1 (%)", "images/s per mm^2", false, 1},
+                        {"energy_vs_accuracy.png", "top-1 (%)", "energy per image (uJ)", false, 2}};
+  for (const Plot& pl : plots) {
+    const auto xy = [&](const Point& p) {
+      if (pl.front == 0) return std::pair{p.array_area_mm2, p.top1};
+      return std::pair{p.top1, pl.front == 1 ? p.ips_per_mm2() : p.energy_uj};
+    };
+    // Marker by array size (gnuplot point types), colour by PE kind.
+    std::map<std::string, int> marker;
+    for (const auto& p : pts) marker.emplace(p.array, 0);
+    const int types[] = {7, 5, 9, 11, 13, 15};
+    int mi = 0;
+    for (auto& [a, t] : marker) t = types[mi++ % 6];
+    std::string data;
+    for (const auto& [pe, v] : by_pe) {
+      data += "# " + pe + "\n";
+      for (const Point* p : v) data += fmt::format("{} {} {} \"{} {}\"\n", xy(*p).first, xy(*p).second, marker.at(p->array), p->array, p->model);
+      data += "\n\n";
+    }
+    std::vector<std::pair<double, double>> front;
+    for (const auto& p : pts)
+      if ((pl.front == 0 && p.pareto_area) || (pl.front == 1 && p.pareto_throughput) || (pl.front == 2 && p.pareto_energy)) front.push_back(xy(p));
+    std::sort(front.begin(), front.end());
+    data += "# pareto\n";
+    for (const auto& [x, y] : front) data += fmt::format("{} {}\n", x, y);
+    const fs::path dat = dir / (std::string(pl.file) + ".dat"), gp = dir / (std::string(pl.file) + ".gp");
+    write_text(dat.string(), data);
+    std::string markers;
+    for (const auto& [a, t] : marker) markers += fmt::format("{}{} {}", markers.empty() ? "" : ", ", a, t == 7 ? "circle" : t == 5 ? "square" : t == 9 ? "triangle" : "other");
+    std::string script = fmt::format("set terminal pngcairo noenhanced size 960,600 font 'sans,10'\nset output '{}'\nset xlabel '{}'\nset ylabel '{}'\n"
+                                     "set grid\nset key outside right\n{}",
+                                     (dir / pl.file).string(), pl.x, pl.y, pl.logx ? "set logscale x\n" : "");
+    script += fmt::format("set title 'logq explore: {} point(s), {} images each; colour = PE kind, marker = array ({}); Pareto front dashed'\nplot ",
+                          pts.size(), o.images, markers);
+    int idx = 0;
+    for (const auto& [pe, v] : by_pe) script += fmt::format("'{}' index {} using 1:2:3 with points pt variable ps 1.6 title '{}', ", dat.string(), idx++, pe);
+    script += fmt::format("'{}' index {} using 1:2 with linespoints dt 2 lc rgb 'black' pt 6 ps 2 title 'Pareto front'\n", dat.string(), idx);
+    write_text(gp.string(), script);
+    if (std::system(fmt::format("gnuplot {} 2>&1", sh_quote(gp.string())).c_str()) != 0)
+      throw Error(fmt::format("gnuplot failed on {} (apt-get install gnuplot-nox, or --no-plots)", gp.string()));
+    fmt::print("wrote {}\n", (dir / pl.file).string());
+  }
+}
+
+void run(const Options& o) {
+  if (o.models.empty()) throw Error("logq explore: give one or more quantized models (.lqm, logq quantize --export)");
+  if (o.data.empty()) throw Error("logq explore: --data is required (the images the accuracy is measured on)");
+  if (o.images < 1) throw Error("--images must be >= 1");
+  for (int a : o.acc_bits)
+    if (a != 0 && (a < 8 || a > 48)) throw Error(fmt::format("--acc-bits {} outside 8..48 (0: the model's no-overflow width)", a));
+  std::vector<std::pair<int, int>> arrays;
+  for (const auto& a : o.arrays) arrays.push_back(parse_array(a));
+  for (const auto& p : o.pes) sim::pe_kind(p);  // unknown kinds fail here
+  fs::create_directories(o.out);
+  const json base = o.hw.empty() ? json::object() : sim::load_accel_json(o.hw);
+  if (!o.hw.empty()) sim::parse_accel(base, o.hw);  // a bad base config fails before any work
+
+  // Plan: models x kinds; then the units to synthesize.
+  std::vector<ModelInfo> models;
+  std::vector<std::pair<size_t, const sim::PeKind*>> pairs;
+  std::set<std::string> units;
+  for (const auto& path : o.models) {
+    models.push_back(model_info(path));
+    const ModelInfo& m = models.back();
+    int fits = 0;
+    for (const sim::PeKind& k : sim::pe_kinds()) {
+      if (!o.pes.empty() && std::find(o.pes.begin(), o.pes.end(), k.name) == o.pes.end()) continue;
+      if (!kind_fits(k, m) || (!o.any_mantissa && !mantissa_matches(k, m))) continue;
+      pairs.push_back({models.size() - 1, &k});
+      units.insert(k.area_unit);
+      ++fits;
+    }
+    fmt::print("{} ({} {}): {} layers; PE kinds that run it: {}\n", path, m.name, m.method, m.w.layers.size(), fits);
+    if (!fits) throw Error(fmt::format("{}: no PE kind{} runs every layer of this model", path, o.pes.empty() ? "" : " of --pe"));
+  }
+  std::set<int> widths;
+  for (const auto& m : models)
+    for (int a : o.acc_bits) widths.insert(a ? a : m.default_acc);
+  for (int w : widths) units.insert(fmt::format("acc{}", w));
+  units.insert("acc32");
+  units.insert("acc48");
+  const std::vector<AreaRow> rows = area_results(std::vector<std::string>(units.begin(), units.end()));
+  std::map<std::string, AreaRow> area;
+  for (const auto& r : rows) area[r.unit] = r;
+
+  std::vector<Point> pts;
+  std::map<std::tuple<size_t, int, int>, std::pair<double, int64_t>> acc_cache;
+  for (const auto& [mi, kind] : pairs) {
+    const ModelInfo& m = models[mi];
+    for (int a : o.acc_bits) {
+      const int width = a ? a : m.default_acc;
+      const bool log_w = m.pairings.count(Pairing::LxU) || m.pairings.count(Pairing::LxA);
+      const auto key = std::make_tuple(mi, a, log_w ? kind->mant_frac_bits : 0);
+      if (!acc_cache.count(key)) acc_cache[key] = golden_accuracy(o, m, a, kind->mant_frac_bits);
+      const auto [top1, ovf] = acc_cache[key];
+      // PE area with this accumulator: the synthesized PE (32-bit acc; universal 48) with its accumulator swapped.
+      const AreaRow& pe = area.at(kind->area_unit);
+      const double own_acc = area.at(kind->name == "universal" ? "acc48" : "acc32").area_um2;
+      const double pe_area = pe.area_um2 - own_acc + area.at(fmt::format("acc{}", width)).area_um2;
+      for (const auto& [R, C] : arrays) {
+        json j = base;  // the user's SRAM/DRAM/energy table; the swept array, PE and clock
+        j["array"] = {{"rows", R}, {"cols", C}, {"pe", kind->name}};
+        j["clock_mhz"] = pe.fmax_mhz;
+        const sim::AccelConfig hw = sim::parse_accel(j, o.hw.empty() ? "explore point" : o.hw + " (explore point)");
+        Point p;
+        p.model = m.name + "/" + m.method;
+        p.method = m.method;
+        p.pe = kind->name;
+        p.array = fmt::format("{}x{}", R, C);
+        p.rows = R, p.cols = C, p.acc_bits = width, p.mant_frac_bits = kind->mant_frac_bits;
+        p.top1 = top1;
+        p.overflows = ovf;
+        p.pe_area_um2 = pe_area;
+        p.array_area_mm2 = pe_area * R * C * kArrayOverhead * 1e-6;
+        p.fmax_mhz = pe.fmax_mhz;
+        const json s = simulate_point(m.w, hw);
+        p.cycles = s.at("total").at("total_cycles");
+        p.images_per_s = s.at("images_per_s");
+        p.energy_uj = s.at("total").at("energy_pj").at("total").get<double>() * 1e-6;
+        p.mac_energy_uj = s.at("total").at("energy_pj").at("mac").get<double>() * 1e-6;
+        pts.push_back(p);
+        fmt::print("  {:<28} {:<9} {:>6} acc{:<2} top-1 {:6.2f}%  {:8.3f} mm^2  {:6.1f} MHz  {:9.1f} images/s  {:8.2f} uJ\n", p.model, p.pe, p.array,
+                   p.acc_bits, p.top1, p.array_area_mm2, p.fmax_mhz, p.images_per_s, p.energy_uj);
+        std::fflush(stdout);
+      }
+    }
+  }
+  mark_pareto(pts);
+  const std::string csv = (fs::path(o.out) / "explore.csv").string();
+  write_text(csv, csv_of(pts));
+  fmt::print("wrote {} ({} points)\n", csv, pts.size());
+  fmt::print("Pareto (accuracy vs area): ");
+  for (const auto& p : pts)
+    if (p.pareto_area) fmt::print("[{} {} {} {:.2f}% {:.3f} mm^2] ", p.model, p.pe, p.array, p.top1, p.array_area_mm2);
+  fmt::print("\n");
+  if (!o.no_plots) plot(o, pts);
+}
+
+}  // namespace
+
+void add_explore(CLI::App& app) {
+  static Options o;
+  auto* c = app.add_subcommand("explore",
+                               "Area / throughput / energy / accuracy trade-offs: for each model, every PE kind that runs it, each array\n"
+                               "size and accumulator width: golden top-1 under that hardware, PE area and fmax (logq area, cached),\n"
+                               "cycles, images/s and energy (logq sim). Writes DIR/explore.csv and Pareto plots (PNG).");
+  c->add_option("models", o.models, "quantized models (.lqm from logq quantize --export)")->required();
+  c->add_option("--data", o.data, "dataset the accuracy is measured on (as logq golden --data)")->required();
+  c->add_option("--split", o.split, "its split")->capture_default_str();
+  c->add_option("--images", o.images, "test images per accuracy point")->capture_default_str();
+  c->add_option("--pe", o.pes, "PE kinds to consider (default: every kind that runs the model: " + sim::pe_kind_names() + ")")->delimiter(',');
+  c->add_option("--arrays", o.arrays, "array sizes RxC")->delimiter(',')->capture_default_str();
+  c->add_option("--acc-bits", o.acc_bits, "accumulator widths (0: the model's no-overflow width)")->delimiter(',')->capture_default_str();
+  c->add_option("--hw", o.hw, "base hardware config (SRAM, DRAM, energy table); array, PE and clock are swept");
+  c->add_option("-o,--out", o.out, "output directory")->capture_default_str();
+  c->add_option("-j,--jobs", o.jobs, "processes for the golden runs")->capture_default_str();
+  c->add_flag("--no-plots", o.no_plots, "skip the PNG plots (no gnuplot needed)");
+  c->add_flag("--any-mantissa", o.any_mantissa, "also run LogART models on PEs of another mantissa (1+1/2 codes on the f = 6 PE and back)");
+  c->callback([] { run(o); });
+}
+
+}  // namespace logq::cli
