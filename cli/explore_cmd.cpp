@@ -51,9 +51,15 @@ struct ModelInfo {
   std::string path, name, method;
   sim::Workload w;
   std::set<Pairing> pairings;
-  int max_u_w = 0, max_u_a = 0, max_l = 0, max_adalog = 0;  // widest formats per operand kind
-  int default_acc = 0;                                      // widest no-overflow layer width
-  int log_mant = 0;                                         // LogART odd mantissa bits f it was exported with (0: none)
+  int log_mant = 0;  // LogART odd mantissa bits f it was exported with (0: none)
+  std::vector<std::pair<int, bool>> layer_acc;  // each layer's no-overflow width in the file, and whether it has LogART weights
+  // The widest no-overflow width on a PE of mantissa f: LogART products scale with 2^f (both
+  // mantissas are below 2^(f+1)), so a layer's width moves by f − f_file.
+  int default_acc(int pe_mant) const {
+    int w = 0;
+    for (const auto& [acc, log_w] : layer_acc) w = std::max(w, log_w ? acc - log_mant + pe_mant : acc);
+    return w;
+  }
 };
 
 struct Point {
@@ -70,7 +76,11 @@ std::string self_exe() {
   std::error_code ec;
   const fs::path p = fs::read_symlink("/proc/self/exe", ec);
   if (ec) throw Error("logq explore: cannot find its own executable (/proc/self/exe)");
-  return p.string();
+  // Rebuilt while running: the link names the replaced file; the new one is at the same path.
+  std::string s = p.string();
+  const std::string del = " (deleted)";
+  if (s.size() > del.size() && s.compare(s.size() - del.size(), del.size(), del) == 0) s.resize(s.size() - del.size());
+  return s;
 }
 
 std::string sh_quote(const std::string& s) {
@@ -91,24 +101,30 @@ ModelInfo model_info(const std::string& path) {
     const QLayer& l = g.layer;
     if (g.float_input) throw Error(fmt::format("{}: layer '{}' has a float input; export with --act-bits so every GEMM runs on the array", path, g.name));
     m.pairings.insert(l.pairing);
-    m.default_acc = std::max(m.default_acc, l.hw.acc_bits);
-    const bool log_w = l.pairing == Pairing::LxU || l.pairing == Pairing::LxA, log_a = l.pairing == Pairing::UxA || l.pairing == Pairing::LxA;
-    if (log_w) m.max_l = std::max(m.max_l, l.w_log_bits), m.log_mant = std::max(m.log_mant, l.hw.mant_frac_bits);
-    else m.max_u_w = std::max(m.max_u_w, l.op == LayerOp::Matmul ? l.b_uniform.bits : l.w_uniform.bits);
-    if (log_a) m.max_adalog = std::max(m.max_adalog, l.x_adalog.table.bits);
-    else m.max_u_a = std::max(m.max_u_a, l.x_uniform.bits);
+    const bool log_w = l.pairing == Pairing::LxU || l.pairing == Pairing::LxA;
+    m.layer_acc.push_back({l.hw.acc_bits, log_w});
+    if (log_w) m.log_mant = std::max(m.log_mant, l.hw.mant_frac_bits);
   }
   return m;
 }
 
 // Can this PE kind run every layer? Pairing and operand widths (docs/rtl.md, scripts/area.sh).
+// A composite only where each of its datapaths computes some layer (else a single kind does it).
 bool kind_fits(const sim::PeKind& k, const ModelInfo& m) {
-  for (Pairing p : m.pairings)
-    if (!k.runs(p)) return false;
-  if (k.name == "universal") return m.max_u_w <= 8 && m.max_u_a <= 8 && m.max_adalog <= 6 && m.max_l <= 6;
-  const bool uu = k.rtl_kind == 0;
-  return m.max_u_w <= (uu ? k.max_w_bits : 4) && m.max_u_a <= (uu ? k.max_a_bits : (k.rtl_kind == 2 ? 8 : 0)) &&
-         m.max_l <= 4 && m.max_adalog <= 4;
+  std::set<std::string> used;
+  for (const sim::SimLayer& l : m.w.layers) {
+    if (!k.takes(l.pairing, l.w_fmt_bits, l.a_fmt_bits)) return false;
+    used.insert(k.part_for(l.pairing, l.w_fmt_bits, l.a_fmt_bits).name);
+  }
+  return k.parts.empty() || used.size() == k.parts.size();
+}
+
+// The single kinds whose synthesized area/fmax make up this kind (itself, or a composite's parts).
+std::vector<const sim::PeKind*> parts_of(const sim::PeKind& k) {
+  if (k.parts.empty()) return {&k};
+  std::vector<const sim::PeKind*> v;
+  for (const auto& n : k.parts) v.push_back(&sim::pe_kind(n));
+  return v;
 }
 
 // A LogART model runs on the PE built for its mantissa: 1+1/2 (f = 1) on f = 1 PEs; an exact-sqrt2
@@ -123,14 +139,27 @@ std::pair<double, int64_t> golden_accuracy(const Options& o, const ModelInfo& m,
   const std::string js = (fs::path(o.out) / fmt::format("golden_{}_acc{}_f{}.json", fs::path(m.path).stem().string(), acc_bits, mant_frac_bits)).string();
   std::string cmd = fmt::format("{} golden {} --data {} --split {} --limit {} -j {} --no-progress --json {}", sh_quote(self_exe()), sh_quote(m.path),
                                 sh_quote(o.data), sh_quote(o.split), o.images, o.jobs, sh_quote(js));
-  if (acc_bits) cmd += fmt::format(" --acc-bits {}", acc_bits);
+  cmd += fmt::format(" --acc-bits {}", acc_bits);
   if (m.pairings.count(Pairing::LxU) || m.pairings.count(Pairing::LxA)) cmd += fmt::format(" --mant-frac-bits {}", mant_frac_bits);
-  fmt::print("  golden {} (acc {}, f = {}) on {} images\n", fs::path(m.path).filename().string(), acc_bits ? std::to_string(acc_bits) : "default",
-             mant_frac_bits, o.images);
+  // A result of an earlier run in the same directory: the same command on an unchanged model.
+  if (fs::exists(js) && fs::last_write_time(js) > fs::last_write_time(m.path)) {
+    std::ifstream f(js);
+    const json j = json::parse(f, nullptr, false);
+    if (!j.is_discarded() && j.value("command", std::string()) == cmd && j.contains("golden_top1")) {
+      fmt::print("  golden {} (acc {}, f = {}): {} (earlier run)\n", fs::path(m.path).filename().string(), acc_bits, mant_frac_bits, js);
+      int64_t ovf = 0;
+      for (const auto& l : j.at("layers")) ovf += l.at("overflows").get<int64_t>();
+      return {j.at("golden_top1").get<double>(), ovf};
+    }
+  }
+  fmt::print("  golden {} (acc {}, f = {}) on {} images\n", fs::path(m.path).filename().string(), acc_bits, mant_frac_bits, o.images);
   std::fflush(stdout);
   if (std::system((cmd + " > /dev/null").c_str()) != 0) throw Error(fmt::format("logq explore: `{}` failed", cmd));
-  std::ifstream f(js);
-  const json j = json::parse(f);
+  std::ifstream in(js);
+  json j = json::parse(in);
+  in.close();
+  j["command"] = cmd;  // the key of the reuse check above
+  write_text(js, j.dump(2) + "\n");
   int64_t ovf = 0;
   for (const auto& l : j.at("layers")) ovf += l.at("overflows").get<int64_t>();
   return {j.at("golden_top1").get<double>(), ovf};
@@ -259,15 +288,15 @@ void run(const Options& o) {
       if (!o.pes.empty() && std::find(o.pes.begin(), o.pes.end(), k.name) == o.pes.end()) continue;
       if (!kind_fits(k, m) || (!o.any_mantissa && !mantissa_matches(k, m))) continue;
       pairs.push_back({models.size() - 1, &k});
-      units.insert(k.area_unit);
+      for (const sim::PeKind* p : parts_of(k)) units.insert(p->area_unit);
       ++fits;
     }
     fmt::print("{} ({} {}): {} layers; PE kinds that run it: {}\n", path, m.name, m.method, m.w.layers.size(), fits);
     if (!fits) throw Error(fmt::format("{}: no PE kind{} runs every layer of this model", path, o.pes.empty() ? "" : " of --pe"));
   }
   std::set<int> widths;
-  for (const auto& m : models)
-    for (int a : o.acc_bits) widths.insert(a ? a : m.default_acc);
+  for (const auto& [mi, kind] : pairs)
+    for (int a : o.acc_bits) widths.insert(a ? a : models[mi].default_acc(kind->mant_frac_bits));
   for (int w : widths) units.insert(fmt::format("acc{}", w));
   units.insert("acc32");
   units.insert("acc48");
@@ -280,19 +309,24 @@ void run(const Options& o) {
   for (const auto& [mi, kind] : pairs) {
     const ModelInfo& m = models[mi];
     for (int a : o.acc_bits) {
-      const int width = a ? a : m.default_acc;
+      const int width = a ? a : m.default_acc(kind->mant_frac_bits);
       const bool log_w = m.pairings.count(Pairing::LxU) || m.pairings.count(Pairing::LxA);
-      const auto key = std::make_tuple(mi, a, log_w ? kind->mant_frac_bits : 0);
-      if (!acc_cache.count(key)) acc_cache[key] = golden_accuracy(o, m, a, kind->mant_frac_bits);
+      // golden runs at exactly this width: its overflow count checks the no-overflow default too.
+      const auto key = std::make_tuple(mi, width, log_w ? kind->mant_frac_bits : 0);
+      if (!acc_cache.count(key)) acc_cache[key] = golden_accuracy(o, m, width, kind->mant_frac_bits);
       const auto [top1, ovf] = acc_cache[key];
-      // PE area with this accumulator: the synthesized PE (32-bit acc; universal 48) with its accumulator swapped.
-      const AreaRow& pe = area.at(kind->area_unit);
-      const double own_acc = area.at(kind->name == "universal" ? "acc48" : "acc32").area_um2;
-      const double pe_area = pe.area_um2 - own_acc + area.at(fmt::format("acc{}", width)).area_um2;
+      // PE area with this accumulator: each synthesized datapath (its PE less its 32-bit accumulator;
+      // universal: 48) plus one accumulator of this width; fmax: the slowest datapath's PE.
+      double pe_area = area.at(fmt::format("acc{}", width)).area_um2, fmax = 0;
+      for (const sim::PeKind* part : parts_of(*kind)) {
+        const AreaRow& pe = area.at(part->area_unit);
+        pe_area += pe.area_um2 - area.at(part->name == "universal" ? "acc48" : "acc32").area_um2;
+        fmax = fmax > 0 ? std::min(fmax, pe.fmax_mhz) : pe.fmax_mhz;
+      }
       for (const auto& [R, C] : arrays) {
         json j = base;  // the user's SRAM/DRAM/energy table; the swept array, PE and clock
         j["array"] = {{"rows", R}, {"cols", C}, {"pe", kind->name}};
-        j["clock_mhz"] = pe.fmax_mhz;
+        j["clock_mhz"] = fmax;
         const sim::AccelConfig hw = sim::parse_accel(j, o.hw.empty() ? "explore point" : o.hw + " (explore point)");
         Point p;
         p.model = m.name + "/" + m.method;
@@ -304,7 +338,7 @@ void run(const Options& o) {
         p.overflows = ovf;
         p.pe_area_um2 = pe_area;
         p.array_area_mm2 = pe_area * R * C * kArrayOverhead * 1e-6;
-        p.fmax_mhz = pe.fmax_mhz;
+        p.fmax_mhz = fmax;
         const json s = simulate_point(m.w, hw);
         p.cycles = s.at("total").at("total_cycles");
         p.images_per_s = s.at("images_per_s");

@@ -45,11 +45,16 @@ sim::AccelConfig accel_config(const Options& o) {
 
 void set_clock(sim::AccelConfig& h) {
   if (h.clock_mhz) return;
-  const std::string unit = h.kind().area_unit;
-  const auto rows = area_results({unit});
-  if (rows.empty() || rows[0].fmax_mhz <= 0) throw Error(fmt::format("logq area gave no fmax for {}; set clock_mhz in the hardware config", unit));
-  h.clock_mhz = rows[0].fmax_mhz;
-  fmt::print(stderr, "logq sim: clock {:.1f} MHz = fmax of one {} PE (logq area, OSU 0.18 um)\n", *h.clock_mhz, unit);
+  std::vector<std::string> units;  // a composite PE runs at its slowest datapath's fmax
+  if (h.kind().parts.empty()) units.push_back(h.kind().area_unit);
+  for (const auto& p : h.kind().parts) units.push_back(sim::pe_kind(p).area_unit);
+  double f = 0;
+  for (const AreaRow& r : area_results(units)) {
+    if (r.fmax_mhz <= 0) throw Error(fmt::format("logq area gave no fmax for {}; set clock_mhz in the hardware config", r.unit));
+    f = f > 0 ? std::min(f, r.fmax_mhz) : r.fmax_mhz;
+  }
+  h.clock_mhz = f;
+  fmt::print(stderr, "logq sim: clock {:.1f} MHz = fmax of one {} PE (logq area, OSU 0.18 um)\n", f, h.pe);
 }
 
 void run(const Options& o) {

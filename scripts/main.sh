@@ -6,8 +6,8 @@
 # unpickler, random GEMMs of every operand pairing run on the Verilated PE array and checked bit
 # for bit against the golden integer model, and the area/timing of the PE kinds on the OSU
 # 0.18 um cells. Both quantized models are exported (.lqm) and run through the golden integer
-# network on the whole test set, next to their fake-quant accuracy. SystemC runs join here as
-# that part lands.
+# network on the whole test set, next to their fake-quant accuracy, and simulated on the SystemC
+# accelerator model (cycles, DRAM traffic, images/s and energy per image at the PE's fmax).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -38,17 +38,23 @@ for m in fmnist_resnet_logart_w4a8 fmnist_vit_adalog_w4a4; do
   echo "[main] logq verify out/$m.lqm: one block's GEMMs on the Verilated PE array vs the golden model"
   ./build/cli/logq verify "out/$m.lqm" --json "out/verify_$m.json"
 done
+echo "[main] logq sim: the ResNet on a 16x16 L(4)xU(8) array, the ViT on a 16x16 universal array (SystemC model, clock = PE fmax)"
+./build/cli/logq sim out/fmnist_resnet_logart_w4a8.lqm --hw configs/hw/lu_16x16.json --json out/sim_fmnist_resnet_logart_w4a8.json --csv out/sim_fmnist_resnet_logart_w4a8.csv
+./build/cli/logq sim out/fmnist_vit_adalog_w4a4.lqm --hw configs/hw/lu_16x16.json --pe universal --json out/sim_fmnist_vit_adalog_w4a4.json --csv out/sim_fmnist_vit_adalog_w4a4.csv
 python3 - <<'PY'
 import json
-print("\n[main] summary (Fashion-MNIST test, 10k images)")
-print(f"{'model':<28} {'method':<8} {'FP':>7} {'fake-quant':>11} {'golden':>8} {'delta pp':>9} {'code agr. (worst layer)':>24} {'RTL block':>10}")
+print("\n[main] summary (Fashion-MNIST test, 10k images; throughput and energy per image from logq sim)")
+print(f"{'model':<28} {'method':<8} {'FP':>7} {'fake-quant':>11} {'golden':>8} {'delta pp':>9} {'code agr. (worst layer)':>24} {'RTL block':>10} {'array':>14} {'images/s':>9} {'uJ/image':>9}")
 fp = {m: json.load(open(f"out/eval_{m}.json"))["top1"] for m in ("fmnist_resnet", "fmnist_vit")}
 for m, net in (("fmnist_resnet_logart_w4a8", "fmnist_resnet"), ("fmnist_vit_adalog_w4a4", "fmnist_vit")):
     g = json.load(open(f"out/golden_{m}.json"))
     v = json.load(open(f"out/verify_{m}.json"))
+    s = json.load(open(f"out/sim_{m}.json"))
     rtl = f"{v['passed']} PASS" if v["failed"] == 0 else f"{v['failed']} FAIL"
+    arr = f"{s['hw']['array']['rows']}x{s['hw']['array']['cols']} {s['hw']['array']['pe']}"
     print(f"{m:<28} {g['method']:<8} {fp[net]:>6.2f}% {g['fake_quant_top1']:>10.2f}% {g['golden_top1']:>7.2f}% "
-          f"{g.get('delta_pp', float('nan')):>+9.2f} {g['agreement']['worst_code_agreement_pct']:>23.3f}% {rtl:>10}")
+          f"{g.get('delta_pp', float('nan')):>+9.2f} {g['agreement']['worst_code_agreement_pct']:>23.3f}% {rtl:>10} {arr:>14} "
+          f"{s['images_per_s']:>9.0f} {s['total']['energy_pj']['total'] * 1e-6:>9.1f}")
 PY
 ckpt=tests/data/pickle/wrapped_module_prefix.pt
 echo "[main] logq inspect $ckpt"

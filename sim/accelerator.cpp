@@ -268,14 +268,19 @@ void add_into(LayerReport& t, const LayerReport& r) {
   t.energy_pj_dram += r.energy_pj_dram;
 }
 
-void finish(LayerReport& r, const AccelConfig& hw) {
+// Utilizations from the counts (a layer's or the total's).
+void finish_rates(LayerReport& r, const AccelConfig& hw) {
   const double pes = double(hw.rows) * hw.cols;
   r.stall_cycles = r.total_cycles - std::min(r.total_cycles, r.compute_cycles);
   r.mapping_efficiency = r.tiles && r.K ? double(r.macs) / (pes * double(r.tiles) * double(r.K)) : 0;
   r.compute_utilization = r.compute_cycles ? double(r.macs) / (pes * double(r.compute_cycles)) : 0;
   r.overall_utilization = r.total_cycles ? double(r.macs) / (pes * double(r.total_cycles)) : 0;
+}
+
+// A layer's energy: its MACs at the energy of the PE (part) that computes it, SRAM and DRAM bytes.
+void finish_energy(LayerReport& r, const AccelConfig& hw, double mac_pj) {
   const EnergyTable& e = hw.energy;
-  r.energy_pj_mac = double(r.macs) * e.mac_pj;
+  r.energy_pj_mac = double(r.macs) * mac_pj;
   r.energy_pj_sram = double(r.sram_act.read_bytes) * e.sram_pj_per_byte(hw.act_sram_bytes, false) +
                      double(r.sram_act.write_bytes) * e.sram_pj_per_byte(hw.act_sram_bytes, true) +
                      double(r.sram_weight.read_bytes) * e.sram_pj_per_byte(hw.weight_sram_bytes, false) +
@@ -283,6 +288,13 @@ void finish(LayerReport& r, const AccelConfig& hw) {
                      double(r.sram_out.read_bytes) * e.sram_pj_per_byte(hw.out_sram_bytes, false) +
                      double(r.sram_out.write_bytes) * e.sram_pj_per_byte(hw.out_sram_bytes, true);
   r.energy_pj_dram = double(r.dram_bytes()) * e.dram_pj_per_byte;
+}
+
+// MAC energy of the single kind that computes this layer (a composite's part).
+double mac_pj_of(const SimLayer& l, const AccelConfig& hw) {
+  const PeKind& k = hw.kind();
+  if (k.parts.empty() || !l.pairing_known) return hw.energy.mac_pj;
+  return hw.energy.mac_pj_by_kind.at(k.part_for(l.pairing, l.w_fmt_bits, l.a_fmt_bits).name);
 }
 
 }  // namespace
@@ -319,6 +331,9 @@ void check_workload(const Workload& w, const AccelConfig& hw) {
     if (l.pairing_known && !k.runs(l.pairing))
       throw Error(fmt::format("layer '{}' is {} ({}); the '{}' PE array cannot run it (kinds: {}; 'universal' runs every pairing)", l.name,
                               pairing_name(l.pairing), l.op, k.name, pe_kind_names()));
+    if (l.pairing_known && !k.takes(l.pairing, l.w_fmt_bits, l.a_fmt_bits))
+      throw Error(fmt::format("layer '{}' is {} with {}-bit weights and {}-bit activations, wider than the '{}' PE takes", l.name,
+                              pairing_name(l.pairing), l.w_fmt_bits, l.a_fmt_bits, k.name));
     plan_layer(l, hw);
   }
 }
@@ -368,12 +383,14 @@ SimReport simulate(const Workload& w, const AccelConfig& hw, ArrayBackend& backe
   s.dram_target_read_bytes = dram_read;
   s.dram_target_write_bytes = dram_write;
   s.total.name = "total";
-  for (LayerReport& r : rep) {
-    finish(r, hw);
+  for (size_t i = 0; i < rep.size(); ++i) {
+    LayerReport& r = rep[i];
+    finish_rates(r, hw);
+    finish_energy(r, hw, mac_pj_of(w.layers[i], hw));
     if (!r.skipped) add_into(s.total, r);
   }
   s.total.K = 0;
-  finish(s.total, hw);
+  finish_rates(s.total, hw);
   // Mapping efficiency of the total: MAC slots used over slots offered by the tiles.
   double slots = 0;
   for (const LayerReport& r : rep) slots += double(r.tiles) * double(r.K);

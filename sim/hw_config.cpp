@@ -16,10 +16,15 @@ using json = nlohmann::json;
 // Kinds and widths as scripts/area.sh synthesizes them (DW/DA = bits + 1 for the signed d = c − z).
 const std::vector<PeKind>& pe_kinds() {
   static const std::vector<PeKind> k = {
-      {"int8", "pe_int8", 0, 8, 8, 1},       {"uu4", "pe_uu4", 0, 4, 4, 1}, {"uu6", "pe_uu6", 0, 6, 6, 1},
-      {"lu", "pe_lu", 2, 4, 8, 1},           {"lu_exact", "pe_lu_exact", 2, 4, 8, 6},
-      {"ua", "pe_ua", 1, 4, 4, 1},           {"la", "pe_la", 3, 4, 4, 1},
-      {"universal", "pe_universal", 4, 8, 6, 1},
+      {"int8", "pe_int8", 0, 8, 8, 1, {}},       {"uu4", "pe_uu4", 0, 4, 4, 1, {}}, {"uu6", "pe_uu6", 0, 6, 6, 1, {}},
+      {"lu", "pe_lu", 2, 4, 8, 1, {}},           {"lu_exact", "pe_lu_exact", 2, 4, 8, 6, {}},
+      {"ua", "pe_ua", 1, 4, 4, 1, {}},           {"la", "pe_la", 3, 4, 4, 1, {}},
+      {"universal", "pe_universal", 4, 8, 6, 1, {}},
+      // Composites: two datapaths, one accumulator (area and energy from the synthesized parts).
+      {"int8+ua", "", -1, 8, 8, 1, {"int8", "ua"}},
+      {"uu4+ua", "", -1, 4, 4, 1, {"uu4", "ua"}},
+      {"uu6+ua", "", -1, 6, 6, 1, {"uu6", "ua"}},
+      {"lu+la", "", -1, 4, 8, 1, {"lu", "la"}},
   };
   return k;
 }
@@ -69,7 +74,9 @@ int64_t kib(const json& j, const std::string& key, const std::string& where) {
 }
 
 void fill_energy(AccelConfig& h) {
-  h.energy.mac_pj = default_mac_pj().at(h.pe);
+  h.energy.mac_pj_by_kind = default_mac_pj();
+  const PeKind& k = pe_kind(h.pe);
+  h.energy.mac_pj = default_mac_pj().at(k.parts.empty() ? h.pe : k.parts[0]);
   h.energy.dram_pj_per_byte = kDramPjPerByte;
   h.energy.source = "Horowitz ISSCC 2014 45 nm (INT8 MAC 0.3 pJ, SRAM 10/20/100 pJ per 64 b at 8 KB/32 KB/1 MB, DRAM 1.95 nJ per 64 b); "
                     "log PEs scaled by synthesized area vs INT8";
@@ -79,8 +86,37 @@ void fill_energy(AccelConfig& h) {
 
 bool PeKind::runs(Pairing p) const {
   if (rtl_kind == 4) return true;
+  if (rtl_kind < 0) {
+    for (const auto& n : parts)
+      if (pe_kind(n).runs(p)) return true;
+    return false;
+  }
   static const int of[] = {0, 1, 2, 3};
   return of[static_cast<int>(p)] == rtl_kind;
+}
+
+bool PeKind::takes(Pairing p, int w, int a) const {
+  if (rtl_kind < 0) {
+    for (const auto& n : parts)
+      if (pe_kind(n).takes(p, w, a)) return true;
+    return false;
+  }
+  if (!runs(p)) return false;
+  if (rtl_kind == 4) {  // universal: U up to 8 bits (d in 9), AdaLog codes up to 6, LogART k < 32 (n <= 5)
+    const bool log_w = p == Pairing::LxU || p == Pairing::LxA, log_a = p == Pairing::UxA || p == Pairing::LxA;
+    return w <= (log_w ? 5 : 8) && a <= (log_a ? 6 : 8);
+  }
+  return w <= max_w_bits && a <= max_a_bits;
+}
+
+const PeKind& PeKind::part_for(Pairing p, int w, int a) const {
+  if (rtl_kind >= 0) {
+    if (!takes(p, w, a)) throw Error(fmt::format("the {} PE does not take this layer", name));
+    return *this;
+  }
+  for (const auto& n : parts)
+    if (pe_kind(n).takes(p, w, a)) return pe_kind(n);
+  throw Error(fmt::format("no part of the {} PE takes this layer", name));
 }
 
 const PeKind& pe_kind(const std::string& name) {
@@ -184,8 +220,10 @@ AccelConfig parse_accel(const json& j, const std::string& where) {
     const std::string w = where + ".energy_pj";
     check_keys(e, {"mac", "sram_read_per_byte", "sram_write_per_byte", "dram_per_byte"}, w);
     if (e.contains("mac")) {
-      check_keys(e["mac"], [] { std::set<std::string> s; for (const auto& k : pe_kinds()) s.insert(k.name); return s; }(), w + ".mac");
-      if (e["mac"].contains(h.pe)) h.energy.mac_pj = positive(e["mac"][h.pe], h.pe, w + ".mac");
+      check_keys(e["mac"], [] { std::set<std::string> s; for (const auto& k : pe_kinds()) if (k.parts.empty()) s.insert(k.name); return s; }(), w + ".mac");
+      for (auto it = e["mac"].begin(); it != e["mac"].end(); ++it) h.energy.mac_pj_by_kind[it.key()] = positive(it.value(), it.key(), w + ".mac");
+      const PeKind& k = pe_kind(h.pe);
+      h.energy.mac_pj = h.energy.mac_pj_by_kind.at(k.parts.empty() ? h.pe : k.parts[0]);
     }
     if (e.contains("sram_read_per_byte")) h.energy.sram_read_pj_per_byte = positive(e["sram_read_per_byte"], "sram_read_per_byte", w);
     if (e.contains("sram_write_per_byte")) h.energy.sram_write_pj_per_byte = positive(e["sram_write_per_byte"], "sram_write_per_byte", w);
@@ -217,7 +255,7 @@ json to_json(const AccelConfig& h) {
                       {"out_kib", h.out_sram_bytes / 1024.0}, {"double_buffer", h.double_buffer}}},
             {"dram", {{"bandwidth_gbps", h.dram_gbps}, {"latency_ns", h.dram_latency_ns}}},
             {"words", {{"out_bits", h.out_bits}}},
-            {"energy_pj", {{"mac", {{h.pe, h.energy.mac_pj}}}, {"dram_per_byte", h.energy.dram_pj_per_byte}}}};
+            {"energy_pj", {{"mac", h.energy.mac_pj_by_kind}, {"dram_per_byte", h.energy.dram_pj_per_byte}}}};
   if (h.clock_mhz) j["clock_mhz"] = *h.clock_mhz;
   if (h.act_bits) j["words"]["act_bits"] = *h.act_bits;
   if (h.weight_bits) j["words"]["weight_bits"] = *h.weight_bits;

@@ -72,6 +72,8 @@ Workload workload_from_lqm(const std::string& path) {
     s.float_input = g.float_input;
     s.a_bits = g.float_input ? 32 : x_bits(l);
     s.w_bits = w_bits(l);
+    s.a_fmt_bits = s.pairing == Pairing::UxA || s.pairing == Pairing::LxA ? s.a_bits - 1 : s.a_bits;
+    s.w_fmt_bits = s.pairing == Pairing::LxU || s.pairing == Pairing::LxA ? s.w_bits - 1 : s.w_bits;
     s.K = l.in_features;
     const Shape& out = g.out_shape;
     if (l.op == LayerOp::Linear) {
@@ -125,8 +127,8 @@ Workload workload_from_topology(const std::string& path, int a_bits, int w_bits)
     SimLayer s;
     s.name = f[0];
     s.pairing_known = false;
-    s.a_bits = a_bits;
-    s.w_bits = w_bits;
+    s.a_bits = s.a_fmt_bits = a_bits;
+    s.w_bits = s.w_fmt_bits = w_bits;
     if (width == 4) {
       s.op = "gemm";
       s.M = positive_int(f[1], where + " M");

@@ -25,6 +25,7 @@ struct SimLayer {
   int64_t M = 0, N = 0, K = 0;
   int64_t count = 1;          // identical GEMMs in this layer: conv groups, attention heads
   int a_bits = 8, w_bits = 8; // word widths of the x operand and of the weight (matmul: b) operand
+  int a_fmt_bits = 8, w_fmt_bits = 8;  // their format widths: U(b) b, A(b) b, L(n) n (what a PE must take)
   bool w_is_activation = false;  // matmul: both operands are activations (no weights in DRAM)
   bool float_input = false;      // the reference keeps this input float: not run on the array
   ConvGeom conv;                 // conv2d: the ifmap the im2col rows come from

@@ -568,6 +568,12 @@ TEST_CASE("logq quantize --method uniform: the INT8 baseline through golden, the
   const std::string csv_text(csv_bytes.begin(), csv_bytes.end());
   CHECK_THAT(csv_text, StartsWith("layer,op,pairing,M,N,K,count,macs,") && Contains("\ntotal,"));
   CHECK(std::count(csv_text.begin(), csv_text.end(), '\n') == 16);  // header, 14 layers, total
+  // The array jobs as a topology: the committed file (written from the LogART export) has the same shapes.
+  const std::string topo = logq::test::temp_path("int8_topology.csv");
+  REQUIRE(run_logq("sim " + q(lqm) + " --topology-out " + q(topo)).code == 0);
+  const auto mine = logq::test::read_bytes(topo), committed = logq::test::read_bytes(logq::test::source_dir() + "/configs/topologies/fmnist_resnet_logart_w4a8.csv");
+  CHECK(std::string(mine.begin(), mine.end()) == std::string(committed.begin(), committed.end()));
+  std::remove(topo.c_str());
   const Run lu = run_logq("sim " + q(lqm) + " --hw " + q(hw + "lu_16x16.json") + " --clock-mhz 100");
   CHECK(lu.code != 0);
   CHECK_THAT(lu.out, Contains("layer 'conv1' is UxU") && Contains("'lu' PE array cannot run it"));

@@ -330,3 +330,33 @@ TEST_CASE("topologies: ResNet-18 and DeiT-Tiny shapes", "[sim]") {
   CHECK(deit.layers.size() == 122);
   CHECK(macs == 1253683200);  // patch embed + 12 x (qkv, 3 x 2 attention matmuls, proj, fc1, fc2) + head
 }
+
+TEST_CASE("composite PE kinds: each layer on the part that takes it, its MAC energy; widths are checked", "[sim]") {
+  const PeKind& k = pe_kind("int8+ua");
+  CHECK(k.takes(Pairing::UxU, 4, 8));
+  CHECK(k.takes(Pairing::UxA, 4, 4));
+  CHECK_FALSE(k.takes(Pairing::UxA, 4, 6));  // the U(4) x A(4) datapath takes AdaLog codes of up to 4 bits
+  CHECK_FALSE(k.takes(Pairing::LxU, 4, 8));
+  CHECK(k.part_for(Pairing::UxU, 4, 8).name == "int8");
+  CHECK(k.part_for(Pairing::UxA, 4, 4).name == "ua");
+  CHECK(pe_kind("universal").takes(Pairing::LxA, 5, 6));
+  CHECK_FALSE(pe_kind("lu").takes(Pairing::LxU, 5, 8));
+  CHECK_FALSE(pe_kind("uu4").takes(Pairing::UxU, 4, 8));
+  const AccelConfig hw = accel({{"array", {{"rows", 4}, {"cols", 4}, {"pe", "int8+ua"}}}, {"clock_mhz", 100},
+                                {"energy_pj", {{"mac", {{"int8", 1.0}, {"ua", 10.0}}}}}});
+  SimLayer uu = gemm_layer("uu", 8, 8, 8);
+  uu.pairing_known = true;
+  uu.w_fmt_bits = 4;
+  SimLayer ua = uu;
+  ua.name = "ua";
+  ua.pairing = Pairing::UxA;
+  ua.a_fmt_bits = 4;
+  const json r = simulate_in_child(Workload{"w", "test", {uu, ua}}, hw, "fast");
+  CHECK(r["layers"][0]["energy_pj"]["mac"].get<double>() == Approx(512 * 1.0));
+  CHECK(r["layers"][1]["energy_pj"]["mac"].get<double>() == Approx(512 * 10.0));
+  CHECK(r["total"]["energy_pj"]["mac"].get<double>() == Approx(512 * 11.0));
+  SimLayer wide = ua;
+  wide.a_fmt_bits = 6;
+  CHECK_THROWS_WITH(check_workload(Workload{"w", "t", {wide}}, hw), Catch::Contains("wider than the 'int8+ua' PE takes"));
+  CHECK_THROWS_WITH(parse_accel({{"energy_pj", {{"mac", {{"int8+ua", 1.0}}}}}}, "hw.json"), Catch::Contains("unknown key 'int8+ua'"));
+}
