@@ -489,6 +489,24 @@ TEST_CASE("logq verify: a full AdaLog ViT block on the RTL array, bit for bit", 
   const json gj = json::parse(gf);
   CHECK(std::fabs(gj.at("delta_pp").get<double>()) <= 2.0);  // at most one image of 50
   CHECK(gj.at("agreement").at("worst_code_agreement_pct").get<double>() >= 99.9);
+  // The accelerator model on the ViT: heads and U x A layers as they are; the float patch embed is skipped.
+  const Run s = run_logq("sim " + q(lqm) + " --pe int8+ua --clock-mhz 100 --json " + q(js));
+  INFO(s.out);
+  REQUIRE(s.code == 0);
+  CHECK_THAT(s.out, Contains("skipped: float input"));
+  std::ifstream sf(js);
+  const json sj = json::parse(sf);
+  std::map<std::string, json> by;
+  for (const auto& l : sj.at("layers")) by[l.at("layer").get<std::string>()] = l;
+  CHECK(by.at("patch_embed.proj").at("skipped") == true);
+  CHECK(by.at("blocks.0.attn.matmul1").at("count") == 2);  // one GEMM per head
+  CHECK(by.at("blocks.0.attn.matmul2").at("pairing") == "UxA");
+  CHECK(by.at("blocks.0.mlp.fc2").at("pairing") == "UxA");
+  CHECK(by.at("blocks.0.mlp.fc1").at("pairing") == "UxU");
+  CHECK(by.at("blocks.0.mlp.fc2").at("compute_cycles").get<int64_t>() > 0);
+  const Run ua = run_logq("sim " + q(lqm) + " --pe ua --clock-mhz 100");
+  CHECK(ua.code != 0);
+  CHECK_THAT(ua.out, Contains("is UxU") && Contains("'ua' PE array cannot run it"));
   // The hardware path: the patch-embed image as U(8); then every GEMM of the network is integer
   // and runs on the array (--all).
   const Run r8 = run_logq("quantize --method adalog --checkpoint " + q(ckpt) + " --config " + q(logq::test::source_dir() + "/configs/adalog/4bit.json") +
