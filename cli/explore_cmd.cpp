@@ -48,7 +48,7 @@ struct Options {
 };
 
 struct ModelInfo {
-  std::string path, name, method;
+  std::string path, name, method, label;  // label: name/method WxAy (what the CSV and plots show)
   sim::Workload w;
   std::set<Pairing> pairings;
   int log_mant = 0;  // LogART odd mantissa bits f it was exported with (0: none)
@@ -63,7 +63,7 @@ struct ModelInfo {
 };
 
 struct Point {
-  std::string model, method, pe, array;
+  std::string model, file, method, pe, array;
   int rows = 0, cols = 0, acc_bits = 0, mant_frac_bits = 1;
   double top1 = 0, pe_area_um2 = 0, array_area_mm2 = 0, fmax_mhz = 0, images_per_s = 0, energy_uj = 0, mac_energy_uj = 0;
   uint64_t cycles = 0;
@@ -96,6 +96,8 @@ ModelInfo model_info(const std::string& path) {
   Network net(f);
   m.name = net.model().value("name", std::string("model"));
   m.method = net.model().value("method", std::string("?"));
+  const json& md = net.model();
+  const int64_t wb = md.value("w_bits", int64_t{0}), ab = md.contains("a_bits") ? md.value("a_bits", int64_t{0}) : md.value("act_bits", int64_t{0});
   m.w = sim::workload_from_lqm(path);
   for (const GemmRecord& g : net.gemms()) {
     const QLayer& l = g.layer;
@@ -105,6 +107,7 @@ ModelInfo model_info(const std::string& path) {
     m.layer_acc.push_back({l.hw.acc_bits, log_w});
     if (log_w) m.log_mant = std::max(m.log_mant, l.hw.mant_frac_bits);
   }
+  m.label = fmt::format("{}/{} W{}A{}{}", m.name, m.method, wb, ab, m.log_mant > 1 ? " exact" : "");
   return m;
 }
 
@@ -203,10 +206,10 @@ void mark_pareto(std::vector<Point>& pts) {
 }
 
 std::string csv_of(const std::vector<Point>& pts) {
-  std::string o = "model,method,pe,array,rows,cols,acc_bits,mant_frac_bits,top1,overflows,pe_area_um2,array_area_mm2,fmax_mhz,cycles,images_per_s,"
+  std::string o = "model,file,method,pe,array,rows,cols,acc_bits,mant_frac_bits,top1,overflows,pe_area_um2,array_area_mm2,fmax_mhz,cycles,images_per_s,"
                   "images_per_s_per_mm2,energy_uj,mac_energy_uj,pareto_area,pareto_throughput,pareto_energy\n";
   for (const auto& p : pts)
-    o += fmt::format("{},{},{},{},{},{},{},{},{:.2f},{},{:.0f},{:.4f},{:.1f},{},{:.1f},{:.1f},{:.3f},{:.4f},{},{},{}\n", p.model, p.method, p.pe, p.array,
+    o += fmt::format("{},{},{},{},{},{},{},{},{},{:.2f},{},{:.0f},{:.4f},{:.1f},{},{:.1f},{:.1f},{:.3f},{:.4f},{},{},{}\n", p.model, p.file, p.method, p.pe, p.array,
                      p.rows, p.cols, p.acc_bits, p.mant_frac_bits, p.top1, p.overflows, p.pe_area_um2, p.array_area_mm2, p.fmax_mhz, p.cycles,
                      p.images_per_s, p.ips_per_mm2(), p.energy_uj, p.mac_energy_uj, int(p.pareto_area), int(p.pareto_throughput), int(p.pareto_energy));
   return o;
@@ -215,8 +218,15 @@ std::string csv_of(const std::vector<Point>& pts) {
 // gnuplot: one PNG per trade-off, points coloured by PE kind, the Pareto front as a line.
 void plot(const Options& o, const std::vector<Point>& pts) {
   const fs::path dir = o.out;
+  // Points far below the best (an accumulator that wraps) would squash the axis: in the CSV only.
+  double best = 0;
+  for (const auto& p : pts) best = std::max(best, p.top1);
   std::map<std::string, std::vector<const Point*>> by_pe;
-  for (const auto& p : pts) by_pe[p.pe].push_back(&p);
+  size_t left_out = 0;
+  for (const auto& p : pts) {
+    if (p.top1 < best - 20) ++left_out;
+    else by_pe[p.pe].push_back(&p);
+  }
   struct Plot { const char* file; const char* x; const char* y; bool logx; int front; };
   const Plot plots[] = {{"accuracy_vs_area.png", "array area (mm^2, OSU 0.18 um)", "top-1 (%)", true, 0},
                         {"throughput_per_area_vs_accuracy.png", "top-1 (%)", "images/s per mm^2", false, 1},
@@ -240,7 +250,8 @@ void plot(const Options& o, const std::vector<Point>& pts) {
     }
     std::vector<std::pair<double, double>> front;
     for (const auto& p : pts)
-      if ((pl.front == 0 && p.pareto_area) || (pl.front == 1 && p.pareto_throughput) || (pl.front == 2 && p.pareto_energy)) front.push_back(xy(p));
+      if (p.top1 >= best - 20 && ((pl.front == 0 && p.pareto_area) || (pl.front == 1 && p.pareto_throughput) || (pl.front == 2 && p.pareto_energy)))
+        front.push_back(xy(p));
     std::sort(front.begin(), front.end());
     data += "# pareto\n";
     for (const auto& [x, y] : front) data += fmt::format("{} {}\n", x, y);
@@ -251,10 +262,15 @@ void plot(const Options& o, const std::vector<Point>& pts) {
     std::string script = fmt::format("set terminal pngcairo noenhanced size 960,600 font 'sans,10'\nset output '{}'\nset xlabel '{}'\nset ylabel '{}'\n"
                                      "set grid\nset key outside right\n{}",
                                      (dir / pl.file).string(), pl.x, pl.y, pl.logx ? "set logscale x\n" : "");
-    script += fmt::format("set title 'logq explore: {} point(s), {} images each; colour = PE kind, marker = array ({}); Pareto front dashed'\nplot ",
-                          pts.size(), o.images, markers);
+    script += fmt::format("set title \"logq explore: {} point(s), {} images each; colour = PE kind, marker = array ({}); Pareto front dashed{}\"\nplot ",
+                          pts.size(), o.images, markers,
+                          left_out ? fmt::format("\\n{} point(s) more than 20 pp below the best are in explore.csv only", left_out) : std::string());
     int idx = 0;
-    for (const auto& [pe, v] : by_pe) script += fmt::format("'{}' index {} using 1:2:3 with points pt variable ps 1.6 title '{}', ", dat.string(), idx++, pe);
+    for (const auto& [pe, v] : by_pe) {  // the data (marker per point), then a legend entry in the same colour
+      script += fmt::format("'{}' index {} using 1:2:3 with points pt variable ps 1.6 lc {} notitle, ", dat.string(), idx, idx + 1);
+      script += fmt::format("NaN with points pt 7 ps 1.6 lc {} title '{}', ", idx + 1, pe);
+      ++idx;
+    }
     script += fmt::format("'{}' index {} using 1:2 with linespoints dt 2 lc rgb 'black' pt 6 ps 2 title 'Pareto front'\n", dat.string(), idx);
     write_text(gp.string(), script);
     if (std::system(fmt::format("gnuplot {} 2>&1", sh_quote(gp.string())).c_str()) != 0)
@@ -291,7 +307,7 @@ void run(const Options& o) {
       for (const sim::PeKind* p : parts_of(k)) units.insert(p->area_unit);
       ++fits;
     }
-    fmt::print("{} ({} {}): {} layers; PE kinds that run it: {}\n", path, m.name, m.method, m.w.layers.size(), fits);
+    fmt::print("{} ({}): {} layers; PE kinds that take it: {}\n", path, m.label, m.w.layers.size(), fits);
     if (!fits) throw Error(fmt::format("{}: no PE kind{} runs every layer of this model", path, o.pes.empty() ? "" : " of --pe"));
   }
   std::set<int> widths;
@@ -329,7 +345,8 @@ void run(const Options& o) {
         j["clock_mhz"] = fmax;
         const sim::AccelConfig hw = sim::parse_accel(j, o.hw.empty() ? "explore point" : o.hw + " (explore point)");
         Point p;
-        p.model = m.name + "/" + m.method;
+        p.model = m.label;
+        p.file = fs::path(m.path).filename().string();
         p.method = m.method;
         p.pe = kind->name;
         p.array = fmt::format("{}x{}", R, C);
@@ -345,7 +362,7 @@ void run(const Options& o) {
         p.energy_uj = s.at("total").at("energy_pj").at("total").get<double>() * 1e-6;
         p.mac_energy_uj = s.at("total").at("energy_pj").at("mac").get<double>() * 1e-6;
         pts.push_back(p);
-        fmt::print("  {:<28} {:<9} {:>6} acc{:<2} top-1 {:6.2f}%  {:8.3f} mm^2  {:6.1f} MHz  {:9.1f} images/s  {:8.2f} uJ\n", p.model, p.pe, p.array,
+        fmt::print("  {:<34} {:<9} {:>6} acc{:<2} top-1 {:6.2f}%  {:8.3f} mm^2  {:6.1f} MHz  {:9.1f} images/s  {:8.2f} uJ\n", p.model, p.pe, p.array,
                    p.acc_bits, p.top1, p.array_area_mm2, p.fmax_mhz, p.images_per_s, p.energy_uj);
         std::fflush(stdout);
       }

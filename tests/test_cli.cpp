@@ -665,7 +665,7 @@ TEST_CASE("logq explore: a small sweep writes the CSV with Pareto flags and PNG 
   REQUIRE(e.code == 0);
   const auto csv = logq::test::read_bytes(out + "/explore.csv");
   const std::string text(csv.begin(), csv.end());
-  CHECK_THAT(text, StartsWith("model,method,pe,array,rows,cols,acc_bits,mant_frac_bits,top1,"));
+  CHECK_THAT(text, StartsWith("model,file,method,pe,array,rows,cols,acc_bits,mant_frac_bits,top1,"));
   // W8A8 runs on int8 only (uu4 takes 4-bit operands); W4A4 on both: 3 kinds-models x 2 arrays.
   CHECK(std::count(text.begin(), text.end(), '\n') == 7);
   CHECK_THAT(text, Contains(",uu4,8x8,8,8,") && Contains(",int8,4x4,4,4,"));
@@ -681,19 +681,20 @@ TEST_CASE("logq explore: a small sweep writes the CSV with Pareto flags and PNG 
   }
   const auto find = [&](const std::string& pe, const std::string& arr, const std::string& bits_tag) {
     for (const auto& r : rows)
-      if (r[2] == pe && r[3] == arr && r[0].find(bits_tag) != std::string::npos) return r;
+      if (r[3] == pe && r[4] == arr && r[0].find(bits_tag) != std::string::npos) return r;
     return std::vector<std::string>{};
   };
-  for (const auto& r : rows) REQUIRE(r.size() == 21);
+  for (const auto& r : rows) REQUIRE(r.size() == 22);
   bool any_pareto = false;
-  for (const auto& r : rows) any_pareto |= r[18] == "1";
+  for (const auto& r : rows) any_pareto |= r[19] == "1";
   CHECK(any_pareto);
-  const auto a4 = find("uu4", "4x4", ""), a8 = find("uu4", "8x8", "");
+  const auto a4 = find("uu4", "4x4", "W4A4"), a8 = find("uu4", "8x8", "W4A4");
   REQUIRE(!a4.empty());
   REQUIRE(!a8.empty());
-  CHECK(a4[8] == a8[8]);
-  CHECK(std::stod(a8[11]) == Approx(4 * std::stod(a4[11])).epsilon(0.01));
-  CHECK(std::stod(a8[14]) > std::stod(a4[14]));
+  CHECK(a4[9] == a8[9]);                                                       // top-1
+  CHECK(std::stod(a8[12]) == Approx(4 * std::stod(a4[12])).epsilon(0.01));     // array area
+  CHECK(std::stod(a8[15]) > std::stod(a4[15]));                                // images/s
+  CHECK_THAT(a4[0], Contains("W4A4"));
   for (const char* png : {"/accuracy_vs_area.png", "/throughput_per_area_vs_accuracy.png", "/energy_vs_accuracy.png"}) {
     const auto b = logq::test::read_bytes(out + png);
     REQUIRE(b.size() > 1000);
