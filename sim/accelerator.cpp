@@ -292,6 +292,7 @@ void finish_energy(LayerReport& r, const AccelConfig& hw, double mac_pj) {
 
 // MAC energy of the single kind that computes this layer (a composite's part).
 double mac_pj_of(const SimLayer& l, const AccelConfig& hw) {
+  if (l.float_input) return 0;  // not run on the array
   const PeKind& k = hw.kind();
   if (k.parts.empty() || !l.pairing_known) return hw.energy.mac_pj;
   return hw.energy.mac_pj_by_kind.at(k.part_for(l.pairing, l.w_fmt_bits, l.a_fmt_bits).name);
