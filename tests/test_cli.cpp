@@ -645,7 +645,7 @@ TEST_CASE("logq sim: DeiT-Tiny and ResNet-18 topologies, the RTL back-end, bad c
   std::remove(bad.c_str());
 }
 
-TEST_CASE("logq explore: a small sweep writes the CSV with Pareto flags and PNG plots; bad input", "[cli][explore]") {
+TEST_CASE("logq explore: a small sweep writes the CSV with Pareto flags and PNG plots, and rejects bad input", "[cli][explore]") {
   const char* fmnist = "/usr/share/datasets/fashion-mnist";
   if (!logq::test::exists(fmnist)) {
     WARN("SKIPPED: " << fmnist << " is absent (apt-get install dataset-fashion-mnist)");

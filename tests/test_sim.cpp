@@ -202,7 +202,7 @@ TEST_CASE("tiling: DRAM traffic equals a replay of the buffers, and the plan mov
   }
 }
 
-TEST_CASE("SystemC model: both back-ends give the same cycles on the embedded ViT; DRAM target and report agree", "[sim][rtl]") {
+TEST_CASE("SystemC model: both back-ends give the same cycles on the embedded ViT, DRAM target and report agree", "[sim][rtl]") {
   const AccelConfig hw = load_accel(kRoot + "/configs/hw/universal_4x4.json");
   const Workload w = committed_topology("fmnist_vit_adalog_w4a4");
   const json fast = simulate_in_child(w, hw, "fast");
@@ -331,7 +331,7 @@ TEST_CASE("topologies: ResNet-18 and DeiT-Tiny shapes", "[sim]") {
   CHECK(macs == 1253683200);  // patch embed + 12 x (qkv, 3 x 2 attention matmuls, proj, fc1, fc2) + head
 }
 
-TEST_CASE("composite PE kinds: each layer on the part that takes it, its MAC energy; widths are checked", "[sim]") {
+TEST_CASE("composite PE kinds: each layer on the part that takes it with its MAC energy, widths are checked", "[sim]") {
   const PeKind& k = pe_kind("int8+ua");
   CHECK(k.takes(Pairing::UxU, 4, 8));
   CHECK(k.takes(Pairing::UxA, 4, 4));
