@@ -608,7 +608,7 @@ void add_quantize_options(CLI::App* qz, QuantArgs& qa) {
   qz->add_option("--s-bit", qa.ao.s_bit, "AdaLog: post-softmax bits (default = --a-bit)");
   qz->add_option("--qhead-a-bit", qa.ao.qhead_a_bit, "AdaLog: head input bits (default = --a-bit)");
   qz->add_option("--calib-size", qa.ao.calib_size, "AdaLog: calibration images")->capture_default_str();
-  qz->add_option("--calib-batch-size", qa.ao.calib_batch_size, "AdaLog: calibration chunk")->capture_default_str();
+  qz->add_option("--calib-batch-size", qa.ao.calib_batch_size, "AdaLog: the reference's loader/search chunk; logq searches all calibration images at once, which gives the same per-image sums (accepted for config parity)")->capture_default_str();
   qz->add_option("--post-softmax-quantizer", qa.ao.post_softmax_quantizer, "AdaLog: adalog | log2 | logsqrt2")->capture_default_str();
   qz->add_option("--post-gelu-quantizer", qa.ao.post_gelu_quantizer, "AdaLog: adalog | log2 | logsqrt2 | ptq4vit | uniform")->capture_default_str();
   qz->add_flag("--no-fpcs", qa.no_fpcs, "AdaLog: one exhaustive pass over the candidate grid instead of FPCS (fpcs=False)");

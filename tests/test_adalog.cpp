@@ -224,6 +224,25 @@ TEST_CASE("AdaLog LayerNorm reparameterization keeps codes and the FP output", "
   CHECK(rp.z.item<float>() == std::nearbyint(z_c.mean().item<float>()));
 }
 
+TEST_CASE("FPCS: the reference forgets an earlier stage's best, --fpcs-keep-best keeps it", "[adalog]") {
+  // One group, 128 candidates. The error is 0 exactly at candidate 10 and 1 + |s − 1.9| elsewhere.
+  // Refinement offsets exclude 0 (spec pitfall 6), so no later stage re-evaluates candidate 10.
+  const at::Tensor s = at::linspace(1.0, 2.0, 128).view({128, 1}), z = at::zeros({128, 1});
+  const at::Tensor step = (s[1] - s[0]).view({1});
+  const float s0 = s[10][0].item<float>();
+  FpcsMetric metric = [&](const at::Tensor& sk, const at::Tensor&) {
+    return at::where(sk == s0, at::zeros_like(sk), 1 + (sk - 1.9).abs());
+  };
+  Options o;
+  const float ref = fpcs_search(s, z, step, metric, o).first.item<float>();
+  CHECK(std::abs(ref - 1.9f) < step.item<float>());  // the reference ends near the runner-up
+  o.fpcs_keep_best = true;
+  CHECK(fpcs_search(s, z, step, metric, o).first.item<float>() == s0);
+  o.fpcs_keep_best = false;
+  o.fpcs = false;  // one exhaustive pass: the grid's best
+  CHECK(fpcs_search(s, z, step, metric, o).first.item<float>() == s0);
+}
+
 TEST_CASE("AdaLog calibration of a small ViT: every quantizer's codes are golden's, bias folding is exact", "[adalog]") {
   auto net = tiny_vit(1);
   const at::Tensor images = at::randn({8, 1, 16, 16});

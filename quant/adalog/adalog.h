@@ -22,6 +22,9 @@ namespace logq::adalog {
 
 struct Options {
   int w_bit = 4, a_bit = 4, s_bit = 4, qhead_a_bit = 4, qconv_a_bit = 8;
+  // calib_batch_size: the reference chunks its searches over images and sums per-image errors
+  // over chunks; calibrate() takes the whole set at once (the same sums), so it is kept for
+  // config parity only.
   int64_t calib_size = 32, calib_batch_size = 32;
   int eq_n = 128, search_round = 3, steps = 6;
   bool fpcs = true;
@@ -29,7 +32,8 @@ struct Options {
   std::string post_softmax_quantizer = "adalog";  // adalog | log2 | logsqrt2
   std::string post_gelu_quantizer = "adalog";     // adalog | log2 | logsqrt2 | ptq4vit | (else) uniform
   // Faithfulness switches: the reference's FPCS stages never re-evaluate the previous best
-  // (offsets exclude 0, pitfall 6); true adds the 0 offset (a logq improvement, measured).
+  // (offsets exclude 0, pitfall 6), so its final pick can be worse than an earlier stage's; true
+  // returns the best candidate seen in any stage (a logq improvement, measured in docs/results.md).
   bool fpcs_keep_best = false;
   // The reference's weight grid puts the zero points around 2^(b−1) whatever the row holds, so a
   // row whose values are all of one sign cannot be represented (it clips at about half its range;
@@ -73,6 +77,13 @@ std::vector<QLayer> plan(Net& net, const std::string& family, const Options& opt
 // Modifies LayerNorms/linears for the qkv/fc1/reduction reparameterization.
 QuantModel calibrate(std::shared_ptr<Net> net, const std::string& family, const at::Tensor& images, const Options& opt,
                      const std::function<void(const std::string&)>& log);
+
+// FPCS (§3.2) on candidate grids s, z [K, G] whose first-stage spacing is step [G];
+// metric(s[G], z[G]) returns the error [G] of one candidate for every group. Returns the chosen
+// (s, z) [G]. calibrate() runs it on its percentile grids; exposed for tests.
+using FpcsMetric = std::function<at::Tensor(const at::Tensor& s, const at::Tensor& z)>;
+std::pair<at::Tensor, at::Tensor> fpcs_search(const at::Tensor& s, const at::Tensor& z, const at::Tensor& step,
+                                              const FpcsMetric& metric, const Options& opt, double clamp_min = 0.0);
 
 // §3.4 step 2: per-channel (s_c, z_c) of a LayerNorm's output → one per-tensor (s*, z*):
 // r = s_c/s*, b = s*(z* − z_c); LN γ/r, β/r − b; linear W·diag(r), bias + W'·b. Exact: the

@@ -155,6 +155,11 @@ int min_int(int a, int b) { return a < b ? a : b; }
 
 }  // namespace
 
+std::pair<at::Tensor, at::Tensor> fpcs_search(const at::Tensor& s, const at::Tensor& z, const at::Tensor& step,
+                                              const FpcsMetric& metric, const Options& opt, double clamp_min) {
+  return fpcs(Grid{s, z, step}, metric, opt, clamp_min);
+}
+
 Reparam reparameterize(torch::nn::LayerNormImpl& ln, nn::LinearImpl& lin, const at::Tensor& s_c, const at::Tensor& z_c) {
   Reparam rp;
   rp.s = s_c.mean();
