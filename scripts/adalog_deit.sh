@@ -15,6 +15,9 @@ calib=${3:-8}
 mkdir -p "$(dirname "$out")" results/logs
 F=/usr/share/datasets/fashion-mnist
 logq=${LOGQ_BIN:-./build/cli/logq}
+# CPU time and peak memory from GNU time (Debian package `time`) where it is installed
+timer=()
+[[ -x /usr/bin/time ]] && timer=(/usr/bin/time -v)
 common="--method adalog --model deit_tiny_patch16_224 --calib-data $F --test-data $F --test-limit 100 --calib-size $calib --results $out"
 pids=()
 for b in 3 4 6; do
@@ -23,7 +26,7 @@ for b in 3 4 6; do
   log=results/logs/adalog-deit-w${b}a${b}.log
   echo "start W${b}A${b} ($log)"
   # shellcheck disable=SC2086
-  /usr/bin/time -v $logq quantize $common --config configs/adalog/${b}bit.json $opt >"$log" 2>&1 &
+  "${timer[@]}" $logq quantize $common --config configs/adalog/${b}bit.json $opt >"$log" 2>&1 &
   pids+=($!)
 done
 rc=0

@@ -63,7 +63,7 @@ Grid uniform_grid(const at::Tensor& v, int bits, int nz, int eq_n, bool zero_fro
 
 // FPCS (§3.2): grid → 5 refinement stages of 16 kept × 8 offsets (±Δ/2, 0 excluded), Δ/7.5 per
 // stage; `metric(s[G], z[G])` returns the error [G] of one candidate for every group.
-using Metric = std::function<at::Tensor(const at::Tensor& s, const at::Tensor& z)>;
+using Metric = FpcsMetric;  // adalog.h
 
 at::Tensor eval_all(const at::Tensor& S, const at::Tensor& Z, const Metric& m) {
   std::vector<at::Tensor> e;
