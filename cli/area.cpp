@@ -11,6 +11,8 @@
 
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
 #include <fmt/format.h>
 
 #include "golden/error.h"
@@ -74,12 +76,18 @@ std::vector<AreaRow> area_results(const std::vector<std::string>& units, bool no
   const fs::path cached = cache_dir / fmt::format("{:016x}.csv", h);
   if (no_cache || !fs::exists(cached)) {
     fs::create_directories(cache_dir);
-    const std::string tmp = cached.string() + fmt::format(".tmp.{}", ::getpid());
-    fs::remove(tmp);
+    // A fresh temp file (O_EXCL, never a planted name) that area.sh fills and we rename.
+    std::string tmp = cached.string() + ".tmp.XXXXXX";
+    const int fd = ::mkstemp(tmp.data());
+    if (fd < 0) throw Error(fmt::format("{}: cannot create a temp file: {}", cache_dir.string(), std::strerror(errno)));
+    ::close(fd);
     std::string cmd = fmt::format("bash '{}' '{}'", (root / "scripts/area.sh").string(), tmp);
     for (const auto& u : units) cmd += " '" + u + "'";
     fmt::print(stderr, "logq area: synthesizing {} unit(s) (arrays take minutes; results are cached)\n", units.size());
-    if (std::system(cmd.c_str()) != 0) throw Error("scripts/area.sh failed (is Yosys/OpenSTA installed? run scripts/setup.sh)");
+    if (std::system(cmd.c_str()) != 0) {
+      fs::remove(tmp);
+      throw Error("scripts/area.sh failed (is Yosys/OpenSTA installed? run scripts/setup.sh)");
+    }
     fs::rename(tmp, cached);
   } else {
     fmt::print(stderr, "logq area: cached results {}\n", cached.string());

@@ -390,13 +390,13 @@ void add_explore(CLI::App& app) {
   c->add_option("models", o.models, "quantized models (.lqm from logq quantize --export)")->required();
   c->add_option("--data", o.data, "dataset the accuracy is measured on (as logq golden --data)")->required();
   c->add_option("--split", o.split, "its split")->capture_default_str();
-  c->add_option("--images", o.images, "test images per accuracy point")->capture_default_str();
+  c->add_option("--images", o.images, "test images per accuracy point")->capture_default_str()->check(CLI::PositiveNumber);
   c->add_option("--pe", o.pes, "PE kinds to consider (default: every kind that runs the model: " + sim::pe_kind_names() + ")")->delimiter(',');
   c->add_option("--arrays", o.arrays, "array sizes RxC")->delimiter(',')->capture_default_str();
   c->add_option("--acc-bits", o.acc_bits, "accumulator widths (0: the model's no-overflow width)")->delimiter(',')->capture_default_str();
   c->add_option("--hw", o.hw, "base hardware config (SRAM, DRAM, energy table); array, PE and clock are swept");
   c->add_option("-o,--out", o.out, "output directory")->capture_default_str();
-  c->add_option("-j,--jobs", o.jobs, "processes for the golden runs")->capture_default_str();
+  c->add_option("-j,--jobs", o.jobs, "processes for the golden runs")->capture_default_str()->check(CLI::Range(1, 256));
   c->add_flag("--no-plots", o.no_plots, "skip the PNG plots (no gnuplot needed)");
   c->add_flag("--any-mantissa", o.any_mantissa, "also run LogART models on PEs of another mantissa (1+1/2 codes on the f = 6 PE and back)");
   c->callback([] { run(o); });

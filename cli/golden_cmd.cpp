@@ -300,12 +300,12 @@ void add_golden(CLI::App& app) {
   c->add_option("model", o.model, "the .lqm file (logq quantize --export)")->required();
   c->add_option("--data", o.data, "dataset to evaluate (see `logq eval --help`)");
   c->add_option("--split", o.split, "its split")->capture_default_str();
-  c->add_option("--limit", o.limit, "the first N images only (0: all)")->capture_default_str();
-  c->add_option("-j,--jobs", o.jobs, "worker processes (one thread each)")->capture_default_str();
-  c->add_option("--acc-bits", o.acc_bits, "--hw: accumulator width W_acc for every layer (default: each layer's no-overflow width)");
-  c->add_option("--frac-bits", o.frac_bits, "--hw: accumulator fraction bits F of every AdaLog-input layer (U x A, L x A; default: each layer's exact F)");
+  c->add_option("--limit", o.limit, "the first N images only (0: all)")->capture_default_str()->check(CLI::NonNegativeNumber);
+  c->add_option("-j,--jobs", o.jobs, "worker processes (one thread each)")->capture_default_str()->check(CLI::Range(1, 256));
+  c->add_option("--acc-bits", o.acc_bits, "--hw: accumulator width W_acc for every layer (default: each layer's no-overflow width)")->check(CLI::Range(2, 64));
+  c->add_option("--frac-bits", o.frac_bits, "--hw: accumulator fraction bits F of every AdaLog-input layer (U x A, L x A; default: each layer's exact F)")->check(CLI::Range(0, 62));
   c->add_option("--rounding", o.rounding, "--hw: right shifts floor | half_up (default floor)");
-  c->add_option("--mant-frac-bits", o.mant_frac_bits, "--hw: LogART odd mantissa round(sqrt2*2^f) with f bits (1 = 1+1/2)");
+  c->add_option("--mant-frac-bits", o.mant_frac_bits, "--hw: LogART odd mantissa round(sqrt2*2^f) with f bits (1 = 1+1/2)")->check(CLI::Range(1, 30));
   c->add_flag("--no-eval", o.no_eval, "only the agreement report on the file's sample images");
   c->add_option("--json", o.json_out, "write the report as JSON to FILE (- for stdout)");
   c->add_option("--csv", o.csv_out, "write the per-layer table as CSV to FILE");

@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "golden/limits.h"
 #include "golden/lqm.h"
 #include "golden/safetensors.h"
 #include "quant/io/checkpoint.h"
@@ -48,7 +49,48 @@ void fill_stats(Row& r, const uint8_t* data, int64_t n) {
   r.mean = sum / static_cast<double>(n);
 }
 
+// Stats over a strided view without copying it. A stride-0 (broadcast) dimension repeats the
+// same values equally often, so min/max/mean are those of the view with it collapsed to size 1;
+// what is left is charged to `budget` (overlapping views may still revisit elements), and a
+// view beyond it gets no stats rather than minutes of work.
+void fill_view_stats(Row& r, const RawTensor& t, uint64_t* budget) {
+  std::vector<int64_t> shape, stride;
+  for (size_t k = 0; k < t.shape.size(); ++k) {
+    if (t.shape[k] == 0) return;
+    if (t.stride[k] == 0 || t.shape[k] == 1) continue;
+    shape.push_back(t.shape[k]);
+    stride.push_back(t.stride[k]);
+  }
+  const int64_t n = checked_numel(shape, r.name);
+  if (static_cast<uint64_t>(n) > *budget) return;
+  *budget -= static_cast<uint64_t>(n);
+  double lo = std::numeric_limits<double>::infinity(), hi = -lo, sum = 0;
+  const uint8_t* base = t.storage->bytes.get();
+  std::vector<int64_t> idx(shape.size(), 0);
+  int64_t off = t.storage_offset;
+  for (int64_t i = 0; i < n; ++i) {
+    const double v = load_as_double(t.dtype, base, static_cast<size_t>(off));
+    lo = std::min(lo, v);
+    hi = std::max(hi, v);
+    sum += v;
+    for (size_t k = shape.size(); k-- > 0;) {  // odometer increment
+      off += stride[k];
+      if (++idx[k] < shape[k]) break;
+      off -= stride[k] * shape[k];
+      idx[k] = 0;
+    }
+  }
+  r.min = lo;
+  r.max = hi;
+  r.mean = sum / static_cast<double>(n);
+}
+
 bool keep(const Options& o, const std::string& name) { return o.filter.empty() || name.find(o.filter) != std::string::npos; }
+
+// A value from the file as terminal-safe text.
+std::string text(const json& v) {
+  return printable(v.is_string() ? v.get<std::string>() : v.dump(-1, ' ', false, json::error_handler_t::replace));
+}
 
 std::string num(double v) { return std::isnan(v) ? "-" : fmt::format("{:.6g}", v); }
 
@@ -68,19 +110,17 @@ void print(const Options& o, const json& head, const std::vector<Row>& rows, con
     j["tensors"] = json::array();
     for (const auto& r : rows) j["tensors"].push_back(row_json(r, o.stats));
     for (auto it = extra.begin(); it != extra.end(); ++it) j[it.key()] = it.value();
-    fmt::print("{}\n", j.dump(1));
+    fmt::print("{}\n", j.dump(1, ' ', false, json::error_handler_t::replace));
     return;
   }
   for (auto it = head.begin(); it != head.end(); ++it)
-    fmt::print("{}: {}\n", it.key(), it.value().is_string() ? it.value().get<std::string>() : it.value().dump());
+    fmt::print("{}: {}\n", printable(it.key()), text(it.value()));
   size_t w = 4;
   int64_t total_numel = 0;
   size_t total_bytes = 0;
   for (const auto& r : rows) {
     w = std::max(w, r.name.size());
-    int64_t n = 1;
-    for (auto d : r.shape) n *= d;
-    total_numel += n;
+    total_numel = checked_add(total_numel, checked_numel(r.shape, r.name), "total elements");
     total_bytes += r.bytes;
   }
   fmt::print("tensors: {}  elements: {}  bytes: {}\n\n", rows.size(), total_numel, total_bytes);
@@ -88,7 +128,7 @@ void print(const Options& o, const json& head, const std::vector<Row>& rows, con
   if (o.stats) fmt::print("  {:>12}  {:>12}  {:>12}", "min", "max", "mean");
   fmt::print("\n");
   for (const auto& r : rows) {
-    fmt::print("{:<{}}  {:<5}  {:<18}  {:>10}", r.name, w, dtype_name(r.dtype), shape_str(r.shape), r.bytes);
+    fmt::print("{:<{}}  {:<5}  {:<18}  {:>10}", printable(r.name), w, dtype_name(r.dtype), shape_str(r.shape), r.bytes);
     if (o.stats) fmt::print("  {:>12}  {:>12}  {:>12}", num(r.min), num(r.max), num(r.mean));
     fmt::print("\n");
   }
@@ -96,22 +136,21 @@ void print(const Options& o, const json& head, const std::vector<Row>& rows, con
     fmt::print("\n{}:\n", it.key());
     if (it.value().is_object())
       for (auto e = it.value().begin(); e != it.value().end(); ++e)
-        fmt::print("  {} = {}\n", e.key(), e.value().is_string() ? e.value().get<std::string>() : e.value().dump());
+        fmt::print("  {} = {}\n", printable(e.key()), text(e.value()));
     else
-      fmt::print("{}\n", it.value().dump(1));
+      fmt::print("{}\n", printable(it.value().dump(1, ' ', false, json::error_handler_t::replace)));
   }
 }
 
 void inspect_checkpoint(const Options& o, std::shared_ptr<const Bytes> bytes) {
   const Checkpoint ck = parse_torch_checkpoint(std::move(bytes), o.file);
+  uint64_t budget = input_limits().view_elements;  // elements the stats may visit beyond the storages
+  for (const auto& [name, t] : ck.tensors) budget += static_cast<uint64_t>(t.storage->numel);
   std::vector<Row> rows;
   for (const auto& [name, t] : ck.tensors) {
     if (!keep(o, name)) continue;
-    Row r{name, t.dtype, t.shape, static_cast<size_t>(t.numel()) * dtype_size(t.dtype)};
-    if (o.stats) {
-      const auto packed = t.contiguous_bytes();
-      fill_stats(r, packed.data(), t.numel());
-    }
+    Row r{name, t.dtype, t.shape, static_cast<size_t>(checked_mul(t.numel(), int64_t(dtype_size(t.dtype)), name))};
+    if (o.stats) fill_view_stats(r, t, &budget);
     rows.push_back(std::move(r));
   }
   json head = {{"file", o.file}, {"format", ck.format},
@@ -165,7 +204,7 @@ void add_inspect(CLI::App& app) {
                                  "List the tensors (name, dtype, shape, bytes, min/max/mean) and metadata of a\n"
                                  "PyTorch checkpoint (.pth/.bin/.pth.tar/.th, zip or legacy pickle), a safetensors\n"
                                  "file, or a logq model (.lqm, with its layer graph). Never runs code from the file.");
-  cmd->add_option("FILE", opt->file, "file to inspect (type detected from its content)")->required()->check(CLI::ExistingFile);
+  cmd->add_option("FILE", opt->file, "file to inspect (type detected from its content)")->required();
   cmd->add_flag("--json", opt->as_json, "print one JSON object instead of a table");
   cmd->add_flag("!--no-stats", opt->stats, "skip min/max/mean (faster on very large files)");
   cmd->add_option("--filter", opt->filter, "only tensors whose name contains this text");

@@ -1,5 +1,8 @@
 // logq: logarithmic post-training quantization of vision models and the hardware that runs them.
 #include <cstdio>
+#include <cstdlib>
+#include <new>
+#include <string>
 #include <exception>
 
 #include <CLI/CLI.hpp>
@@ -15,6 +18,8 @@
 #include "cli/torch_commands.h"
 #endif
 #include "golden/error.h"
+#include "golden/file_io.h"
+#include "golden/limits.h"
 #include "logq_version.h"
 
 int main(int argc, char** argv) {
@@ -24,6 +29,18 @@ int main(int argc, char** argv) {
                "Run 'logq COMMAND --help' for each command."};
   app.set_version_flag("--version", "logq " LOGQ_VERSION);
   app.require_subcommand(1);
+  // Read before anything else (and before any file): the caps of golden/limits.h hold unless lifted.
+  bool no_limits = false;
+  app.add_flag("--no-limits", no_limits,
+               "lift the caps on memory and work that protect against hostile or broken files (pickle objects,\n"
+               "inflated sizes, image pixels, MACs and values per image of a model); for a user who means it")
+      ->envname("LOGQ_NO_LIMITS");
+  app.fallthrough();
+  for (int i = 1; i < argc; ++i)
+    if (std::string(argv[i]) == "--no-limits") no_limits = true;
+  if (const char* env = std::getenv("LOGQ_NO_LIMITS"); env && *env && std::string(env) != "0") no_limits = true;
+  if (no_limits) logq::lift_input_limits();
+  logq::install_temp_file_cleanup();
   logq::cli::add_inspect(app);
   logq::cli::add_area(app);
   logq::cli::add_golden(app);
@@ -36,12 +53,14 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
-  } catch (const logq::Error& e) {
-    fmt::print(stderr, "logq: error: {}\n", e.what());
+    return app.exit(e) == 0 ? 0 : 1;  // --help/--version: 0; every bad argument: 1, like every other error
+  } catch (const std::bad_alloc&) {
+    // Readers check every size a file claims before allocating; this is the last line of defence.
+    fmt::print(stderr, "logq: error: out of memory (the input asks for more memory than this machine has)\n");
     return 1;
   } catch (const std::exception& e) {
-    fmt::print(stderr, "logq: error: {}\n", e.what());
+    // Messages echo names and values from files: escape control characters and invalid UTF-8.
+    fmt::print(stderr, "logq: error: {}\n", logq::printable(e.what()));
     return 1;
   }
   return 0;

@@ -12,6 +12,9 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cmath>
+#include <limits>
+#include <type_traits>
 #include <chrono>
 #include <cstring>
 #include <fstream>
@@ -20,6 +23,8 @@
 
 #include "golden/error.h"
 #include "golden/file_io.h"
+#include "golden/json_input.h"
+#include "golden/limits.h"
 #include "logq_version.h"
 #include "quant/eval/runner.h"
 #include "quant/adalog/adalog.h"
@@ -74,6 +79,8 @@ struct EvalArgs {
 };
 
 void run_eval(const EvalArgs& a) {
+  check_output_path(a.json, "--json");
+  check_output_path(a.csv, "--csv");
   LoadedModel lm = load_model(model_config(a.m), a.m.checkpoint);
   auto ds = open_dataset(a.data, a.split);
   EvalResult r = evaluate(*lm.net, *ds, EvalOptions{a.batch, a.limit, !a.no_progress});
@@ -100,6 +107,8 @@ struct TrainArgs {
 
 void run_train(const TrainArgs& a) {
   if (a.out.empty()) throw Error("--out FILE.safetensors is required");
+  check_output_path(a.out, "--out");
+  check_output_path(a.log, "--log");
   const nlohmann::json cfg = model_config_from_cli(a.m.model, a.m.model_config);
   torch::manual_seed(a.o.seed);
   auto net = create_model_from_config(cfg);  // initialised under the seed
@@ -166,24 +175,40 @@ void write_export(const QuantArgs& a, Net& net, const GraphBuilder::GemmSource& 
   fmt::print("wrote {} ({} sample images of {})\n", a.export_path, n, test.name);
 }
 
-std::string read_file_string(const std::string& path) {
-  const auto b = Bytes::map_file(path);
-  return std::string(reinterpret_cast<const char*>(b->data()), b->size());
-}
-
 bool given(const QuantArgs& a, const std::string& opt) { return a.app->count(opt) > 0; }
 
 // A method config file as a JSON object (empty object when none is given).
 nlohmann::json read_config(const std::string& path) {
   if (path.empty()) return nlohmann::json::object();
-  nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(read_file_string(path));
-  } catch (const nlohmann::json::exception& e) {
-    throw Error(fmt::format("{}: {}", path, e.what()));
-  }
+  const nlohmann::json j = read_json_file(path, "config");
   if (!j.is_object()) throw Error(fmt::format("{}: a config must be a JSON object", path));
   return j;
+}
+
+// A config value as the option's type, strictly: 4.5 is not a bit width, "4" is not a number,
+// and 1 is not a bool (nlohmann would convert each silently).
+struct ConfigValueError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+template <typename T>
+T strict_value(const nlohmann::json& v) {
+  const auto bad = [&](const char* want) {
+    return ConfigValueError(fmt::format("expected {}, got {}", want, printable(v.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace))));
+  };
+  if constexpr (std::is_same_v<T, bool>) {
+    if (!v.is_boolean()) throw bad("true or false");
+  } else if constexpr (std::is_integral_v<T>) {
+    if (!v.is_number_integer()) throw bad("a whole number");
+    if (v.is_number_unsigned() ? v.get<uint64_t>() > uint64_t(std::numeric_limits<T>::max())
+                               : (v.get<int64_t>() < int64_t(std::numeric_limits<T>::min()) || v.get<int64_t>() > int64_t(std::numeric_limits<T>::max())))
+      throw bad("a whole number in range");
+  } else if constexpr (std::is_floating_point_v<T>) {
+    if (!v.is_number() || !std::isfinite(v.get<double>())) throw bad("a finite number");
+  } else {
+    if (!v.is_string()) throw bad("a string");
+  }
+  return v.get<T>();
 }
 
 // configs/logart/*.json: every reference config field; the ones logq uses map to options, the
@@ -196,12 +221,12 @@ void apply_logart_config(QuantArgs& a) {
   for (auto& [k, v] : j.items()) {
     try {
       auto set = [&](const char* opt, auto& field) {
-        if (!given(a, opt)) field = v.get<std::decay_t<decltype(field)>>();
+        if (!given(a, opt)) field = strict_value<std::decay_t<decltype(field)>>(v);
       };
       if (k == "w_bit") set("--w-bit", a.o.w_bits);
       else if (k == "optim_size") set("--calib-samples", a.o.calib_samples);
       else if (k == "calib_size") set("--search-samples", a.o.search_samples);
-      else if (k == "calib_batch_size") a.o.search_batch = v.get<int64_t>();
+      else if (k == "calib_batch_size") a.o.search_batch = strict_value<int64_t>(v);
       else if (k == "optim_metric") set("--optim-metric", a.o.optim_metric);
       else if (k == "use_mean_hessian") set("--use-mean-hessian", a.o.use_mean_hessian);
       else if (k == "temp") set("--temp", a.o.temp);
@@ -213,10 +238,12 @@ void apply_logart_config(QuantArgs& a) {
       else if (k == "rrweight") set("--round-weight", a.o.round_weight);
       else if (k == "search_method") set("--search-method", a.search_method);
       else if (k == "scale_method") set("--scale-method", a.scale_method);
-      else if ((k == "a_bit" || k == "qconv_a_bit" || k == "qhead_a_bit") && v.get<int>() != 32)
+      else if ((k == "a_bit" || k == "qconv_a_bit" || k == "qhead_a_bit") && strict_value<int>(v) != 32)
         throw Error(fmt::format("{}: {} = {}: LogART quantizes no activations (32); use --act-bits for the hardware path", a.config, k, v.get<int>()));
       else if (!unused.count(k)) throw Error(fmt::format("{}: unknown config field '{}'", a.config, k));
     } catch (const nlohmann::json::exception& e) {
+      throw Error(fmt::format("{}: field '{}': {}", a.config, k, e.what()));
+    } catch (const ConfigValueError& e) {
       throw Error(fmt::format("{}: field '{}': {}", a.config, k, e.what()));
     }
   }
@@ -247,7 +274,7 @@ void apply_adalog_config(QuantArgs& a) {
   for (auto& [k, v] : j.items()) {
     try {
       auto set = [&](const char* opt, auto& field) {
-        if (!opt || !given(a, opt)) field = v.get<std::decay_t<decltype(field)>>();
+        if (!opt || !given(a, opt)) field = strict_value<std::decay_t<decltype(field)>>(v);
       };
       if (k == "w_bit") set("--w-bit", a.o.w_bits);
       else if (k == "a_bit") set("--a-bit", o.a_bit);
@@ -269,6 +296,8 @@ void apply_adalog_config(QuantArgs& a) {
       }  // loader / device settings of the reference (recorded, no effect here)
       else throw Error(fmt::format("{}: unknown config field '{}'", a.config, k));
     } catch (const nlohmann::json::exception& e) {
+      throw Error(fmt::format("{}: field '{}': {}", a.config, k, e.what()));
+    } catch (const ConfigValueError& e) {
       throw Error(fmt::format("{}: field '{}': {}", a.config, k, e.what()));
     }
   }
@@ -434,8 +463,17 @@ void run_uniform(QuantArgs& a) {
   }
 }
 
+// Every file a run will write is checked before the run, so hours of work never end in
+// "cannot create".
+void check_outputs(const QuantArgs& a) {
+  for (const auto& [opt, path] : {std::pair<const char*, const std::string*>{"--save", &a.save}, {"--results", &a.results},
+                                  {"--json", &a.json}, {"--save-calibrated", &a.save_calibrated}, {"--export", &a.export_path}})
+    check_output_path(*path, opt);
+}
+
 void run_quantize(QuantArgs& a) {
   const auto t_start = std::chrono::steady_clock::now();
+  check_outputs(a);
   if (a.method == "adalog") return run_adalog(a);
   if (a.method == "uniform") return run_uniform(a);
   if (a.method != "logart") throw Error(fmt::format("--method '{}' is not logart | adalog | uniform", a.method));

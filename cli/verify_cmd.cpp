@@ -206,6 +206,8 @@ int run(const Options& o) {
   for (const auto& g : net.gemms())
     if (g.float_input && selected(o, prefixes, g.name)) floats.push_back(g.name);
   if (jobs.empty() && floats.empty()) throw Error(fmt::format("logq verify: no GEMM layer matches {}", fmt::join(prefixes, ", ")));
+  if (o.flip >= static_cast<int64_t>(jobs.size()))
+    throw Error(fmt::format("--flip-expected {}: there are {} job(s), numbered 0..{}", o.flip, jobs.size(), int64_t(jobs.size()) - 1));
   fmt::print("{}: {} GEMM job(s) ({} layer(s) x {} image(s)) on the Verilated 4x4 universal PE array, {} process(es)\n", o.model, jobs.size(),
              jobs.size() / size_t(std::max<int64_t>(n, 1)), n, o.jobs);
   const std::vector<LayerResult> res = run_parallel(net.gemms(), jobs, o);
@@ -247,11 +249,11 @@ void add_verify(CLI::App& app) {
   c->add_option("model", o.model, "the .lqm file (logq quantize --export); its sample images give the input codes")->required();
   c->add_option("--layers", o.layers, "layer name prefixes to verify (default: blocks.0 of a ViT, layer1.0 of a ResNet)");
   c->add_flag("--all", o.all, "every GEMM of the network");
-  c->add_option("--images", o.images, "sample images to run (at most those in the file)")->capture_default_str();
-  c->add_option("-j,--jobs", o.jobs, "worker processes (each with its own Verilated array)")->capture_default_str();
+  c->add_option("--images", o.images, "sample images to run (at most those in the file)")->capture_default_str()->check(CLI::Range(int64_t{1}, int64_t{1} << 20));
+  c->add_option("-j,--jobs", o.jobs, "worker processes (each with its own Verilated array)")->capture_default_str()->check(CLI::Range(int64_t{1}, int64_t{256}));
   c->add_option("--waveform", o.waveform, "VCD written around the first mismatch")->capture_default_str();
   c->add_option("--json", o.json_out, "write the per-job results as JSON to FILE (- for stdout)");
-  c->add_option("--flip-expected", o.flip, "self-test: flip bit 0 of the golden result of job N (the report must FAIL)");
+  c->add_option("--flip-expected", o.flip, "self-test: flip bit 0 of the golden result of job N (the report must FAIL)")->check(CLI::NonNegativeNumber);
   c->callback([] {
     const int rc = run(o);
     if (rc) throw Error("logq verify: RTL and golden model disagree (report above)");

@@ -283,9 +283,7 @@ void add_layer(json& graph, SafetensorsWriter& w, const QLayer& l, const std::ve
 }
 
 QLayer load_layer(const LqmFile& f, const std::string& name) {
-  const json* found = nullptr;
-  for (const auto& l : f.graph()["layers"])
-    if (l["name"] == name) found = &l;
+  const json* found = f.layer(name);
   const std::string where = fmt::format("{}: layer '{}'", f.file().path(), name);
   if (!found) throw Error(where + ": no such layer");
   const json& j = *found;
@@ -293,7 +291,8 @@ QLayer load_layer(const LqmFile& f, const std::string& name) {
   l.name = name;
   const std::string op = j["op"];
   if (op != "linear" && op != "conv2d" && op != "matmul") throw Error(fmt::format("{}: op '{}' is not a GEMM layer", where, op));
-  l.op = op == "linear" ? LayerOp::Linear : op == "conv2d" ? LayerOp::Conv2d : LayerOp::Matmul;
+  const GemmGeometry g = gemm_geometry(f.file(), j);  // attrs were checked when the file was read
+  l.op = g.op;
   const json& ops = j["operands"];
   const json& xo = ops[l.op == LayerOp::Matmul ? "a" : "x"];
   const json& wo = ops[l.op == LayerOp::Matmul ? "b" : "w"];
@@ -302,7 +301,6 @@ QLayer load_layer(const LqmFile& f, const std::string& name) {
   l.x_float = xf == "F32";
   if (wf == "A") throw Error(where + ": AdaLog weights are not a format of spec/numerics.md");
   l.pairing = wf == "L" ? (xf == "A" ? Pairing::LxA : Pairing::LxU) : (xf == "A" ? Pairing::UxA : Pairing::UxU);
-  const json attrs = j.value("attrs", json::object());
   if (l.x_float) {
     l.x_uniform.bits = 8;  // unused: the input is float
   } else if (xf == "A") {
@@ -312,40 +310,21 @@ QLayer load_layer(const LqmFile& f, const std::string& name) {
   } else {
     l.x_uniform = read_uniform(f, xo, where);
   }
+  l.heads = g.heads;
+  l.in_features = g.in_features;
+  l.out_features = g.out_features;
+  l.conv = g.conv;
   if (l.op == LayerOp::Matmul) {
     l.b_uniform = read_uniform(f, wo, where);
-    l.heads = attrs.at("heads").get<int64_t>();
-    l.in_features = attrs.at("k").get<int64_t>();
-    l.out_features = attrs.at("n").get<int64_t>();
+  } else if (wf == "L") {
+    const auto sign = read_ints(f.file(), wo["sign"]), e = read_ints(f.file(), wo["exp"]);
+    l.w_log.resize(sign.size());
+    for (size_t i = 0; i < sign.size(); ++i) l.w_log[i] = LogWeight{static_cast<int8_t>(sign[i]), e[i], (e[i] & 1) == 0};
+    l.w_log_scale = f.file().read<float>(wo["scale"].get<std::string>(), DType::F32);
+    l.w_log_bits = wo["bits"].get<int>();
   } else {
-    const TensorInfo& codes = f.file().at(wf == "L" ? wo["sign"].get<std::string>() : wo["codes"].get<std::string>());
-    l.out_features = codes.shape.at(0);
-    l.in_features = codes.numel() / std::max<int64_t>(l.out_features, 1);
-    if (wf == "L") {
-      const auto sign = read_ints(f.file(), wo["sign"]), e = read_ints(f.file(), wo["exp"]);
-      l.w_log.resize(sign.size());
-      for (size_t i = 0; i < sign.size(); ++i) l.w_log[i] = LogWeight{static_cast<int8_t>(sign[i]), e[i], (e[i] & 1) == 0};
-      l.w_log_scale = f.file().read<float>(wo["scale"].get<std::string>(), DType::F32);
-      l.w_log_bits = wo["bits"].get<int>();
-    } else {
-      l.w_uniform = read_uniform(f, wo, where);
-      l.w_codes = read_ints(f.file(), wo["codes"]);
-    }
-  }
-  if (l.op == LayerOp::Conv2d) {
-    Conv2dShape& s = l.conv;
-    s.C = attrs.at("in_channels");
-    s.H = attrs.at("input_hw").at(0);
-    s.W = attrs.at("input_hw").at(1);
-    s.O = l.out_features;
-    s.kh = attrs.at("kernel").at(0);
-    s.kw = attrs.at("kernel").at(1);
-    s.stride = attrs.value("stride", 1);
-    s.pad = attrs.value("padding", 0);
-    s.dilation = attrs.value("dilation", 1);
-    s.groups = attrs.value("groups", 1);
-    if (s.groups < 1 || s.C % s.groups || (s.C / s.groups) * s.kh * s.kw != l.in_features)
-      throw Error(fmt::format("{}: conv attrs (C={}, groups={}, kernel {}x{}) do not match weight rows of {}", where, s.C, s.groups, s.kh, s.kw, l.in_features));
+    l.w_uniform = read_uniform(f, wo, where);
+    l.w_codes = read_ints(f.file(), wo["codes"]);
   }
   if (j.contains("tensors") && j["tensors"].contains("bias")) l.bias = f.file().read<float>(j["tensors"]["bias"].get<std::string>(), DType::F32);
   // Hardware defaults: the formats' no-overflow width, with the LogART span of these weights.

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "golden/gemm.h"
+#include "golden/graph_shapes.h"
 #include "golden/lqm.h"
 
 namespace logq {
@@ -25,8 +26,6 @@ struct AdaLogParams {
   float scale = 1.0f;
   float shift = 0.0f;  // post-GELU: codes of x + shift (the shift is folded into the bias)
 };
-
-enum class LayerOp { Linear, Conv2d, Matmul };
 
 struct QLayer {
   std::string name;

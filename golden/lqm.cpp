@@ -7,6 +7,9 @@
 #include <fmt/format.h>
 
 #include "golden/error.h"
+#include "golden/graph_shapes.h"
+#include "golden/json_input.h"
+#include "golden/limits.h"
 
 namespace logq {
 
@@ -22,6 +25,9 @@ const std::set<std::string> kFloatOps = {
     "avgpool2d", "adaptive_avgpool2d", "maxpool2d", "flatten", "reshape", "permute",
     "concat", "slice", "pad_channels", "roll", "window_partition", "window_reverse",
     "patch_merge", "add_tokens", "select_token", "mean_tokens", "identity"};
+
+// A JSON value from the file, for a message (invalid UTF-8 replaced, not thrown on).
+std::string safe_dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
 
 struct Checker {
   const SafetensorsFile& file;
@@ -127,9 +133,22 @@ struct Checker {
   }
 };
 
+// Strictly MAJOR.MINOR: decimal digits without sign, spaces, leading zeros or a third part.
+bool parse_version_number(const std::string& s, int* out) {
+  if (s.empty() || s.size() > 6 || (s.size() > 1 && s[0] == '0')) return false;
+  int v = 0;
+  for (char c : s) {
+    if (c < '0' || c > '9') return false;
+    v = v * 10 + (c - '0');
+  }
+  *out = v;
+  return true;
+}
+
 void parse_version(const std::string& path, const std::string& v, int* major, int* minor) {
-  if (std::sscanf(v.c_str(), "%d.%d", major, minor) != 2)
-    throw Error(fmt::format("{}: invalid lqm: lqm_version '{}' is not MAJOR.MINOR", path, v));
+  const auto dot = v.find('.');
+  if (dot == std::string::npos || !parse_version_number(v.substr(0, dot), major) || !parse_version_number(v.substr(dot + 1), minor))
+    throw Error(fmt::format("{}: invalid lqm: lqm_version '{}' is not MAJOR.MINOR", path, printable(v)));
   if (*major != kLqmMajor)
     throw Error(fmt::format("{}: lqm_version {} is not supported (this logq reads {}.x)", path, v, kLqmMajor));
 }
@@ -158,12 +177,13 @@ void validate_lqm(const SafetensorsFile& file, const json& graph) {
     const std::string name = l["name"].get<std::string>();
     const std::string where = fmt::format("layer '{}'", name);
     if (!names.insert(name).second) ck.fail(where, "name appears twice");
-    const std::string op = l.value("op", "");
+    if (!l.contains("op") || !l["op"].is_string()) ck.fail(where, "needs a string 'op'");
+    const std::string op = l["op"].get<std::string>();
     const bool gemm = kGemmOps.count(op) > 0;
     if (!gemm && !kFloatOps.count(op)) ck.fail(where, fmt::format("unknown op '{}'", op));
     for (const auto& in : l.value("inputs", json::array())) {
       if (!in.is_string() || !values.count(in.get<std::string>()))
-        ck.fail(where, fmt::format("input {} is not a graph input or an earlier layer's output", in.dump()));
+        ck.fail(where, fmt::format("input {} is not a graph input or an earlier layer's output", safe_dump(in)));
     }
     const json outs = l.value("outputs", json::array());
     if (!outs.is_array() || outs.empty()) ck.fail(where, "needs a non-empty 'outputs' array");
@@ -188,12 +208,19 @@ void validate_lqm(const SafetensorsFile& file, const json& graph) {
       ck.fail(where, fmt::format("float op '{}' cannot have quantized operands", op));
     }
   }
-  for (const auto& out : graph.value("outputs", json::array()))
+  if (!graph.contains("outputs") || !graph["outputs"].is_array() || graph["outputs"].empty())
+    ck.fail("graph.outputs", "must be a non-empty array of value names");
+  for (const auto& out : graph["outputs"])
     if (!out.is_string() || !values.count(out.get<std::string>()))
-      ck.fail("graph.outputs", fmt::format("{} is not produced by any layer", out.dump()));
+      ck.fail("graph.outputs", fmt::format("{} is not produced by any layer", safe_dump(out)));
   for (const auto& t : file.tensors())
     if (!ck.referenced.count(t.name) && t.name.rfind("samples/", 0) != 0)
       ck.fail("tensors", fmt::format("tensor '{}' is not referenced by the graph (nor a samples/ tensor)", t.name));
+}
+
+const json* LqmFile::layer(const std::string& name) const {
+  auto it = layer_index_.find(name);
+  return it == layer_index_.end() ? nullptr : &graph_["layers"][it->second];
 }
 
 bool LqmFile::is_lqm(const SafetensorsFile& f) { return f.metadata_or("format", "") == kLqmFormat; }
@@ -207,11 +234,14 @@ LqmFile LqmFile::parse(std::shared_ptr<const Bytes> bytes, std::string name) {
     throw Error(fmt::format("{}: not an lqm file (safetensors metadata 'format' is not '{}')", path, kLqmFormat));
   parse_version(path, m.file_.metadata_or("lqm_version", ""), &m.major_, &m.minor_);
   try {
-    m.graph_ = json::parse(m.file_.metadata_or("graph", ""));
-  } catch (const json::exception& e) {
-    throw Error(fmt::format("{}: invalid lqm: metadata 'graph' is not valid JSON ({})", path, e.what()));
+    m.graph_ = parse_json_input(m.file_.metadata_or("graph", ""), "graph");
+  } catch (const JsonInputError& e) {
+    throw Error(fmt::format("{}: invalid lqm: metadata 'graph' is not valid JSON ({})", path, e.detail));
   }
   validate_lqm(m.file_, m.graph_);
+  check_lqm_graph(m.file_, m.graph_);
+  const json& layers = m.graph_["layers"];
+  for (size_t i = 0; i < layers.size(); ++i) m.layer_index_[layers[i]["name"].get<std::string>()] = i;
   return m;
 }
 

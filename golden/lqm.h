@@ -4,6 +4,7 @@
 // (golden/, testbenches/, sim/) can trust a file it has opened.
 #pragma once
 #include <string>
+#include <unordered_map>
 
 #include <nlohmann/json.hpp>
 
@@ -26,11 +27,14 @@ class LqmFile {
   const nlohmann::json& graph() const { return graph_; }
   int version_major() const { return major_; }
   int version_minor() const { return minor_; }
+  // The layer of this name in graph()["layers"], or nullptr.
+  const nlohmann::json* layer(const std::string& name) const;
 
  private:
   explicit LqmFile(SafetensorsFile f) : file_(std::move(f)) {}
   SafetensorsFile file_;
   nlohmann::json graph_;
+  std::unordered_map<std::string, size_t> layer_index_;
   int major_ = 0, minor_ = 0;
 };
 

@@ -8,6 +8,7 @@
 #include <fmt/ranges.h>
 
 #include "golden/error.h"
+#include "golden/limits.h"
 
 namespace logq {
 
@@ -19,30 +20,6 @@ using json = nlohmann::json;
   throw Error(fmt::format("layer '{}' ({}): {}", layer.value("name", "?"), layer.value("op", "?"), what));
 }
 
-int64_t attr_int(const json& layer, const char* key, int64_t fallback) {
-  const json a = layer.value("attrs", json::object());
-  if (!a.contains(key)) return fallback;
-  if (!a[key].is_number_integer()) fail(layer, fmt::format("attr '{}' must be an integer", key));
-  return a[key].get<int64_t>();
-}
-
-int64_t attr_int(const json& layer, const char* key) {
-  const json a = layer.value("attrs", json::object());
-  if (!a.contains(key)) fail(layer, fmt::format("needs attr '{}'", key));
-  return attr_int(layer, key, 0);
-}
-
-Shape attr_shape(const json& layer, const char* key) {
-  const json a = layer.value("attrs", json::object());
-  if (!a.contains(key) || !a[key].is_array()) fail(layer, fmt::format("needs attr '{}' (a list of integers)", key));
-  Shape s;
-  for (const auto& v : a[key]) {
-    if (!v.is_number_integer()) fail(layer, fmt::format("attr '{}' must hold integers", key));
-    s.push_back(v.get<int64_t>());
-  }
-  return s;
-}
-
 // Strides of a row-major shape.
 Shape strides(const Shape& s) {
   Shape st(s.size(), 1);
@@ -50,187 +27,12 @@ Shape strides(const Shape& s) {
   return st;
 }
 
-int64_t norm_dim(const json& layer, int64_t d, size_t rank) {
-  const int64_t r = static_cast<int64_t>(rank);
-  if (d < -r || d >= r) fail(layer, fmt::format("dim {} out of range for rank {}", d, rank));
-  return d < 0 ? d + r : d;
-}
-
-void need_inputs(const json& layer, const std::vector<Shape>& in, size_t n) {
-  if (in.size() != n) fail(layer, fmt::format("takes {} input(s), has {}", n, in.size()));
-}
-
-void need_rank(const json& layer, const Shape& s, size_t r) {
-  if (s.size() != r) fail(layer, fmt::format("input {} must have rank {}", shape_str(s), r));
-}
-
-const Shape& tensor_shape(const json& layer, const std::map<std::string, Shape>& t, const char* role) {
-  auto it = t.find(role);
-  if (it == t.end()) fail(layer, fmt::format("needs tensor '{}'", role));
-  return it->second;
-}
-
 }  // namespace
 
-int64_t numel(const Shape& s) { return std::accumulate(s.begin(), s.end(), int64_t{1}, std::multiplies<int64_t>()); }
-
-Shape float_op_shape(const json& layer, const std::vector<Shape>& in, const std::map<std::string, Shape>& tensors) {
-  const std::string op = layer.value("op", "");
-  if (op == "roll") {
-    need_inputs(layer, in, 1);
-    const Shape shifts = attr_shape(layer, "shifts"), dims = attr_shape(layer, "dims");
-    if (shifts.size() != dims.size()) fail(layer, "attrs 'shifts' and 'dims' differ in length");
-    for (int64_t d : dims) norm_dim(layer, d, in[0].size());
-    return in[0];
-  }
-  if (op == "relu" || op == "relu6" || op == "gelu" || op == "identity" || op == "scale" || op == "softmax") {
-    need_inputs(layer, in, 1);
-    if (op == "scale" && !layer.value("attrs", json::object()).value("factor", json()).is_number()) fail(layer, "needs a numeric attr 'factor'");
-    return in[0];
-  }
-  if (op == "layernorm") {
-    need_inputs(layer, in, 1);
-    const int64_t d = in[0].empty() ? 0 : in[0].back();
-    for (const char* role : {"weight", "bias"})
-      if (numel(tensor_shape(layer, tensors, role)) != d) fail(layer, fmt::format("tensor '{}' must have {} elements", role, d));
-    return in[0];
-  }
-  if (op == "batchnorm2d") {
-    need_inputs(layer, in, 1);
-    need_rank(layer, in[0], 3);
-    for (const char* role : {"weight", "bias", "running_mean", "running_var"})
-      if (numel(tensor_shape(layer, tensors, role)) != in[0][0]) fail(layer, fmt::format("tensor '{}' must have {} elements", role, in[0][0]));
-    return in[0];
-  }
-  if (op == "add") {
-    if (in.size() == 2) {
-      if (in[0] != in[1]) fail(layer, fmt::format("inputs {} and {} differ in shape", shape_str(in[0]), shape_str(in[1])));
-    } else {
-      need_inputs(layer, in, 1);
-      if (tensor_shape(layer, tensors, "other") != in[0] && numel(tensor_shape(layer, tensors, "other")) != numel(in[0]))
-        fail(layer, fmt::format("tensor 'other' {} does not match input {}", shape_str(tensor_shape(layer, tensors, "other")), shape_str(in[0])));
-    }
-    return in[0];
-  }
-  if (op == "reshape") {
-    need_inputs(layer, in, 1);
-    Shape s = attr_shape(layer, "shape");
-    int64_t known = 1, free = -1;
-    for (size_t i = 0; i < s.size(); ++i) {
-      if (s[i] == -1) {
-        if (free >= 0) fail(layer, "attr 'shape' has more than one -1");
-        free = static_cast<int64_t>(i);
-      } else if (s[i] <= 0) {
-        fail(layer, "attr 'shape' holds a non-positive size");
-      } else {
-        known *= s[i];
-      }
-    }
-    if (free >= 0) s[free] = known ? numel(in[0]) / known : 0;
-    if (numel(s) != numel(in[0])) fail(layer, fmt::format("cannot reshape {} to {}", shape_str(in[0]), shape_str(s)));
-    return s;
-  }
-  if (op == "permute") {
-    need_inputs(layer, in, 1);
-    const Shape dims = attr_shape(layer, "dims");
-    if (dims.size() != in[0].size()) fail(layer, "attr 'dims' does not match the input rank");
-    Shape seen(dims.size(), 0), s;
-    for (int64_t d : dims) {
-      const int64_t n = norm_dim(layer, d, dims.size());
-      if (seen[n]++) fail(layer, "attr 'dims' repeats a dimension");
-      s.push_back(in[0][n]);
-    }
-    return s;
-  }
-  if (op == "slice") {
-    need_inputs(layer, in, 1);
-    const int64_t d = norm_dim(layer, attr_int(layer, "dim"), in[0].size());
-    const int64_t start = attr_int(layer, "start", 0), step = attr_int(layer, "step", 1);
-    const int64_t end = std::min(attr_int(layer, "end", in[0][d]), in[0][d]);
-    if (start < 0 || step < 1 || start >= end) fail(layer, fmt::format("slice {}:{}:{} is empty or negative", start, end, step));
-    Shape s = in[0];
-    s[d] = (end - start + step - 1) / step;
-    return s;
-  }
-  if (op == "pad_channels") {
-    need_inputs(layer, in, 1);
-    need_rank(layer, in[0], 3);
-    const int64_t before = attr_int(layer, "before"), after = attr_int(layer, "after");
-    if (before < 0 || after < 0) fail(layer, "negative padding");
-    return {in[0][0] + before + after, in[0][1], in[0][2]};
-  }
-  if (op == "adaptive_avgpool2d") {
-    need_inputs(layer, in, 1);
-    need_rank(layer, in[0], 3);
-    if (attr_int(layer, "output_size", 1) != 1) fail(layer, "only output_size 1 (global average pooling) is supported");
-    return {in[0][0]};
-  }
-  if (op == "maxpool2d") {
-    need_inputs(layer, in, 1);
-    need_rank(layer, in[0], 3);
-    const int64_t k = attr_int(layer, "kernel"), st = attr_int(layer, "stride", k), p = attr_int(layer, "padding", 0);
-    if (k < 1 || st < 1 || p < 0 || 2 * p > k) fail(layer, "bad kernel/stride/padding");
-    const int64_t oh = (in[0][1] + 2 * p - k) / st + 1, ow = (in[0][2] + 2 * p - k) / st + 1;
-    if (oh < 1 || ow < 1) fail(layer, "input smaller than the kernel");
-    return {in[0][0], oh, ow};
-  }
-  if (op == "flatten") {
-    need_inputs(layer, in, 1);
-    return {numel(in[0])};
-  }
-  if (op == "add_tokens") {
-    need_inputs(layer, in, 1);
-    need_rank(layer, in[0], 2);
-    const Shape& t = tensor_shape(layer, tensors, "tokens");
-    if (t.size() != 2 || t[1] != in[0][1]) fail(layer, fmt::format("tensor 'tokens' {} does not fit tokens {}", shape_str(t), shape_str(in[0])));
-    return {in[0][0] + t[0], in[0][1]};
-  }
-  if (op == "select_token") {
-    need_inputs(layer, in, 1);
-    need_rank(layer, in[0], 2);
-    const int64_t i = attr_int(layer, "index", 0);
-    if (i < 0 || i >= in[0][0]) fail(layer, fmt::format("token {} of {}", i, in[0][0]));
-    return {in[0][1]};
-  }
-  if (op == "mean_tokens") {
-    need_inputs(layer, in, 1);
-    need_rank(layer, in[0], 2);
-    return {in[0][1]};
-  }
-  if (op == "concat") {
-    if (in.size() < 2) fail(layer, "needs at least two inputs");
-    const int64_t d = norm_dim(layer, attr_int(layer, "dim"), in[0].size());
-    Shape s = in[0];
-    for (size_t i = 1; i < in.size(); ++i) {
-      if (in[i].size() != s.size()) fail(layer, "inputs differ in rank");
-      for (size_t k = 0; k < s.size(); ++k)
-        if (static_cast<int64_t>(k) != d && in[i][k] != s[k]) fail(layer, "inputs differ outside the concat dim");
-      s[d] += in[i][d];
-    }
-    return s;
-  }
-  fail(layer, "op is not implemented by this golden model (lqm 1.0 reserves it)");
-}
+int64_t numel(const Shape& s) { return checked_numel(s, "value"); }
 
 Shape gemm_shape(const QLayer& l, const std::vector<Shape>& in) {
-  const auto bad = [&](const std::string& what) { throw Error(fmt::format("layer '{}': {}", l.name, what)); };
-  if (l.op == LayerOp::Matmul) {
-    if (in.size() != 2) bad("matmul takes two inputs");
-    const Shape a{l.heads, -1, l.in_features}, b{l.heads, l.in_features, l.out_features};
-    if (in[0].size() != 3 || in[0][0] != a[0] || in[0][2] != a[2]) bad(fmt::format("input a {} is not [{}, M, {}]", shape_str(in[0]), a[0], a[2]));
-    if (in[1] != b) bad(fmt::format("input b {} is not {}", shape_str(in[1]), shape_str(b)));
-    return {l.heads, in[0][1], l.out_features};
-  }
-  if (in.size() != 1) bad("takes one input");
-  if (l.op == LayerOp::Linear) {
-    if (in[0].empty() || in[0].back() != l.in_features) bad(fmt::format("input {} does not end in {}", shape_str(in[0]), l.in_features));
-    Shape s = in[0];
-    s.back() = l.out_features;
-    return s;
-  }
-  const Conv2dShape& c = l.conv;
-  if (in[0] != Shape{c.C, c.H, c.W}) bad(fmt::format("input {} is not [{}, {}, {}]", shape_str(in[0]), c.C, c.H, c.W));
-  return {c.O, c.OH(), c.OW()};
+  return gemm_output_shape(GemmGeometry{l.op, l.out_features, l.in_features, l.heads, l.conv}, l.name, in);
 }
 
 // ---- float ops ------------------------------------------------------------------------------

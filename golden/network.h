@@ -9,25 +9,19 @@
 #include <string>
 #include <vector>
 
+#include "golden/graph_shapes.h"
 #include "golden/layer.h"
 #include "golden/lqm.h"
 
 namespace logq {
-
-using Shape = std::vector<int64_t>;
 
 struct Tensor {
   Shape shape;
   std::vector<float> v;
 };
 
-int64_t numel(const Shape& s);
+int64_t numel(const Shape& s);  // checked (shapes were validated when the file was read)
 
-// The output shape of a float op (docs/lqm.md, "Float ops") from its attrs, input shapes and the
-// shapes of its parameter tensors (role → shape). Throws Error naming the layer for inputs the op
-// cannot take. Shared by the interpreter (which checks a whole graph before running it) and by
-// the exporter (which builds graphs).
-Shape float_op_shape(const nlohmann::json& layer, const std::vector<Shape>& inputs, const std::map<std::string, Shape>& tensors);
 // The output shape of a GEMM layer given its input shapes (linear: [..., K] → [..., O]).
 Shape gemm_shape(const QLayer& l, const std::vector<Shape>& inputs);
 

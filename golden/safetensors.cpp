@@ -8,6 +8,8 @@
 #include <nlohmann/json.hpp>
 
 #include "golden/error.h"
+#include "golden/json_input.h"
+#include "golden/limits.h"
 
 namespace logq {
 
@@ -17,15 +19,6 @@ constexpr uint64_t kMaxHeaderBytes = 100'000'000;
 
 [[noreturn]] void fail(const std::string& file, const std::string& what) {
   throw Error(fmt::format("{}: invalid safetensors: {}", file, what));
-}
-
-uint64_t checked_numel(const std::vector<int64_t>& shape, bool* ok) {
-  uint64_t n = 1;
-  *ok = true;
-  for (int64_t d : shape) {
-    if (d < 0 || __builtin_mul_overflow(n, static_cast<uint64_t>(d), &n)) *ok = false;
-  }
-  return n;
 }
 
 std::vector<int64_t> parse_int_array(const nlohmann::json& j, const std::string& file,
@@ -42,11 +35,7 @@ std::vector<int64_t> parse_int_array(const nlohmann::json& j, const std::string&
 }
 }  // namespace
 
-int64_t TensorInfo::numel() const {
-  int64_t n = 1;
-  for (int64_t d : shape) n *= d;
-  return n;
-}
+int64_t TensorInfo::numel() const { return checked_numel(shape, name); }
 
 std::string shape_str(const std::vector<int64_t>& shape) {
   return fmt::format("[{}]", fmt::join(shape, ", "));
@@ -71,21 +60,14 @@ SafetensorsFile SafetensorsFile::parse(std::shared_ptr<const Bytes> bytes, std::
   f.data_start_ = 8 + header_len;
   const char* hdr = reinterpret_cast<const char*>(f.bytes_->data() + 8);
 
-  // Detect duplicate top-level names (nlohmann would silently keep the last one).
-  std::set<std::string> seen;
-  std::string duplicate;
-  nlohmann::json::parser_callback_t cb = [&](int depth, nlohmann::json::parse_event_t ev, nlohmann::json& j) {
-    if (depth == 1 && ev == nlohmann::json::parse_event_t::key && !seen.insert(j.get<std::string>()).second)
-      duplicate = j.get<std::string>();
-    return true;
-  };
+  // One linear pass: duplicate names (top-level or inside an entry) and deep nesting are errors.
   nlohmann::json header;
   try {
-    header = nlohmann::json::parse(hdr, hdr + header_len, cb);
-  } catch (const nlohmann::json::exception& e) {
-    fail(file, fmt::format("header is not valid JSON ({})", e.what()));
+    header = parse_json_input(std::string_view(hdr, header_len), "header");
+  } catch (const JsonInputError& e) {
+    if (e.duplicate_key.size() && e.key_depth == 1) fail(file, fmt::format("tensor name '{}' appears twice", printable(e.duplicate_key)));
+    fail(file, fmt::format("header is not valid JSON ({})", e.detail));
   }
-  if (!duplicate.empty()) fail(file, fmt::format("tensor name '{}' appears twice", duplicate));
   if (!header.is_object()) fail(file, "header is not a JSON object");
 
   const uint64_t data_size = size - f.data_start_;
@@ -119,10 +101,9 @@ SafetensorsFile SafetensorsFile::parse(std::shared_ptr<const Bytes> bytes, std::
     if (offs[0] > offs[1]) fail(file, fmt::format("tensor '{}': data_offsets [{}, {}] are reversed", key, offs[0], offs[1]));
     if (static_cast<uint64_t>(offs[1]) > data_size)
       fail(file, fmt::format("tensor '{}': data_offsets end {} is beyond the {}-byte data section (truncated?)", key, offs[1], data_size));
-    bool ok;
-    const uint64_t numel = checked_numel(t.shape, &ok);
+    int64_t numel = 0;
     uint64_t expect = 0;
-    if (!ok || __builtin_mul_overflow(numel, dtype_size(t.dtype), &expect))
+    if (!try_numel(t.shape, &numel) || __builtin_mul_overflow(static_cast<uint64_t>(numel), dtype_size(t.dtype), &expect))
       fail(file, fmt::format("tensor '{}': shape {} overflows", key, shape_str(t.shape)));
     t.offset = static_cast<size_t>(offs[0]);
     t.nbytes = static_cast<size_t>(offs[1] - offs[0]);
@@ -193,9 +174,8 @@ void SafetensorsWriter::add(const std::string& name, DType dtype, std::vector<in
   if (name == "__metadata__") throw Error("safetensors: '__metadata__' is reserved, not a tensor name");
   for (const auto& e : entries_)
     if (e.name == name) throw Error(fmt::format("safetensors: tensor '{}' added twice", name));
-  bool ok;
-  const uint64_t numel = checked_numel(shape, &ok);
-  if (!ok || numel * dtype_size(dtype) != nbytes)
+  int64_t numel = 0;
+  if (!try_numel(shape, &numel) || static_cast<uint64_t>(numel) * dtype_size(dtype) != nbytes)
     throw Error(fmt::format("safetensors: tensor '{}': {} bytes do not match {} {}", name, nbytes,
                             dtype_name(dtype), shape_str(shape)));
   Entry e{name, dtype, std::move(shape), {}};

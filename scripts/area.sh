@@ -42,7 +42,7 @@ spec() {
   esac
 }
 
-[ -f "$out" ] || echo "unit,description,cells,area_um2,nand2_eq,crit_path_ns,fmax_mhz" > "$out"
+[ -s "$out" ] || echo "unit,description,cells,area_um2,nand2_eq,crit_path_ns,fmax_mhz" > "$out"
 for unit in "$@"; do
   IFS='|' read -r top params desc <<< "$(spec "$unit")"
   net=$work/$top.v

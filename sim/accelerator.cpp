@@ -344,6 +344,8 @@ SimReport simulate(const Workload& w, const AccelConfig& hw, ArrayBackend& backe
   if (elaborated) throw Error("logq::sim::simulate: SystemC elaborates once per process; run each simulation in its own process");
   elaborated = true;
   check_workload(w, hw);
+  hw.dram_bytes_per_cycle();  // the DRAM figures at this clock are in range (else an Error naming the config)
+  hw.dram_latency_cycles();
   std::vector<LayerPlan> plans;
   std::vector<LayerReport> rep(w.layers.size());
   for (size_t i = 0; i < w.layers.size(); ++i) {

@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "golden/error.h"
+#include "golden/json_input.h"
 
 namespace logq::sim {
 
@@ -55,12 +56,19 @@ void check_keys(const json& j, const std::set<std::string>& allowed, const std::
     }
 }
 
-double positive(const json& j, const std::string& key, const std::string& where) {
+// A physical quantity: finite, > 0 and at most `hi` (units in the key's name). Values outside
+// any real accelerator are refused rather than carried into cycle counts where they would wrap.
+double positive(const json& j, const std::string& key, const std::string& where, double hi = 1e6) {
   if (!j.is_number()) throw Error(fmt::format("{}.{}: expected a number", where, key));
   const double v = j.get<double>();
   if (!(v > 0) || !std::isfinite(v)) throw Error(fmt::format("{}.{}: must be > 0 (got {})", where, key, v));
+  if (v > hi) throw Error(fmt::format("{}.{}: {} is beyond any real accelerator (at most {})", where, key, v, hi));
   return v;
 }
+
+// Lowest DRAM bytes per cycle and most latency cycles the cycle model takes: beyond these a
+// transfer's cycle count leaves the range SystemC's time and uint64 cycles represent exactly.
+constexpr double kMinDramBytesPerCycle = 1e-4, kMaxDramLatencyCycles = 1e9;
 
 int whole(const json& j, const std::string& key, const std::string& where, int lo, int hi) {
   if (!j.is_number_integer()) throw Error(fmt::format("{}.{}: expected a whole number", where, key));
@@ -70,7 +78,7 @@ int whole(const json& j, const std::string& key, const std::string& where, int l
 }
 
 int64_t kib(const json& j, const std::string& key, const std::string& where) {
-  return static_cast<int64_t>(std::llround(positive(j, key, where) * 1024.0));
+  return static_cast<int64_t>(std::llround(positive(j, key, where, 1024.0 * 1024.0) * 1024.0));  // <= 1 GiB
 }
 
 void fill_energy(AccelConfig& h) {
@@ -153,8 +161,20 @@ int64_t AccelConfig::weight_bank_words(int bits) const {
 }
 int64_t AccelConfig::out_words() const { return out_sram_bytes * 8 / out_bits / (double_buffer ? 2 : 1); }
 
-double AccelConfig::dram_bytes_per_cycle() const { return dram_gbps * 1e9 / (clock() * 1e6); }
-uint64_t AccelConfig::dram_latency_cycles() const { return static_cast<uint64_t>(std::ceil(dram_latency_ns * clock() / 1000.0 - 1e-9)); }
+double AccelConfig::dram_bytes_per_cycle() const {
+  const double b = dram_gbps * 1e9 / (clock() * 1e6);
+  if (!(b >= kMinDramBytesPerCycle))
+    throw Error(fmt::format("{}: {} GB/s at {} MHz is {:.3g} bytes per cycle, below the {} the cycle model takes", path.empty() ? "hardware config" : path,
+                            dram_gbps, clock(), b, kMinDramBytesPerCycle));
+  return b;
+}
+uint64_t AccelConfig::dram_latency_cycles() const {
+  const double c = std::ceil(dram_latency_ns * clock() / 1000.0 - 1e-9);
+  if (!(c >= 0 && c <= kMaxDramLatencyCycles))
+    throw Error(fmt::format("{}: {} ns at {} MHz is {:.3g} cycles of DRAM latency, more than the {:.0g} the cycle model takes",
+                            path.empty() ? "hardware config" : path, dram_latency_ns, clock(), c, kMaxDramLatencyCycles));
+  return static_cast<uint64_t>(c);
+}
 
 AccelConfig default_accel() {
   AccelConfig h;
@@ -182,7 +202,7 @@ AccelConfig parse_accel(const json& j, const std::string& where) {
       }
     }
   }
-  if (j.contains("clock_mhz")) h.clock_mhz = positive(j["clock_mhz"], "clock_mhz", where);
+  if (j.contains("clock_mhz")) h.clock_mhz = positive(j["clock_mhz"], "clock_mhz", where, 1e5);
   if (j.contains("sram")) {
     const json& s = j["sram"];
     const std::string w = where + ".sram";
@@ -199,10 +219,10 @@ AccelConfig parse_accel(const json& j, const std::string& where) {
     const json& d = j["dram"];
     const std::string w = where + ".dram";
     check_keys(d, {"bandwidth_gbps", "latency_ns"}, w);
-    if (d.contains("bandwidth_gbps")) h.dram_gbps = positive(d["bandwidth_gbps"], "bandwidth_gbps", w);
+    if (d.contains("bandwidth_gbps")) h.dram_gbps = positive(d["bandwidth_gbps"], "bandwidth_gbps", w, 1e5);
     if (d.contains("latency_ns")) {
-      if (!d["latency_ns"].is_number() || d["latency_ns"].get<double>() < 0)
-        throw Error(fmt::format("{}.latency_ns: expected a number >= 0", w));
+      if (!d["latency_ns"].is_number() || !(d["latency_ns"].get<double>() >= 0) || d["latency_ns"].get<double>() > 1e7)
+        throw Error(fmt::format("{}.latency_ns: expected a number in [0, 1e7] ns", w));
       h.dram_latency_ns = d["latency_ns"].get<double>();
     }
   }
@@ -236,17 +256,12 @@ AccelConfig parse_accel(const json& j, const std::string& where) {
 AccelConfig load_accel(const std::string& path) { return parse_accel(load_accel_json(path), path); }
 
 json load_accel_json(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  if (!f) throw Error(fmt::format("{}: cannot open the hardware config", path));
-  std::stringstream text;
-  text << f.rdbuf();
-  json j;
   try {
-    j = json::parse(text.str());
-  } catch (const json::exception& e) {
-    throw Error(fmt::format("{}: not valid JSON: {}", path, e.what()));
+    return read_json_file(path, "hardware config");
+  } catch (const Error& e) {
+    const std::string m = e.what();
+    throw Error(m.rfind(path, 0) == 0 ? m : fmt::format("{}: {}", path, m));
   }
-  return j;
 }
 
 json to_json(const AccelConfig& h) {

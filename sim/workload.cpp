@@ -6,6 +6,8 @@
 #include <fmt/format.h>
 
 #include "golden/error.h"
+#include "golden/file_io.h"
+#include "golden/limits.h"
 #include "golden/network.h"
 
 namespace logq::sim {
@@ -58,8 +60,10 @@ const char* pairing_name(Pairing p) {
   return n[static_cast<int>(p)];
 }
 
-Workload workload_from_lqm(const std::string& path) {
-  const LqmFile f = LqmFile::open(path);
+Workload workload_from_lqm(const std::string& path) { return workload_from_lqm(LqmFile::open(path)); }
+
+Workload workload_from_lqm(const LqmFile& f) {
+  const std::string& path = f.file().path();
   Network net(f);
   Workload w;
   w.source = path;
@@ -100,8 +104,7 @@ Workload workload_from_lqm(const std::string& path) {
 }
 
 Workload workload_from_topology(const std::string& path, int a_bits, int w_bits) {
-  std::ifstream in(path);
-  if (!in) throw Error(fmt::format("{}: cannot open the topology file", path));
+  std::istringstream in(read_text_file(path));
   Workload w;
   w.source = path;
   w.name = path.substr(path.find_last_of('/') + 1);
@@ -145,8 +148,9 @@ Workload workload_from_topology(const std::string& path, int a_bits, int w_bits)
       s.M = ((H - R) / st + 1) * ((W - S) / st + 1);
       s.conv = {true, C, H, W, R, st, 0, 1, (W - S) / st + 1};
       s.N = O;
-      s.K = R * S * C;
+      s.K = checked_mul(checked_mul(R, S, where), C, where);
     }
+    checked_mul(checked_mul(checked_mul(s.count, s.M, where), s.N, where), s.K, where);  // macs() stays in range
     w.layers.push_back(s);
   }
   if (w.layers.empty()) throw Error(fmt::format("{}: no layers (a header row and at least one layer row)", path));

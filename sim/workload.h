@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "golden/lqm.h"
 #include "golden/mac.h"
 
 namespace logq::sim {
@@ -38,6 +39,7 @@ struct Workload {
 };
 
 Workload workload_from_lqm(const std::string& path);
+Workload workload_from_lqm(const LqmFile& file);  // an already-parsed (validated) model
 Workload workload_from_topology(const std::string& path, int a_bits = 8, int w_bits = 8);
 // By extension: .lqm or .csv.
 Workload load_workload(const std::string& path);

@@ -106,19 +106,34 @@ TEST_CASE("every truncation of a checkpoint is an error, never a crash", "[check
   }
 }
 
-TEST_CASE("single-byte corruption anywhere in a checkpoint never crashes", "[checkpoint][bad-input]") {
-  for (const char* f : {"pickle/zip_p2.pt", "pickle/legacy.pt", "pickle/zip_deflated.pt"}) {
-    const auto full = test::read_bytes(test::data_path(f));
+TEST_CASE("single-byte corruption anywhere in a checkpoint never crashes and is mostly detected", "[checkpoint][bad-input]") {
+  // A zip checkpoint's every entry is CRC-checked and its local headers are checked against the
+  // central directory, so a flip goes unnoticed only in fields no reader uses (torch's alignment
+  // padding, timestamps, "version made by", attributes). A legacy stream has no checksum: a flip
+  // inside the raw storage bytes is a different, valid file. Measured today: 63 %, 71 %, 80 %;
+  // the floors sit a little below, so a lost check fails the test.
+  struct Case {
+    const char* file;
+    double min_detected;  // fraction of all single-byte flips that must be an Error
+  };
+  for (const Case& c : {Case{"pickle/zip_p2.pt", 0.60}, Case{"pickle/legacy.pt", 0.65}, Case{"pickle/zip_deflated.pt", 0.75}}) {
+    INFO(c.file);
+    const auto full = test::read_bytes(test::data_path(c.file));
+    size_t detected = 0;
     for (size_t pos = 0; pos < full.size(); ++pos) {
       auto bad = full;
       bad[pos] ^= 0x5A;
       try {
         parse_torch_checkpoint(Bytes::from_vector(std::move(bad)), "flip.pt");
       } catch (const Error&) {
+        ++detected;
       }
     }
+    const double frac = double(detected) / double(full.size());
+    INFO(detected << " of " << full.size() << " flips detected");
+    CHECK(frac >= c.min_detected);
+    WARN(c.file << ": " << detected << " of " << full.size() << " single-byte flips detected (" << 100.0 * frac << " %)");
   }
-  SUCCEED("no crash, no foreign exception");
 }
 
 TEST_CASE("corrupted tensor data in a zip checkpoint fails its CRC check", "[checkpoint][bad-input]") {

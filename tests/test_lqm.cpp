@@ -45,10 +45,10 @@ Model make_model() {
                     "x": {"format": "U", "bits": 8, "granularity": "tensor", "scale": "fc.x.scale", "zero_point": "fc.x.zero_point"}},
        "tensors": {"bias": "fc.bias"}},
       {"name": "act", "op": "gelu", "inputs": ["h"], "outputs": ["g"]},
-      {"name": "mm", "op": "matmul", "inputs": ["g", "h"], "outputs": ["m"],
+      {"name": "mm", "op": "matmul", "inputs": ["g", "h"], "outputs": ["m"], "attrs": {"heads": 2, "k": 3, "n": 3},
        "operands": {"a": {"format": "A", "bits": 4, "q": 37, "scale": "mm.a.scale"},
                     "b": {"format": "U", "bits": 4, "granularity": "head", "scale": "mm.b.scale", "zero_point": "mm.b.zero_point"}}},
-      {"name": "conv", "op": "conv2d", "inputs": ["m"], "outputs": ["y"], "attrs": {"stride": 1},
+      {"name": "conv", "op": "conv2d", "inputs": ["m"], "outputs": ["y"], "attrs": {"stride": 1, "in_channels": 1, "input_hw": [2, 3], "kernel": [1, 2]},
        "operands": {"w": {"format": "L", "bits": 4, "granularity": "row", "sign": "conv.w.sign", "exp": "conv.w.exp", "scale": "conv.w.scale", "mantissa": "approx"},
                     "x": {"format": "U", "bits": 8, "scale": "conv.x.scale", "zero_point": "conv.x.zero_point"}}}
     ]})");

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "golden/error.h"
+#include "golden/json_input.h"
 #include "golden/safetensors.h"
 #include "quant/adalog/adalog.h"
 #include "quant/models/models.h"
@@ -61,8 +62,8 @@ QuantModel load_calibrated(const std::string& path, nlohmann::json* model_config
   if (f.metadata_or("logq.method", "") != "adalog") throw Error(fmt::format("{}: not an AdaLog calibrated model (logq.method)", path));
   nlohmann::json cfg, plan;
   try {
-    cfg = resolve_model_config(nlohmann::json::parse(f.metadata_or("logq.model_config", "")));
-    plan = nlohmann::json::parse(f.metadata_or("logq.adalog.plan", ""));
+    cfg = resolve_model_config(parse_json_input(f.metadata_or("logq.model_config", ""), path + ": logq.model_config"));
+    plan = parse_json_input(f.metadata_or("logq.adalog.plan", ""), path + ": logq.adalog.plan");
   } catch (const nlohmann::json::exception& e) {
     throw Error(fmt::format("{}: metadata: {}", path, e.what()));
   }

@@ -11,6 +11,7 @@
 
 #include "golden/error.h"
 #include "golden/file_io.h"
+#include "golden/limits.h"
 
 namespace fs = std::filesystem;
 
@@ -18,22 +19,61 @@ namespace logq {
 
 namespace {
 
-std::vector<uint8_t> read_gzip(const std::string& path) {
-  gzFile f = gzopen(path.c_str(), "rb");
-  if (!f) throw Error(fmt::format("{}: cannot open", path));
-  std::vector<uint8_t> out;
-  uint8_t buf[1 << 16];
-  int n;
-  while ((n = gzread(f, buf, sizeof buf)) > 0) out.insert(out.end(), buf, buf + n);
-  int err = 0;
-  const char* msg = gzerror(f, &err);
-  const std::string m = msg ? msg : "";
-  gzclose(f);
-  if (n < 0 || (err != Z_OK && err != Z_STREAM_END)) throw Error(fmt::format("{}: corrupt gzip ({})", path, m));
-  return out;
-}
-
 uint32_t be32(const uint8_t* p) { return uint32_t(p[0]) << 24 | uint32_t(p[1]) << 16 | uint32_t(p[2]) << 8 | p[3]; }
+
+// A gzip'd IDX file: the header is inflated and checked first, and the payload it claims must
+// fit the inflate cap for the file's compressed size before a byte of it is allocated.
+class GzipReader {
+ public:
+  explicit GzipReader(const std::string& path) : path_(path) {
+    const auto bytes = Bytes::map_file(path);  // a regular file (a FIFO would block gzopen)
+    compressed_ = bytes->size();
+    f_ = gzopen(path.c_str(), "rb");
+    if (!f_) throw Error(fmt::format("{}: cannot open", path));
+  }
+  ~GzipReader() { gzclose(f_); }
+  GzipReader(const GzipReader&) = delete;
+  GzipReader& operator=(const GzipReader&) = delete;
+
+  // Up to n bytes: fewer only where the stream ends; a corrupt stream is an Error.
+  uint64_t read(uint8_t* dst, uint64_t n) {
+    uint64_t done = 0;
+    while (done < n) {
+      const int got = gzread(f_, dst + done, static_cast<unsigned>(std::min<uint64_t>(n - done, 1u << 30)));
+      if (got < 0) fail("corrupt gzip");
+      if (got == 0) break;
+      done += static_cast<uint64_t>(got);
+    }
+    return done;
+  }
+  // The payload a header claims, checked against the cap before it is allocated, then exactly
+  // that many bytes and no more.
+  std::vector<uint8_t> read_payload(uint64_t n, const std::string& claim) {
+    const InputLimits& lim = input_limits();
+    const uint64_t cap = lim.inflate_ratio > (UINT64_MAX - lim.inflate_slack_bytes) / std::max<uint64_t>(compressed_, 1)
+                             ? UINT64_MAX
+                             : compressed_ * lim.inflate_ratio + lim.inflate_slack_bytes;
+    if (n > cap)
+      throw Error(fmt::format("{}: the header claims {} = {} bytes, more than {}x its {} compressed bytes {}", path_, claim, n,
+                              lim.inflate_ratio, compressed_, kNoLimitsHint));
+    std::vector<uint8_t> out(static_cast<size_t>(n));
+    const uint64_t got = read(out.data(), n);
+    if (got < n) throw Error(fmt::format("{}: header says {} but the file holds {} of its {} bytes", path_, claim, got, n));
+    uint8_t extra;
+    if (read(&extra, 1) != 0) throw Error(fmt::format("{}: more data than the header's {}", path_, claim));
+    return out;
+  }
+
+ private:
+  [[noreturn]] void fail(const std::string& what) const {
+    int err = 0;
+    const char* msg = gzerror(f_, &err);
+    throw Error(fmt::format("{}: {}{}", path_, what, err != Z_OK && msg ? fmt::format(" ({})", msg) : ""));
+  }
+  std::string path_;
+  uint64_t compressed_ = 0;
+  gzFile f_ = nullptr;
+};
 
 class MemoryDataset : public Dataset {
  public:
@@ -74,30 +114,31 @@ std::unique_ptr<Dataset> open_fashion_mnist(const std::string& dir, const std::s
   if (split != "train" && split != "test") throw Error(fmt::format("fashion-mnist: split '{}' is not train|test", split));
   const std::string pre = dir + "/" + (split == "train" ? "train" : "t10k");
   const std::string ipath = pre + "-images-idx3-ubyte.gz", lpath = pre + "-labels-idx1-ubyte.gz";
-  const auto img = read_gzip(ipath), lab = read_gzip(lpath);
-  if (img.size() < 16 || be32(img.data()) != 0x803) throw Error(fmt::format("{}: not an IDX3 ubyte image file", ipath));
-  if (lab.size() < 8 || be32(lab.data()) != 0x801) throw Error(fmt::format("{}: not an IDX1 ubyte label file", lpath));
-  const uint64_t n = be32(img.data() + 4), h = be32(img.data() + 8), w = be32(img.data() + 12);
-  if (h == 0 || w == 0 || h > 4096 || w > 4096 || img.size() != 16 + n * h * w)
-    throw Error(fmt::format("{}: header says {} images of {}x{} but the file holds {} bytes", ipath, n, h, w, img.size()));
-  if (be32(lab.data() + 4) != n || lab.size() != 8 + n)
-    throw Error(fmt::format("{}: {} labels expected, header/size disagree", lpath, n));
+  GzipReader img(ipath), lab(lpath);
+  uint8_t ih[16] = {}, lh[8] = {};
+  if (img.read(ih, 16) < 16 || be32(ih) != 0x803) throw Error(fmt::format("{}: not an IDX3 ubyte image file", ipath));
+  if (lab.read(lh, 8) < 8 || be32(lh) != 0x801) throw Error(fmt::format("{}: not an IDX1 ubyte label file", lpath));
+  const uint64_t n = be32(ih + 4), h = be32(ih + 8), w = be32(ih + 12);
+  if (h == 0 || w == 0 || h > 4096 || w > 4096) throw Error(fmt::format("{}: header says images of {}x{} (1..4096 each)", ipath, h, w));
+  if (be32(lh + 4) != n) throw Error(fmt::format("{}: {} labels but {} images in {}", lpath, be32(lh + 4), n, ipath));
+  const std::vector<uint8_t> pixels = img.read_payload(n * h * w, fmt::format("{} images of {}x{}", n, h, w));
+  const std::vector<uint8_t> labels = lab.read_payload(n, fmt::format("{} labels", n));
   auto ds = std::make_unique<MemoryDataset>();
   ds->name = "fashion-mnist/" + split;
   ds->classes = {"t-shirt/top", "trouser", "pullover", "dress", "coat", "sandal", "shirt", "sneaker", "bag", "ankle boot"};
   ds->h = int64_t(h), ds->w = int64_t(w), ds->c = 1;
-  ds->pixels.assign(img.begin() + 16, img.end());
+  ds->pixels = pixels;
   for (uint64_t i = 0; i < n; ++i) {
-    if (lab[8 + i] >= 10) throw Error(fmt::format("{}: label {} of image {} is out of range 0..9", lpath, lab[8 + i], i));
-    ds->labels.push_back(lab[8 + i]);
+    if (labels[i] >= 10) throw Error(fmt::format("{}: label {} of image {} is out of range 0..9", lpath, labels[i], i));
+    ds->labels.push_back(labels[i]);
   }
   return ds;
 }
 
 std::unique_ptr<Dataset> open_cifar_bin(const std::string& dir) {
   const std::string csv = dir + "/y_labels.csv";
-  std::ifstream in(csv);
-  if (!in) throw Error(fmt::format("{}: cannot open (a CIFAR-10 .bin folder needs y_labels.csv)", csv));
+  if (!fs::exists(csv)) throw Error(fmt::format("{}: cannot open (a CIFAR-10 .bin folder needs y_labels.csv)", csv));
+  std::istringstream in(read_text_file(csv));
   auto ds = std::make_unique<MemoryDataset>();
   ds->name = "cifar10-bin:" + fs::path(dir).filename().string();
   ds->classes = {"airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"};
@@ -177,8 +218,7 @@ void save_indices(const std::string& path, const std::vector<int64_t>& idx) {
 }
 
 std::vector<int64_t> load_indices(const std::string& path, size_t dataset_size) {
-  std::ifstream in(path);
-  if (!in) throw Error(fmt::format("{}: cannot open index list", path));
+  std::istringstream in(read_text_file(path));
   std::vector<int64_t> out;
   std::string line;
   int64_t row = 0;

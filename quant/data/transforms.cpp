@@ -10,6 +10,7 @@
 #include <turbojpeg.h>
 
 #include "golden/error.h"
+#include "golden/limits.h"
 #include "quant/data/dataset.h"
 
 namespace logq {
@@ -230,6 +231,11 @@ Image decode_jpeg(const uint8_t* data, size_t size, const std::string& what) {
     const std::string err = tjGetErrorStr2(h);
     tjDestroy(h);
     throw Error(fmt::format("{}: not a readable JPEG ({})", what, err));
+  }
+  if (uint64_t(w) * uint64_t(hh) > input_limits().image_pixels) {
+    tjDestroy(h);
+    throw Error(fmt::format("{}: the JPEG header claims {}x{} = {} pixels, more than the {} logq decodes {}", what, w, hh,
+                            uint64_t(w) * uint64_t(hh), input_limits().image_pixels, kNoLimitsHint));
   }
   const bool grey = cs == TJCS_GRAY;
   Image img{hh, w, grey ? 1 : 3, std::vector<uint8_t>(size_t(w) * hh * (grey ? 1 : 3))};

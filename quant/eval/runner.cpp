@@ -11,6 +11,7 @@
 #include <torch/optim/sgd.h>
 
 #include "golden/error.h"
+#include "golden/json_input.h"
 #include "golden/safetensors.h"
 
 namespace logq {
@@ -92,7 +93,7 @@ LoadedModel load_model(const nlohmann::json& config, const std::string& checkpoi
     const std::string s = f.metadata_or("logq.model_config", "");
     if (s.empty()) throw Error(fmt::format("{}: no logq.model_config metadata; give --model or --model-config", checkpoint));
     try {
-      cfg = resolve_model_config(nlohmann::json::parse(s));
+      cfg = resolve_model_config(parse_json_input(s, checkpoint + ": logq.model_config"));
     } catch (const nlohmann::json::exception& e) {
       throw Error(fmt::format("{}: logq.model_config: {}", checkpoint, e.what()));
     }

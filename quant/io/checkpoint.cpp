@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "golden/error.h"
+#include "golden/limits.h"
 #include "quant/io/zip.h"
 
 namespace logq {
@@ -192,9 +193,10 @@ RawTensor to_raw(const pickle::TensorRef& t, const std::string& file, const std:
   // A stride-0 (broadcast) view may hold more elements than its storage; cap it so a tiny file
   // cannot make a reader allocate terabytes.
   constexpr uint64_t kMaxBroadcastNumel = uint64_t{1} << 28;
-  uint64_t numel = 1;
-  for (int64_t d : t.shape)
-    if (__builtin_mul_overflow(numel, static_cast<uint64_t>(d), &numel)) numel = UINT64_MAX;
+  int64_t signed_numel = 0;
+  if (!try_numel(t.shape, &signed_numel))
+    throw Error(fmt::format("{}: tensor '{}': shape [{}] overflows", file, name, fmt::join(t.shape, ", ")));
+  const uint64_t numel = static_cast<uint64_t>(signed_numel);
   if (numel > static_cast<uint64_t>(t.storage->numel) && numel > kMaxBroadcastNumel)
     throw Error(fmt::format("{}: tensor '{}': view of {} elements over a {}-element storage exceeds the 2^28 broadcast limit",
                             file, name, numel, t.storage->numel));
@@ -235,11 +237,7 @@ bool holds_tensors(const Value* v, int depth = 0) {
 
 }  // namespace
 
-int64_t RawTensor::numel() const {
-  int64_t n = 1;
-  for (int64_t d : shape) n *= d;
-  return n;
-}
+int64_t RawTensor::numel() const { return checked_numel(shape, "tensor"); }
 
 bool RawTensor::is_contiguous() const {
   int64_t expect = 1;

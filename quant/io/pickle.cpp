@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "golden/error.h"
+#include "golden/limits.h"
 
 namespace logq::pickle {
 
@@ -63,6 +64,17 @@ class Unpickler {
   std::vector<size_t> marks_;
   std::unordered_map<uint64_t, Value*> memo_;
   uint8_t op_ = 0;
+  uint64_t built_bytes_ = 0;  // what the objects built so far cost (input_limits().pickle_object_bytes)
+
+  // Every object the file makes us build is paid for first, so a small file cannot make
+  // gigabytes (20 M one-byte pushes, or one list copied by a million set() calls).
+  void charge(uint64_t bytes) {
+    built_bytes_ += bytes;
+    if (built_bytes_ > input_limits().pickle_object_bytes)
+      fail(fmt::format("the pickle builds more than {} MiB of objects (a tensor checkpoint's builds a few MiB) {}",
+                       input_limits().pickle_object_bytes >> 20, kNoLimitsHint));
+  }
+  static constexpr uint64_t kValueCost = sizeof(Value) + 16;
 
   [[noreturn]] void fail(const std::string& what) const {
     throw Error(fmt::format("{}: pickle error at byte {} (opcode 0x{:02x}): {}", name_, op_pos_, op_, what));
@@ -87,7 +99,11 @@ class Unpickler {
     take(1);
     return s;
   }
-  Value* make(Kind k) { return out_->make(k); }
+  Value* make(Kind k) {
+    charge(kValueCost);
+    return out_->make(k);
+  }
+  void charge_items(size_t n) { charge(uint64_t{n} * sizeof(Value*)); }
   Value* pop() {
     if (stack_.empty() || (!marks_.empty() && stack_.size() <= marks_.back())) fail("stack underflow (malformed pickle)");
     Value* v = stack_.back();
@@ -102,12 +118,14 @@ class Unpickler {
     if (marks_.empty()) fail("no MARK on the stack (malformed pickle)");
     const size_t m = marks_.back();
     marks_.pop_back();
+    charge_items(stack_.size() - m);
     std::vector<Value*> items(stack_.begin() + static_cast<std::ptrdiff_t>(m), stack_.end());
     stack_.resize(m);
     return items;
   }
   void memo_put(uint64_t idx, Value* v) {
     if (memo_.size() >= kMaxMemo && !memo_.count(idx)) fail("memo grows beyond the limit");
+    charge(48);  // one hash node
     memo_[idx] = v;
   }
   Value* memo_get(uint64_t idx) {
@@ -116,6 +134,7 @@ class Unpickler {
     return it->second;
   }
   Value* str(Kind k, const uint8_t* p, uint64_t len) {
+    charge(len);
     Value* v = make(k);
     v->s.assign(reinterpret_cast<const char*>(p), static_cast<size_t>(len));
     return v;
@@ -127,6 +146,7 @@ class Unpickler {
   }
   Value* long_bytes(const uint8_t* p, uint64_t len);
   Value* tuple(std::vector<Value*> items) {
+    charge_items(items.size());
     Value* t = make(Kind::Tuple);
     t->items = std::move(items);
     return t;
@@ -157,14 +177,17 @@ void Unpickler::dict_set(Value* d, Value* k, Value* v) {
       d->items[2 * it->second + 1] = v;  // Python semantics: a repeated key replaces the value
       return;
     }
+    charge(64 + k->s.size());  // index node
     d->str_index[k->s] = d->dict_size();
   }
+  charge_items(2);
   d->items.push_back(k);
   d->items.push_back(v);
 }
 
 void Unpickler::append(Value* list, const std::vector<Value*>& items) {
   if (list->kind != Kind::List && list->kind != Kind::Set) fail("APPEND(S)/ADDITEMS target is not a list or set");
+  charge_items(items.size());
   list->items.insert(list->items.end(), items.begin(), items.end());
 }
 
@@ -197,6 +220,7 @@ Value* Unpickler::rebuild_tensor(Value* args, bool v2, const char* fname) {
     }
     return out;
   };
+  charge(sizeof(TensorRef) + 16 * (a[2]->items.size() + a[3]->items.size()));
   auto t = std::make_shared<TensorRef>();
   t->storage = a[0]->storage;
   if (__builtin_add_overflow(a[0]->storage_view_offset, a[1]->i, &t->storage_offset)) fail(fmt::format("{}: storage offset overflows", fname));
@@ -231,15 +255,26 @@ Value* Unpickler::apply_reduce(Value* fn, Value* args) {
   if (f == "torch._utils._rebuild_parameter" || f == "torch._utils._rebuild_parameter_with_state") {
     if (a.size() < 3 || a[0]->kind != Kind::Tensor) fail("_rebuild_parameter expects (tensor, requires_grad, hooks)");
     Value* v = make(Kind::Tensor);
+    charge(sizeof(TensorRef) + 16 * (a[0]->tensor->shape.size() + a[0]->tensor->stride.size()));
     v->tensor = std::make_shared<TensorRef>(*a[0]->tensor);
     v->tensor->is_parameter = true;
     v->tensor->requires_grad = a[1]->kind == Kind::Bool && a[1]->b;
     return v;
   }
-  if (f == "torch._tensor._rebuild_from_type_v2") {  // (func, type, args, state)
-    if (a.size() < 3 || a[1]->kind != Kind::Global || (a[1]->s != "torch.Tensor" && a[1]->s != "torch.nn.parameter.Parameter"))
-      fail("_rebuild_from_type_v2 is allowed only for torch.Tensor / Parameter");
-    Value* v = apply_reduce(a[0], a[2]);
+  if (f == "torch._tensor._rebuild_from_type_v2") {  // (func, type, args, state): func(*args)
+    // Unwrapped in a loop, not by recursion: a file may nest the call in its own arguments.
+    Value* inner_fn = fn;
+    Value* inner_args = args;
+    for (int depth = 0; inner_fn->kind == Kind::Global && inner_fn->s == f; ++depth) {
+      const auto& ia = inner_args->items;
+      if (depth >= kMaxPickleNesting) fail(fmt::format("_rebuild_from_type_v2 nested more than {} deep", kMaxPickleNesting));
+      if (ia.size() < 3 || ia[1]->kind != Kind::Global || (ia[1]->s != "torch.Tensor" && ia[1]->s != "torch.nn.parameter.Parameter"))
+        fail("_rebuild_from_type_v2 is allowed only for torch.Tensor / Parameter");
+      if (ia[2]->kind != Kind::Tuple) fail("_rebuild_from_type_v2 arguments are not a tuple");
+      inner_fn = ia[0];
+      inner_args = ia[2];
+    }
+    Value* v = apply_reduce(inner_fn, inner_args);
     if (v->kind != Kind::Tensor) fail("_rebuild_from_type_v2 did not rebuild a tensor");
     return v;
   }
@@ -252,6 +287,7 @@ Value* Unpickler::apply_reduce(Value* fn, Value* args) {
       fail("_codecs.encode is allowed only as encode(str, 'latin1')");
     Value* b = make(Kind::Bytes);
     const std::string& u = a[0]->s;  // UTF-8 of code points < 256
+    charge(u.size());
     for (size_t k = 0; k < u.size(); ++k) {
       const uint8_t c = static_cast<uint8_t>(u[k]);
       if (c < 0x80) b->s.push_back(static_cast<char>(c));
@@ -264,6 +300,7 @@ Value* Unpickler::apply_reduce(Value* fn, Value* args) {
     Value* s = make(Kind::Set);
     if (!a.empty()) {
       if (a[0]->kind != Kind::List && a[0]->kind != Kind::Tuple) fail("set() argument is not a list");
+      charge_items(a[0]->items.size());
       s->items = a[0]->items;
     }
     return s;
@@ -271,6 +308,7 @@ Value* Unpickler::apply_reduce(Value* fn, Value* args) {
   if (f == "numpy.dtype") {
     if (a.empty() || a[0]->kind != Kind::Str) fail("numpy.dtype expects a type string");
     Value* t = make(Kind::NumpyDType);
+    charge(a[0]->s.size());
     t->s = a[0]->s;
     return t;
   }

@@ -1,11 +1,14 @@
 #include "quant/io/zip.h"
 
+#include <algorithm>
 #include <cstring>
+#include <unordered_set>
 
 #include <fmt/format.h>
 #include <zlib.h>
 
 #include "golden/error.h"
+#include "golden/limits.h"
 
 namespace logq {
 
@@ -90,6 +93,13 @@ ZipArchive ZipArchive::parse(std::shared_ptr<const Bytes> bytes, std::string nam
   c.need(cd_offset, cd_size, "central directory");
   if (count > cd_size / 46) c.fail(fmt::format("{} entries cannot fit a {}-byte central directory", count, cd_size));
 
+  struct Span {
+    uint64_t begin, end, index;  // index == entries: the central directory
+    std::string what(const std::vector<Entry>& es) const {
+      return index < es.size() ? fmt::format("entry '{}'", printable(es[index].name)) : std::string("the central directory");
+    }
+  };
+  std::vector<Span> spans;
   uint64_t p = cd_offset;
   for (uint64_t i = 0; i < count; ++i) {
     if (c.get<uint32_t>(p) != kCentralSig) c.fail(fmt::format("central directory entry {} has a bad signature", i));
@@ -108,15 +118,41 @@ ZipArchive ZipArchive::parse(std::shared_ptr<const Bytes> bytes, std::string nam
     if (flags & 1) c.fail(fmt::format("entry '{}' is encrypted", e.name));
     if (e.method != 0 && e.method != 8) c.fail(fmt::format("entry '{}' uses compression method {} (only stored/deflate)", e.name, e.method));
     if (e.method == 0 && e.compressed_size != e.size) c.fail(fmt::format("stored entry '{}' has differing sizes", e.name));
-    // deflate cannot exceed ~1032:1; a larger claim is a corrupt or hostile size field
-    if (e.method == 8 && e.size / 1100 > e.compressed_size) c.fail(fmt::format("entry '{}' claims an impossible inflated size {}", e.name, e.size));
+    // deflate cannot exceed ~1032:1, and real weights compress far less: a larger claim is a
+    // bomb (or a corrupt size field) and is refused before anything is inflated.
+    if (e.method == 8 && e.size / 1100 > e.compressed_size) c.fail(fmt::format("entry '{}' claims an impossible inflated size {}", printable(e.name), e.size));
+    const InputLimits& lim = input_limits();
+    if (e.method == 8 && e.size > lim.inflate_slack_bytes && (e.size - lim.inflate_slack_bytes) / lim.inflate_ratio > e.compressed_size)
+      c.fail(fmt::format("entry '{}' inflates {} bytes to {} ({}x; the cap is {}x) {}", printable(e.name), e.compressed_size, e.size,
+                         e.compressed_size ? e.size / e.compressed_size : e.size, lim.inflate_ratio, kNoLimitsHint));
     if (c.get<uint32_t>(local) != kLocalSig) c.fail(fmt::format("local header of '{}' is missing", e.name));
     const uint64_t local_name = c.get<uint16_t>(local + 26), local_extra = c.get<uint16_t>(local + 28);
+    // The local header repeats the entry's name and method (as Python's zipfile checks); its
+    // CRC and sizes too unless a data descriptor follows the data (flag bit 3).
+    c.need(local + 30, local_name, "local header name");
+    if (local_name != name_len || std::memcmp(c.base + local + 30, c.base + p + 46, name_len) != 0)
+      c.fail(fmt::format("entry '{}': the names in the central directory and the local header differ", printable(e.name)));
+    if (c.get<uint16_t>(local + 8) != e.method) c.fail(fmt::format("entry '{}': the local header's compression method differs", printable(e.name)));
+    if (!(c.get<uint16_t>(local + 6) & 8) && c.get<uint32_t>(local + 14) != e.crc32)
+      c.fail(fmt::format("entry '{}': the local header's CRC-32 differs from the central directory's", printable(e.name)));
     e.data_offset = local + 30 + local_name + local_extra;
     c.need(e.data_offset, e.compressed_size, fmt::format("data of '{}'", e.name).c_str());
     z.entries_.push_back(std::move(e));
+    spans.push_back({local, z.entries_.back().data_offset + z.entries_.back().compressed_size, i});
     p += 46 + uint64_t{name_len} + extra_len + comment_len;
   }
+  // Python's zipfile reads the last of two equal names, miniz (torch.load) the first: refuse.
+  std::unordered_set<std::string> names;
+  for (const auto& e : z.entries_)
+    if (!names.insert(e.name).second) c.fail(fmt::format("entry name '{}' appears twice", printable(e.name)));
+  // Each entry's bytes (local header through data) are its own: entries that share bytes
+  // (16 names over one 1 GiB stream) are a bomb, not an archive; nor may data run into the
+  // central directory.
+  spans.push_back({cd_offset, cd_offset + cd_size, count});
+  std::sort(spans.begin(), spans.end(), [](const Span& a, const Span& b) { return a.begin < b.begin; });
+  for (size_t k = 1; k < spans.size(); ++k)
+    if (spans[k].begin < spans[k - 1].end)
+      c.fail(fmt::format("{} overlaps {}", spans[k].what(z.entries_), spans[k - 1].what(z.entries_)));
   return z;
 }
 

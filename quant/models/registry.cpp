@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "golden/error.h"
+#include "golden/json_input.h"
 #include "quant/models/models.h"
 
 namespace logq {
@@ -149,10 +150,9 @@ std::shared_ptr<Net> create_model(const std::string& name) { return create_model
 nlohmann::json model_config_from_cli(const std::string& name, const std::string& file) {
   if (name.empty() == file.empty()) throw Error("give exactly one of --model NAME and --model-config FILE.json");
   if (!name.empty()) return preset_config(name);
-  std::ifstream in(file);
-  if (!in) throw Error(fmt::format("{}: cannot open model config", file));
+  const nlohmann::json j = read_json_file(file, "model config");
   try {
-    return resolve_model_config(nlohmann::json::parse(in));
+    return resolve_model_config(j);
   } catch (const nlohmann::json::exception& e) {
     throw Error(fmt::format("{}: {}", file, e.what()));
   }

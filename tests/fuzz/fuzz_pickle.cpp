@@ -1,10 +1,12 @@
 // libFuzzer target: the restricted unpickler alone, with a stand-in storage loader.
+#include "fuzz_common.h"
 #include "golden/error.h"
 #include "quant/io/pickle.h"
 
 using namespace logq::pickle;
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  logq::fuzz::tight_limits();
   const PersistentLoad load = [](Pickle& p, Value*) {
     Value* v = p.make(Kind::Storage);
     v->storage = std::make_shared<StorageData>();

@@ -1,8 +1,10 @@
 // libFuzzer target: the safetensors reader on arbitrary bytes.
+#include "fuzz_common.h"
 #include "golden/error.h"
 #include "golden/safetensors.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  logq::fuzz::tight_limits();
   try {
     const auto f = logq::SafetensorsFile::parse(logq::Bytes::view(data, size), "fuzz");
     for (const auto& t : f.tensors())

@@ -1,0 +1,44 @@
+// The shape rules of the .lqm graph (docs/lqm.md) and the check that applies them to a whole
+// file before any consumer runs it: every op's attributes against its inputs and outputs
+// (strides >= 1, pads >= 0, groups divide, weight shapes match, shapes chain from
+// model.input_shape), preprocess against input_shape, and the work and memory a file may ask
+// for per image (input_limits(), naming the layer). LqmFile::parse calls check_lqm_graph, so
+// golden/, verify, sim and explore only ever see models that passed it.
+#pragma once
+#include <map>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "golden/gemm.h"
+#include "golden/safetensors.h"
+
+namespace logq {
+
+using Shape = std::vector<int64_t>;
+
+enum class LayerOp { Linear, Conv2d, Matmul };
+
+// The output shape of a float op (docs/lqm.md, "Float ops") from its attrs, input shapes and the
+// shapes of its parameter tensors (role → shape). Throws Error naming the layer for inputs the op
+// cannot take. Shared by the graph check, the interpreter and the exporter (which builds graphs).
+Shape float_op_shape(const nlohmann::json& layer, const std::vector<Shape>& inputs, const std::map<std::string, Shape>& tensors);
+
+// What a GEMM layer computes, read from its attrs and weight tensor's shape (no codes decoded):
+// linear O×K; conv2d with its Conv2dShape; matmul heads × (M×k · k×n).
+struct GemmGeometry {
+  LayerOp op = LayerOp::Linear;
+  int64_t out_features = 0, in_features = 0;  // weight rows O and row length K (matmul: n and k)
+  int64_t heads = 1;
+  Conv2dShape conv;
+};
+// Throws Error naming the layer for any attribute that is missing, out of range or inconsistent
+// with the weight tensor (`file` holds the layer's tensors; the schema was checked first).
+GemmGeometry gemm_geometry(const SafetensorsFile& file, const nlohmann::json& layer);
+Shape gemm_output_shape(const GemmGeometry& g, const std::string& layer_name, const std::vector<Shape>& inputs);
+
+// The whole-graph check above; throws Error("<file>: invalid lqm: ...").
+void check_lqm_graph(const SafetensorsFile& file, const nlohmann::json& graph);
+
+}  // namespace logq

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# The test suite under AddressSanitizer + UndefinedBehaviorSanitizer (gcc): configures
+# build-asan/ (RelWithDebInfo, -fsanitize=address,undefined, any UB report fatal), builds, and
+# runs CTest there. Run scripts/setup.sh first.
+#
+#   bash scripts/sanitize.sh [CTEST ARGS...]     e.g. -L hostile, or -R checkpoint
+#
+# Without LibTorch by default (LOGQ_SANITIZE_TORCH=ON adds it): every reader of a file (golden/,
+# quant/io, quant/data, sim/, the CLI's inspect/golden/verify/sim/explore) is in the no-LibTorch
+# build, and Debian's LibTorch is not built with the sanitizers. The fuzz targets have their own
+# ASan + UBSan build (scripts/fuzz.sh) and are left out here.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export CCACHE_DIR=${CCACHE_DIR:-$HOME/.cache/ccache} CCACHE_BASEDIR=${CCACHE_BASEDIR:-$PWD} CCACHE_NOHASHDIR=${CCACHE_NOHASHDIR:-true}
+san="-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer"
+if [ ! -f build-asan/build.ninja ]; then
+  cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLOGQ_WITH_TORCH="${LOGQ_SANITIZE_TORCH:-OFF}" \
+    -DCMAKE_CXX_FLAGS="$san" -DCMAKE_C_FLAGS="$san" -DCMAKE_EXE_LINKER_FLAGS="-fsanitize=address,undefined" > /dev/null
+fi
+ninja -C build-asan
+cd build-asan
+# SystemC switches stacks (its threads are coroutines): ASan's stack-use-after-return check
+# cannot follow that, so it stays off; leaks and every other check stay on.
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_stack_use_after_return=0:detect_leaks=1:abort_on_error=0}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+# tests/hostile: ASan's shadow memory cannot live under a 4 GiB RLIMIT_AS; its RSS limit holds.
+export LOGQ_HOSTILE_NO_AS_LIMIT=1 ASAN_OPTIONS="$ASAN_OPTIONS:hard_rss_limit_mb=4096:allocator_may_return_null=1"
+exec ctest -j"$(nproc)" --output-on-failure --timeout 3000 -E "^fuzz_" "$@"
