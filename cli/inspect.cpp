@@ -66,14 +66,19 @@ void fill_view_stats(Row& r, const RawTensor& t, uint64_t* budget) {
   *budget -= static_cast<uint64_t>(n);
   double lo = std::numeric_limits<double>::infinity(), hi = -lo, sum = 0;
   const uint8_t* base = t.storage->bytes.get();
-  std::vector<int64_t> idx(shape.size(), 0);
+  // Rows of the innermost dimension, the outer ones stepped like an odometer.
+  const int64_t inner = shape.empty() ? 1 : shape.back(), step = shape.empty() ? 1 : stride.back();
+  const size_t outer_dims = shape.empty() ? 0 : shape.size() - 1;
+  std::vector<int64_t> idx(outer_dims, 0);
   int64_t off = t.storage_offset;
-  for (int64_t i = 0; i < n; ++i) {
-    const double v = load_as_double(t.dtype, base, static_cast<size_t>(off));
-    lo = std::min(lo, v);
-    hi = std::max(hi, v);
-    sum += v;
-    for (size_t k = shape.size(); k-- > 0;) {  // odometer increment
+  for (int64_t row = 0; row < n / inner; ++row) {
+    for (int64_t j = 0; j < inner; ++j) {
+      const double v = load_as_double(t.dtype, base, static_cast<size_t>(off + j * step));
+      lo = std::min(lo, v);
+      hi = std::max(hi, v);
+      sum += v;
+    }
+    for (size_t k = outer_dims; k-- > 0;) {
       off += stride[k];
       if (++idx[k] < shape[k]) break;
       off -= stride[k] * shape[k];

@@ -20,7 +20,7 @@ struct Tensor {
   std::vector<float> v;
 };
 
-int64_t numel(const Shape& s);  // checked (shapes were validated when the file was read)
+int64_t numel(const Shape& s);  // unchecked: the file's shapes were checked when it was read
 
 // The output shape of a GEMM layer given its input shapes (linear: [..., K] → [..., O]).
 Shape gemm_shape(const QLayer& l, const std::vector<Shape>& inputs);

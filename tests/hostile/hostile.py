@@ -76,10 +76,7 @@ class Runner:
         for c in causes:
             if c not in err:
                 problems.append(f"message lacks '{c}'")
-        if problems:
-            self.fail(f"{label}: {'; '.join(problems)}\n    logq {' '.join(args)}\n    stderr: {err.strip()[:600]}")
-        else:
-            print(f"  ok   {label} ({secs:.2f} s): {err.strip().splitlines()[-1][:160] if err.strip() else ''}")
+        self.report(label, args, problems, secs, err, err.strip().splitlines()[-1][:160] if err.strip() else "")
         return err
 
     def expect_ok(self, label, args, *fragments, max_seconds=TIMEOUT_S):
@@ -89,11 +86,14 @@ class Runner:
         problems += [f"output lacks '{f}'" for f in fragments if f not in out + err]
         if secs > max_seconds:
             problems.append(f"took {secs:.1f} s (> {max_seconds})")
+        self.report(label, args, problems, secs, err, "")
+        return out
+
+    def report(self, label, args, problems, secs, err, note):
         if problems:
             self.fail(f"{label}: {'; '.join(problems)}\n    logq {' '.join(args)}\n    stderr: {err.strip()[:600]}")
         else:
-            print(f"  ok   {label} ({secs:.2f} s)")
-        return out
+            print(f"  ok   {label} ({secs:.2f} s){': ' + note if note else ''}")
 
 
 # ---- file builders ------------------------------------------------------------------------------
