@@ -126,6 +126,38 @@ def zip_archive(entries, extra_central=None):
     return bytes(out)
 
 
+def overlapping_zip(pkl, n):
+    """data.pkl, then n stored entries archive/data/0..n-1 where entry k's data holds the local
+    header and data of entry k + 1 (all central-directory fields honest)."""
+    payload = f32(1, 2, 3, 4)
+    names = [f"archive/data/{k}".encode() for k in range(n)]
+    # innermost first: the data of entry k is local(k + 1) + data(k + 1)
+    data = [None] * n
+    data[n - 1] = payload
+    for k in range(n - 2, -1, -1):
+        nb = names[k + 1]
+        d = data[k + 1]
+        data[k] = struct.pack("<IHHHHHIIIHH", 0x04034B50, 20, 0, 0, 0, 0, zlib.crc32(d), len(d), len(d), len(nb), 0) + nb + d
+    out = bytearray()
+    central = []
+    def local(name, d):
+        off = len(out)
+        out.extend(struct.pack("<IHHHHHIIIHH", 0x04034B50, 20, 0, 0, 0, 0, zlib.crc32(d), len(d), len(d), len(name), 0) + name + d)
+        return off
+    offs = [local(b"archive/data.pkl", pkl)]
+    offs.append(local(names[0], data[0]))
+    for k in range(1, n):
+        offs.append(offs[-1] + 30 + len(names[k - 1]))
+    for name, d, off in zip([b"archive/data.pkl"] + names, [pkl] + data, offs):
+        central.append(struct.pack("<IHHHHHHIIIHHHHHII", 0x02014B50, 20, 20, 0, 0, 0, 0, zlib.crc32(d), len(d), len(d),
+                                   len(name), 0, 0, 0, 0, 0, off) + name)
+    cd_off = len(out)
+    for c in central:
+        out += c
+    out += struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, len(central), len(central), len(out) - cd_off, cd_off, 0)
+    return bytes(out)
+
+
 class Pickle:
     """Pickle opcodes, enough for torch checkpoints and for hostile streams."""
     def __init__(self):
@@ -344,11 +376,11 @@ def case_memory_bombs(r):
     p.op("e")
     path = r.write("set_copies.pt", torch_zip(p.bytes()))
     r.expect_error("a list copied 200,000 times", ["inspect", path], path, "MiB of objects")
-    # 16 central-directory entries sharing one local entry's bytes
+    # overlapping entries (Fifield's non-recursive zip bomb): each entry's local header and data
+    # lie inside the previous entry's data, so 16 names reuse one run of bytes
     pkl_ok = state_dict_pickle([("w", "0", 4, [4], [1])])
-    entries = [("archive/data.pkl", pkl_ok, 0, {}), ("archive/data/0", f32(1, 2, 3, 4), 0, {})]
-    entries += [(f"archive/data/{k}", b"", 0, {"local": 1}) for k in range(1, 17)]
-    path = r.write("overlap.pt", zip_archive(entries))
+    r.write("overlap.pt", overlapping_zip(pkl_ok, 16))
+    path = r.path("overlap.pt")
     r.expect_error("zip entries that overlap", ["inspect", path], path, "overlaps")
     # a 1 MiB deflate stream that inflates to 1 GiB (the storage claims it honestly)
     c = zlib.compressobj(9, zlib.DEFLATED, -15)
