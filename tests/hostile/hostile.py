@@ -360,6 +360,9 @@ def case_lqm_validation(r):
         for cmd in ("inspect", "golden", "sim"):
             args = [cmd, path] + (["--hw", r.hw] if cmd == "sim" else []) + (["--no-eval"] if cmd == "golden" else [])
             r.expect_error(f"{cmd} on a {n}x784x{n} matmul", args, path, "layer '", "--no-limits")
+    # a user who means it lifts the caps (the file is then read, not run)
+    r.expect_ok("--no-limits inspect on the 8192 matmul", ["--no-limits", "inspect", path], "bomb")
+    r.expect_ok("inspect --no-limits (after the command) on the 8192 matmul", ["inspect", path, "--no-limits"], "bomb")
 
 
 def case_memory_bombs(r):
