@@ -29,7 +29,7 @@ void check_matches_expected(const Checkpoint& ck) {
     CHECK(t.shape == e.shape);
     const auto bytes = t.contiguous_bytes();
     REQUIRE(bytes.size() == e.nbytes);
-    CHECK(std::memcmp(bytes.data(), ex.data(e), e.nbytes) == 0);
+    if (e.nbytes) CHECK(std::memcmp(bytes.data(), ex.data(e), e.nbytes) == 0);  // (memcmp of null is UB)
     for (int64_t i = 0; i < t.numel(); ++i) CHECK(t.at(i) == load_as_double(e.dtype, ex.data(e), static_cast<size_t>(i)));
   }
 }

@@ -166,7 +166,7 @@ TEST_CASE("the accumulator wraps like W-bit two's complement and counts every ov
       const int32_t sh = static_cast<int32_t>(rng() % 8);
       acc.add(MacTerm{p, sh, false}, hw);
       // Independent model: running value kept in range by adding or subtracting 2^W.
-      const __int128 term = static_cast<__int128>(p) << sh;
+      const __int128 term = static_cast<__int128>(p) * (static_cast<__int128>(1) << sh);  // (a left shift of a negative is UB)
       __int128 placed = term;
       bool term_wrapped = false;
       while (placed > hi) { placed -= static_cast<__int128>(1) << W; term_wrapped = true; }
