@@ -60,7 +60,10 @@ int main(int argc, char** argv) {
     return 1;
   } catch (const std::exception& e) {
     // Messages echo names and values from files: escape control characters and invalid UTF-8.
-    fmt::print(stderr, "logq: error: {}\n", logq::printable(e.what()));
+    // LibTorch appends its C++ stack ("frame #0: ...") to its errors: the first line is the message.
+    std::string what = e.what();
+    if (const auto frames = what.find("\nframe #"); frames != std::string::npos) what.resize(frames);
+    fmt::print(stderr, "logq: error: {}\n", logq::printable(what));
     return 1;
   }
   return 0;
