@@ -115,6 +115,20 @@ class Runner:
 
 # ---- file builders ------------------------------------------------------------------------------
 
+def central_entry(name, method, crc, comp_len, size, off):
+    return struct.pack("<IHHHHHHIIIHHHHHII", 0x02014B50, 20, 20, 0, method, 0, 0, crc, comp_len, size,
+                       len(name), 0, 0, 0, 0, 0, off) + name
+
+
+def finish_zip(out, central):
+    """Appends the central directory and its end record to the local entries in `out`."""
+    cd_off = len(out)
+    for c in central:
+        out += c
+    out += struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, len(central), len(central), len(out) - cd_off, cd_off, 0)
+    return bytes(out)
+
+
 def zip_archive(entries, extra_central=None):
     """entries: (name, data, method, overrides) -> zip bytes. overrides may set 'size' (the
     recorded inflated size) or 'local' (reuse another entry's local header index)."""
@@ -134,13 +148,8 @@ def zip_archive(entries, extra_central=None):
             out += struct.pack("<IHHHHHIIIHH", 0x04034B50, 20, 0, method, 0, 0, crc, len(comp), size, len(nb), 0) + nb + comp
             comp_len = len(comp)
         locals_.append((off, comp_len, crc, size))
-        central.append(struct.pack("<IHHHHHHIIIHHHHHII", 0x02014B50, 20, 20, 0, method, 0, 0, crc, comp_len, size,
-                                   len(nb), 0, 0, 0, 0, 0, off) + nb)
-    cd_off = len(out)
-    for c in central:
-        out += c
-    out += struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, len(central), len(central), len(out) - cd_off, cd_off, 0)
-    return bytes(out)
+        central.append(central_entry(nb, method, crc, comp_len, size, off))
+    return finish_zip(out, central)
 
 
 def overlapping_zip(pkl, n):
@@ -166,13 +175,8 @@ def overlapping_zip(pkl, n):
     for k in range(1, n):
         offs.append(offs[-1] + 30 + len(names[k - 1]))
     for name, d, off in zip([b"archive/data.pkl"] + names, [pkl] + data, offs):
-        central.append(struct.pack("<IHHHHHHIIIHHHHHII", 0x02014B50, 20, 20, 0, 0, 0, 0, zlib.crc32(d), len(d), len(d),
-                                   len(name), 0, 0, 0, 0, 0, off) + name)
-    cd_off = len(out)
-    for c in central:
-        out += c
-    out += struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, len(central), len(central), len(out) - cd_off, cd_off, 0)
-    return bytes(out)
+        central.append(central_entry(name, 0, zlib.crc32(d), len(d), len(d), off))
+    return finish_zip(out, central)
 
 
 class Pickle:
