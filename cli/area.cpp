@@ -16,6 +16,7 @@
 #include <fmt/format.h>
 
 #include "golden/error.h"
+#include "golden/hw.h"
 #include "golden/file_io.h"
 
 namespace logq::cli {
@@ -25,8 +26,12 @@ namespace {
 namespace fs = std::filesystem;
 
 struct Options {
-  std::vector<std::string> units = {"pe_int8", "pe_uu4", "pe_lu", "pe_lu_exact", "pe_ua", "pe_la", "pe_universal",
-                                    "acc32", "adalog_dequant", "logw_decode"};
+  std::vector<std::string> units = [] {  // every synthesizable unit of golden/hw.cpp's table
+    std::vector<std::string> u;
+    for (const RtlUnit& r : rtl_units())
+      if (r.use == "area") u.push_back(r.name);
+    return u;
+  }();
   std::vector<std::string> arrays = {"int8:16:16", "lu:16:16"};
   std::string csv;
   bool no_cache = false;
@@ -123,7 +128,8 @@ void run(const Options& o) {
     rows.push_back({r.unit, r.description, std::to_string(r.cells), fmt::format("{}", r.area_um2), fmt::format("{}", r.nand2_eq),
                     fmt::format("{}", r.crit_ns), r.fmax_mhz > 0 ? fmt::format("{}", r.fmax_mhz) : ""});
   }
-  const double base = area.count("pe_int8") ? area["pe_int8"] : 0, acc = area.count("acc32") ? area["acc32"] : 0;
+  const std::string int8 = pe_spec("int8").area_unit();
+  const double base = area.count(int8) ? area[int8] : 0, acc = area.count("acc32") ? area["acc32"] : 0;
   fmt::print("{:<16} {:>7} {:>12} {:>9} {:>8} {:>10} {:>8} {:>8}  {}\n", "unit", "cells", "area um^2", "NAND2-eq", "vs INT8",
              "datapath", "crit ns", "fmax MHz", "description");
   for (const auto& r : rows) {

@@ -22,7 +22,7 @@
 #include "cli/area.h"
 #include "cli/common.h"
 #include "golden/error.h"
-#include "golden/network.h"
+#include "golden/layer.h"
 #include "sim/accelerator.h"
 #include "sim/report.h"
 
@@ -92,16 +92,16 @@ std::string sh_quote(const std::string& s) {
 ModelInfo model_info(const std::string& path) {
   ModelInfo m;
   m.path = path;
-  const LqmFile f = LqmFile::open(path);
-  Network net(f);
-  m.name = net.model().value("name", std::string("model"));
-  m.method = net.model().value("method", std::string("?"));
-  const json& md = net.model();
+  const LqmFile f = LqmFile::open(path);  // read once: the typed model gives the workload, the layers their widths
+  const json& md = f.model().meta;
+  m.name = md.value("name", std::string("model"));
+  m.method = md.value("method", std::string("?"));
   const int64_t wb = md.value("w_bits", int64_t{0}), ab = md.contains("a_bits") ? md.value("a_bits", int64_t{0}) : md.value("act_bits", int64_t{0});
-  m.w = sim::workload_from_lqm(path);
-  for (const GemmRecord& g : net.gemms()) {
-    const QLayer& l = g.layer;
+  m.w = sim::workload_from_lqm(f);
+  for (const LqmGemm& g : f.model().gemms) {
     if (g.float_input) throw Error(fmt::format("{}: layer '{}' has a float input; export with --act-bits so every GEMM runs on the array", path, g.name));
+    // The layer's default no-overflow width depends on its LogART weights' span: decode this one layer.
+    const QLayer l = load_layer(f, g.name);
     m.pairings.insert(l.pairing);
     const bool log_w = l.pairing == Pairing::LxU || l.pairing == Pairing::LxA;
     m.layer_acc.push_back({l.hw.acc_bits, log_w});
@@ -113,7 +113,7 @@ ModelInfo model_info(const std::string& path) {
 
 // Can this PE kind run every layer? Pairing and operand widths (docs/rtl.md, scripts/area.sh).
 // A composite only where each of its datapaths computes some layer (else a single kind does it).
-bool kind_fits(const sim::PeKind& k, const ModelInfo& m) {
+bool kind_fits(const PeSpec& k, const ModelInfo& m) {
   std::set<std::string> used;
   for (const sim::SimLayer& l : m.w.layers) {
     if (!k.takes(l.pairing, l.w_fmt_bits, l.a_fmt_bits)) return false;
@@ -123,18 +123,18 @@ bool kind_fits(const sim::PeKind& k, const ModelInfo& m) {
 }
 
 // The single kinds whose synthesized area/fmax make up this kind (itself, or a composite's parts).
-std::vector<const sim::PeKind*> parts_of(const sim::PeKind& k) {
+std::vector<const PeSpec*> parts_of(const PeSpec& k) {
   if (k.parts.empty()) return {&k};
-  std::vector<const sim::PeKind*> v;
-  for (const auto& n : k.parts) v.push_back(&sim::pe_kind(n));
+  std::vector<const PeSpec*> v;
+  for (const auto& n : k.parts) v.push_back(&pe_spec(n));
   return v;
 }
 
 // A LogART model runs on the PE built for its mantissa: 1+1/2 (f = 1) on f = 1 PEs; an exact-sqrt2
 // export (f = 23) or a finer one (f >= 6) on the f = 6 PE (91/64). Other pairings need --any-mantissa.
-bool mantissa_matches(const sim::PeKind& k, const ModelInfo& m) {
+bool mantissa_matches(const PeSpec& k, const ModelInfo& m) {
   if (!m.log_mant) return true;
-  return m.log_mant == 1 ? k.mant_frac_bits == 1 : k.mant_frac_bits == 6;
+  return m.log_mant == 1 ? k.mant_frac_bits() == 1 : k.mant_frac_bits() == 6;
 }
 
 // Golden top-1 (and overflows) for a model under one hardware setting, via `logq golden`.
@@ -287,24 +287,24 @@ void run(const Options& o) {
     if (a != 0 && (a < 8 || a > 48)) throw Error(fmt::format("--acc-bits {} outside 8..48 (0: the model's no-overflow width)", a));
   std::vector<std::pair<int, int>> arrays;
   for (const auto& a : o.arrays) arrays.push_back(parse_array(a));
-  for (const auto& p : o.pes) sim::pe_kind(p);  // unknown kinds fail here
+  for (const auto& p : o.pes) pe_spec(p);  // unknown kinds fail here
   fs::create_directories(o.out);
   const json base = o.hw.empty() ? json::object() : sim::load_accel_json(o.hw);
   if (!o.hw.empty()) sim::parse_accel(base, o.hw);  // a bad base config fails before any work
 
   // Plan: models x kinds; then the units to synthesize.
   std::vector<ModelInfo> models;
-  std::vector<std::pair<size_t, const sim::PeKind*>> pairs;
+  std::vector<std::pair<size_t, const PeSpec*>> pairs;
   std::set<std::string> units;
   for (const auto& path : o.models) {
     models.push_back(model_info(path));
     const ModelInfo& m = models.back();
     int fits = 0;
-    for (const sim::PeKind& k : sim::pe_kinds()) {
+    for (const PeSpec& k : pe_specs()) {
       if (!o.pes.empty() && std::find(o.pes.begin(), o.pes.end(), k.name) == o.pes.end()) continue;
       if (!kind_fits(k, m) || (!o.any_mantissa && !mantissa_matches(k, m))) continue;
       pairs.push_back({models.size() - 1, &k});
-      for (const sim::PeKind* p : parts_of(k)) units.insert(p->area_unit);
+      for (const PeSpec* p : parts_of(k)) units.insert(p->area_unit());
       ++fits;
     }
     fmt::print("{} ({}): {} layers; PE kinds that take it: {}\n", path, m.label, m.w.layers.size(), fits);
@@ -312,7 +312,7 @@ void run(const Options& o) {
   }
   std::set<int> widths;
   for (const auto& [mi, kind] : pairs)
-    for (int a : o.acc_bits) widths.insert(a ? a : models[mi].default_acc(kind->mant_frac_bits));
+    for (int a : o.acc_bits) widths.insert(a ? a : models[mi].default_acc(kind->mant_frac_bits()));
   for (int w : widths) units.insert(fmt::format("acc{}", w));
   units.insert("acc32");
   units.insert("acc48");
@@ -325,17 +325,17 @@ void run(const Options& o) {
   for (const auto& [mi, kind] : pairs) {
     const ModelInfo& m = models[mi];
     for (int a : o.acc_bits) {
-      const int width = a ? a : m.default_acc(kind->mant_frac_bits);
+      const int width = a ? a : m.default_acc(kind->mant_frac_bits());
       const bool log_w = m.pairings.count(Pairing::LxU) || m.pairings.count(Pairing::LxA);
       // golden runs at exactly this width: its overflow count checks the no-overflow default too.
-      const auto key = std::make_tuple(mi, width, log_w ? kind->mant_frac_bits : 0);
-      if (!acc_cache.count(key)) acc_cache[key] = golden_accuracy(o, m, width, kind->mant_frac_bits);
+      const auto key = std::make_tuple(mi, width, log_w ? kind->mant_frac_bits() : 0);
+      if (!acc_cache.count(key)) acc_cache[key] = golden_accuracy(o, m, width, kind->mant_frac_bits());
       const auto [top1, ovf] = acc_cache[key];
       // PE area with this accumulator: each synthesized datapath (its PE less its 32-bit accumulator;
       // universal: 48) plus one accumulator of this width; fmax: the slowest datapath's PE.
       double pe_area = area.at(fmt::format("acc{}", width)).area_um2, fmax = 0;
-      for (const sim::PeKind* part : parts_of(*kind)) {
-        const AreaRow& pe = area.at(part->area_unit);
+      for (const PeSpec* part : parts_of(*kind)) {
+        const AreaRow& pe = area.at(part->area_unit());
         pe_area += pe.area_um2 - area.at(part->name == "universal" ? "acc48" : "acc32").area_um2;
         fmax = fmax > 0 ? std::min(fmax, pe.fmax_mhz) : pe.fmax_mhz;
       }
@@ -350,7 +350,7 @@ void run(const Options& o) {
         p.method = m.method;
         p.pe = kind->name;
         p.array = fmt::format("{}x{}", R, C);
-        p.rows = R, p.cols = C, p.acc_bits = width, p.mant_frac_bits = kind->mant_frac_bits;
+        p.rows = R, p.cols = C, p.acc_bits = width, p.mant_frac_bits = kind->mant_frac_bits();
         p.top1 = top1;
         p.overflows = ovf;
         p.pe_area_um2 = pe_area;
@@ -391,7 +391,7 @@ void add_explore(CLI::App& app) {
   c->add_option("--data", o.data, "dataset the accuracy is measured on (as logq golden --data)")->required();
   c->add_option("--split", o.split, "its split")->capture_default_str();
   c->add_option("--images", o.images, "test images per accuracy point")->capture_default_str()->check(CLI::PositiveNumber);
-  c->add_option("--pe", o.pes, "PE kinds to consider (default: every kind that runs the model: " + sim::pe_kind_names() + ")")->delimiter(',');
+  c->add_option("--pe", o.pes, "PE kinds to consider (default: every kind that runs the model: " + pe_spec_names() + ")")->delimiter(',');
   c->add_option("--arrays", o.arrays, "array sizes RxC")->delimiter(',')->capture_default_str();
   c->add_option("--acc-bits", o.acc_bits, "accumulator widths (0: the model's no-overflow width)")->delimiter(',')->capture_default_str();
   c->add_option("--hw", o.hw, "base hardware config (SRAM, DRAM, energy table); array, PE and clock are swept");

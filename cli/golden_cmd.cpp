@@ -14,6 +14,7 @@
 
 #include "golden/error.h"
 #include "golden/file_io.h"
+#include "golden/hw.h"
 #include "golden/network.h"
 #include "quant/data/dataset.h"
 
@@ -199,16 +200,6 @@ std::string shift_range(const LayerStats& s) {
   for (size_t i = 0; i < s.shift_hist.size(); ++i)
     if (s.shift_hist[i]) lo = std::min(lo, int(i) - 64), hi = std::max(hi, int(i) - 64);
   return lo > hi ? "-" : fmt::format("{}..{}", lo, hi);
-}
-
-const char* pairing_name(Pairing p) {
-  switch (p) {
-    case Pairing::UxU: return "UxU";
-    case Pairing::UxA: return "UxA";
-    case Pairing::LxU: return "LxU";
-    case Pairing::LxA: return "LxA";
-  }
-  return "?";
 }
 
 int bits_for(int64_t v) {

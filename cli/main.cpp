@@ -11,6 +11,7 @@
 #include "cli/area.h"
 #include "cli/explore_cmd.h"
 #include "cli/golden_cmd.h"
+#include "cli/hw_cmd.h"
 #include "cli/inspect.h"
 #include "cli/sim_cmd.h"
 #include "cli/verify_cmd.h"
@@ -43,6 +44,7 @@ int main(int argc, char** argv) {
   logq::install_temp_file_cleanup();
   logq::cli::add_inspect(app);
   logq::cli::add_area(app);
+  logq::cli::add_hw(app);
   logq::cli::add_golden(app);
   logq::cli::add_verify(app);
   logq::cli::add_sim(app);

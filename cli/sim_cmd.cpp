@@ -4,11 +4,14 @@
 // images/s at the clock (the PE's fmax from `logq area` unless the config sets clock_mhz).
 #include "cli/sim_cmd.h"
 
+#include <optional>
+
 #include <fmt/format.h>
 
 #include "cli/area.h"
 #include "cli/common.h"
 #include "golden/error.h"
+#include "golden/lqm.h"
 #include "sim/accelerator.h"
 #include "sim/report.h"
 
@@ -23,6 +26,7 @@ struct Options {
   std::optional<double> clock_mhz;
   bool quiet = false;
   uint32_t seed = 1;
+  int64_t image = 0;
 };
 
 sim::AccelConfig accel_config(const Options& o) {
@@ -46,8 +50,8 @@ sim::AccelConfig accel_config(const Options& o) {
 void set_clock(sim::AccelConfig& h) {
   if (h.clock_mhz) return;
   std::vector<std::string> units;  // a composite PE runs at its slowest datapath's fmax
-  if (h.kind().parts.empty()) units.push_back(h.kind().area_unit);
-  for (const auto& p : h.kind().parts) units.push_back(sim::pe_kind(p).area_unit);
+  if (!h.kind().composite()) units.push_back(h.kind().area_unit());
+  for (const auto& p : h.kind().parts) units.push_back(pe_spec(p).area_unit());
   double f = 0;
   for (const AreaRow& r : area_results(units)) {
     if (r.fmax_mhz <= 0) throw Error(fmt::format("logq area gave no fmax for {}; set clock_mhz in the hardware config", r.unit));
@@ -59,7 +63,10 @@ void set_clock(sim::AccelConfig& h) {
 
 void run(const Options& o) {
   sim::AccelConfig hw = accel_config(o);
-  const sim::Workload w = sim::load_workload(o.workload);
+  const bool lqm = o.workload.size() > 4 && o.workload.compare(o.workload.size() - 4, 4, ".lqm") == 0;
+  std::optional<LqmFile> model;  // an .lqm is read once: the workload and the rtl back-end's operands
+  if (lqm) model.emplace(LqmFile::open(o.workload));
+  const sim::Workload w = lqm ? sim::workload_from_lqm(*model) : sim::load_workload(o.workload);
   if (!o.topology_out.empty()) {
     write_text(o.topology_out, sim::topology_csv(w));
     return;
@@ -67,7 +74,10 @@ void run(const Options& o) {
   if (o.backend != "fast" && o.backend != "rtl") throw Error(fmt::format("--backend: '{}' is not fast or rtl", o.backend));
   sim::check_workload(w, hw);  // before synthesis: bad configs fail fast
   set_clock(hw);
-  auto backend = o.backend == "rtl" ? sim::make_rtl_backend(hw, o.seed) : sim::make_fast_backend(hw);
+  std::unique_ptr<sim::ArrayBackend> backend;
+  if (o.backend == "fast") backend = sim::make_fast_backend(hw);
+  else if (lqm) backend = sim::make_model_rtl_backend(hw, *model, w, o.image);
+  else backend = sim::make_rtl_backend(hw, o.seed);
   if (!o.quiet) fmt::print(stderr, "logq sim: {} layer(s) of {} on the {} back-end\n", w.layers.size(), w.name, backend->name());
   const sim::SimReport s = sim::simulate(w, hw, *backend);
   if (!o.quiet) fmt::print("{}", sim::report_table(s));
@@ -89,13 +99,16 @@ void add_sim(CLI::App& app) {
   c->add_option("--hw", o.hw, "hardware config JSON (configs/hw/*.json, docs/sim.md); default: 16x16 universal, 256/256/64 KiB act/weight/out SRAM, 12.8 GB/s, 100 ns");
   c->add_option("--rows", o.rows, "override array rows R");
   c->add_option("--cols", o.cols, "override array columns C");
-  c->add_option("--pe", o.pe, "override the PE kind (" + sim::pe_kind_names() + ")");
+  c->add_option("--pe", o.pe, "override the PE kind (" + pe_spec_names() + ")");
   c->add_option("--clock-mhz", o.clock_mhz, "override the clock (default: the config's clock_mhz, else the PE's fmax from logq area)");
   c->add_option("--act-bits", o.act_bits, "activation word bits in SRAM/DRAM (default: from each layer's format)");
   c->add_option("--weight-bits", o.weight_bits, "weight word bits in SRAM/DRAM (default: from each layer's format)");
-  c->add_option("--backend", o.backend, "fast (the RTL schedule in closed form) or rtl (each block on the Verilated 4x4 array, checked against golden)")
+  c->add_option("--backend", o.backend,
+                "fast (the RTL schedule in closed form) or rtl (each block on a Verilated array of the config's RxC - this build has\n"
+                "4x4 universal - on the model's own operands for an .lqm, checked against golden's accumulators block by block)")
       ->capture_default_str();
-  c->add_option("--seed", o.seed, "operand seed of the rtl back-end")->capture_default_str();
+  c->add_option("--image", o.image, "rtl back-end on an .lqm: the sample image whose operands golden computes")->capture_default_str();
+  c->add_option("--seed", o.seed, "rtl back-end on a topology CSV (no codes): seed of its random operands")->capture_default_str();
   c->add_option("--csv", o.csv, "write the per-layer report as CSV (- for stdout)");
   c->add_option("--json", o.json_out, "write the report as JSON (- for stdout)");
   c->add_option("--topology-out", o.topology_out, "write the workload's array jobs as a SCALE-Sim GEMM topology CSV and stop");

@@ -1,7 +1,8 @@
 // `logq verify MODEL.lqm`: every GEMM of the chosen layers, on the input codes the golden network
-// computes for the file's sample images, run on the Verilated PE array (testbenches/) and compared
-// bit for bit with golden/ — per layer: shape, tiles, cycles, utilization, PASS/FAIL, and on a
-// failure the first-mismatch report and a VCD waveform.
+// computes for the file's sample images, lowered to array jobs by golden/lower (the lowering the
+// golden network itself runs), run on the Verilated PE array (testbenches/) and compared bit for bit
+// with the network's own accumulators of that layer and image — per layer: shape, tiles, cycles,
+// utilization, PASS/FAIL, and on a failure the first-mismatch report and a VCD waveform.
 #include "cli/verify_cmd.h"
 #include "cli/common.h"
 
@@ -12,6 +13,7 @@
 
 #include "golden/error.h"
 #include "golden/file_io.h"
+#include "golden/lower.h"
 #include "golden/network.h"
 #include "testbenches/rtl_array.h"
 
@@ -28,12 +30,13 @@ struct Options {
   int64_t images = 1, jobs = 1, flip = -1;
 };
 
-// One GEMM job: a layer's input codes for one image, as array problems (a conv: one per group
-// after im2col; a matmul: one per head).
+// One layer on one image: its input codes and the accumulators the golden network computed from
+// them; golden/lower turns it into array problems (a conv: one per group; a matmul: one per head).
 struct Job {
   std::string layer;
   int64_t image = 0;
   std::vector<int32_t> x, b;
+  std::vector<int64_t> acc;
 };
 
 struct LayerResult {
@@ -58,22 +61,6 @@ std::vector<std::string> default_layers(const std::vector<GemmRecord>& gs) {
   throw Error("logq verify: no default block in this model (blocks.0 / layer1.0); name layers with --layers or use --all");
 }
 
-// im2col of input codes [C, H, W] for group g: rows = output pixels, columns = (c, i, j).
-std::vector<int32_t> im2col(const Conv2dShape& s, const std::vector<int32_t>& x, int64_t g) {
-  const int64_t cg = s.C / s.groups, OH = s.OH(), OW = s.OW(), K = cg * s.kh * s.kw;
-  std::vector<int32_t> out(size_t(OH * OW * K), 0);
-  for (int64_t oh = 0; oh < OH; ++oh)
-    for (int64_t ow = 0; ow < OW; ++ow)
-      for (int64_t c = 0; c < cg; ++c)
-        for (int64_t i = 0; i < s.kh; ++i)
-          for (int64_t j = 0; j < s.kw; ++j) {
-            const int64_t h = oh * s.stride - s.pad + i * s.dilation, w = ow * s.stride - s.pad + j * s.dilation;
-            if (h < 0 || h >= s.H || w < 0 || w >= s.W) continue;  // padding: operand 0 (U: d = 0)
-            out[size_t((oh * OW + ow) * K + (c * s.kh + i) * s.kw + j)] = x[size_t(((g * cg + c) * s.H + h) * s.W + w)];
-          }
-  return out;
-}
-
 LayerResult run_job(RtlArray& rtl, const GemmRecord& g, const Job& job, const Options& o, bool flip_here) {
   LayerResult r;
   r.layer = g.name;
@@ -85,55 +72,35 @@ LayerResult run_job(RtlArray& rtl, const GemmRecord& g, const Job& job, const Op
     return r;
   }
   const WeightOperand w = l.op == LayerOp::Matmul ? WeightOperand{} : weight_operand(l);
-  std::vector<GemmProblem> problems;
-  std::vector<std::vector<int32_t>> xs, ws;  // owned operand copies
-  std::vector<const LogWeightInt*> wl;
-  if (l.op == LayerOp::Linear) {
-    const int64_t M = int64_t(job.x.size()) / l.in_features;
-    xs.push_back(job.x);
-    problems.push_back({l.pairing, M, l.out_features, l.in_features, nullptr, w.d.empty() ? nullptr : w.d.data(), w.l.empty() ? nullptr : w.l.data(),
-                        &l.x_adalog.table});
-    r.shape = fmt::format("{}x{}x{}", M, l.out_features, l.in_features);
-  } else if (l.op == LayerOp::Conv2d) {
-    const Conv2dShape& s = l.conv;
-    const int64_t og = s.O / s.groups, K = l.in_features;
-    for (int64_t gi = 0; gi < s.groups; ++gi) {
-      xs.push_back(im2col(s, job.x, gi));
-      problems.push_back({l.pairing, s.OH() * s.OW(), og, K, nullptr, w.d.empty() ? nullptr : w.d.data() + gi * og * K,
-                          w.l.empty() ? nullptr : w.l.data() + gi * og * K, &l.x_adalog.table});
-    }
-    r.shape = fmt::format("{}x{}x{}{}", s.OH() * s.OW(), og, K, s.groups > 1 ? fmt::format(" x{} groups", s.groups) : "");
-  } else {
-    const int64_t H = l.heads, K = l.in_features, N = l.out_features, M = int64_t(job.x.size()) / (H * K);
-    for (int64_t h = 0; h < H; ++h) {
-      xs.emplace_back(job.x.begin() + h * M * K, job.x.begin() + (h + 1) * M * K);
-      std::vector<int32_t> bt(size_t(N * K));
-      for (int64_t k = 0; k < K; ++k)
-        for (int64_t n = 0; n < N; ++n) bt[size_t(n * K + k)] = job.b[size_t((h * K + k) * N + n)];
-      ws.push_back(std::move(bt));
-      problems.push_back({l.pairing, M, N, K, nullptr, nullptr, nullptr, &l.x_adalog.table});
-    }
-    for (size_t h = 0; h < problems.size(); ++h) problems[h].w_u = ws[h].data();
-    r.shape = fmt::format("{}x{}x{} x{} heads", M, N, K, H);
-  }
-  for (size_t i = 0; i < problems.size(); ++i) {
-    problems[i].x = xs[i].data();
-    VerifyOptions vo;
-    vo.label = fmt::format("{} (image {}{})", g.name, job.image, problems.size() > 1 ? fmt::format(", part {}", i) : "");
-    vo.waveform_path = o.waveform;
-    if (flip_here && i == 0) vo.flip_expected_bit = 0;
-    const VerifyReport rep = verify_gemm(rtl, problems[i], l.hw, vo);
-    r.problems += 1;
-    r.tiles += rep.tiles;
-    r.cycles += rep.cycles;
-    r.ideal += rep.ideal_cycles;
-    if (!rep.pass) {
-      r.status = "FAIL";
-      r.mismatch = rep.mismatch;
-      r.waveform = rep.waveform;
-      break;
-    }
-  }
+  const int64_t rows = l.op == LayerOp::Linear ? int64_t(job.x.size()) / l.in_features
+                       : l.op == LayerOp::Matmul ? int64_t(job.x.size()) / (l.heads * l.in_features) : 1;
+  int64_t M = 0, N = 0, K = 0, parts = 0;
+  std::vector<int64_t> expected;
+  lower_layer(l, w.d.empty() ? nullptr : w.d.data(), w.l.empty() ? nullptr : w.l.data(), job.x, rows, job.b,
+              [&](const GemmProblem& p, const JobPlace& at) {
+                M = p.M, N = p.N, K = p.K, parts = at.count;
+                if (r.status == "FAIL") return;
+                expected.resize(size_t(p.M * p.N));
+                for (int64_t m = 0; m < p.M; ++m)
+                  for (int64_t n = 0; n < p.N; ++n) expected[size_t(m * p.N + n)] = job.acc.at(size_t(at.at(m, n)));
+                VerifyOptions vo;
+                vo.label = fmt::format("{} (image {}{})", g.name, job.image, at.count > 1 ? fmt::format(", part {}", at.index) : "");
+                vo.waveform_path = o.waveform;
+                vo.expected = &expected;
+                if (flip_here && at.index == 0) vo.flip_expected_bit = 0;
+                const VerifyReport rep = verify_gemm(rtl, p, l.hw, vo);
+                r.problems += 1;
+                r.tiles += rep.tiles;
+                r.cycles += rep.cycles;
+                r.ideal += rep.ideal_cycles;
+                if (!rep.pass) {
+                  r.status = "FAIL";
+                  r.mismatch = rep.mismatch;
+                  r.waveform = rep.waveform;
+                }
+              });
+  const char* unit = l.op == LayerOp::Conv2d ? "groups" : "heads";
+  r.shape = fmt::format("{}x{}x{}{}", M, N, K, parts > 1 || l.op == LayerOp::Matmul ? fmt::format(" x{} {}", parts, unit) : "");
   return r;
 }
 
@@ -194,7 +161,10 @@ int run(const Options& o) {
   const std::vector<std::string> prefixes = o.layers.empty() && !o.all ? default_layers(net.gemms()) : o.layers;
   std::vector<Job> jobs;
   net.on_codes = [&](const std::string& layer, const std::vector<int32_t>& x, const std::vector<int32_t>& b) {
-    if (selected(o, prefixes, layer)) jobs.push_back({layer, int64_t(-1), x, b});
+    if (selected(o, prefixes, layer)) jobs.push_back({layer, int64_t(-1), x, b, {}});
+  };
+  net.on_output = [&](const std::string& layer, const LayerOutput& out) {
+    if (selected(o, prefixes, layer)) jobs.back().acc = out.acc;  // the job on_codes just added
   };
   const auto x = st.read<float>("samples/images", DType::F32);
   for (int64_t i = 0; i < n; ++i) {

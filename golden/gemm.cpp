@@ -1,8 +1,10 @@
 #include "golden/gemm.h"
+#include "golden/lower.h"
 
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
+#include <functional>
 
 #include <immintrin.h>
 
@@ -146,7 +148,7 @@ LayerStats term_stats(const GemmProblem& p, const Expanded& x, const Expanded& w
 // page faults than the arithmetic on these machines.
 struct Scratch {
   std::vector<int16_t> x16, w16, xpad, wpack;
-  std::vector<int32_t> y32, x32, w32, cols;
+  std::vector<int32_t> y32, x32, w32;
 };
 Scratch& scratch() {
   thread_local Scratch s;
@@ -328,76 +330,45 @@ GemmResult gemm(const GemmProblem& p, const HwConfig& hw) {
   return r;
 }
 
-namespace {
-void merge(LayerStats& into, const LayerStats& s) {
+void add_stats(LayerStats& into, const LayerStats& s) {
   into.terms += s.terms;
   into.zero_terms += s.zero_terms;
   into.overflows += s.overflows;
   into.max_abs_acc = std::max(into.max_abs_acc, s.max_abs_acc);
-  if (into.shift_hist.empty()) into.shift_hist.assign(kHistSize, 0);
+  if (into.shift_hist.size() < s.shift_hist.size()) into.shift_hist.resize(s.shift_hist.size(), 0);
   for (size_t i = 0; i < s.shift_hist.size(); ++i) into.shift_hist[i] += s.shift_hist[i];
+}
+
+// The conv2d and attention jobs come from golden/lower (the one lowering); each job's result is
+// placed into the layer's output.
+namespace {
+GemmResult run_lowered(int64_t out_size, const std::function<void(const JobFn&)>& lower, const HwConfig& hw, bool reference) {
+  GemmResult out;
+  out.acc.assign(static_cast<size_t>(out_size), 0);
+  out.stats.shift_hist.assign(kHistSize, 0);
+  lower([&](const GemmProblem& p, const JobPlace& at) {
+    const GemmResult r = reference ? gemm_reference(p, hw) : gemm(p, hw);
+    for (int64_t m = 0; m < p.M; ++m)
+      for (int64_t n = 0; n < p.N; ++n) out.acc[at.at(m, n)] = r.acc[m * p.N + n];
+    add_stats(out.stats, r.stats);
+  });
+  return out;
 }
 }  // namespace
 
 GemmResult conv2d(const Conv2dShape& s, Pairing pairing, const int32_t* x, const int32_t* w_u,
                   const LogWeightInt* w_l, const AdaLogTable* a_table, const HwConfig& hw, bool reference) {
-  if (s.groups < 1 || s.C % s.groups || s.O % s.groups || s.stride < 1 || s.dilation < 1 || s.pad < 0 || s.OH() < 1 || s.OW() < 1)
-    throw Error(fmt::format("conv2d: invalid shape C={} O={} groups={} H={} W={} k={}x{}", s.C, s.O, s.groups, s.H, s.W, s.kh, s.kw));
-  const bool log_a = pairing == Pairing::UxA || pairing == Pairing::LxA;
-  const int32_t pad_value = log_a ? a_table->zero_code : 0;  // a real zero: d = 0, or the AdaLog zero state
-  const int64_t cg = s.C / s.groups, og = s.O / s.groups, K = cg * s.kh * s.kw, OH = s.OH(), OW = s.OW(), P = OH * OW;
-  GemmResult out;
-  out.acc.assign(s.O * P, 0);
-  out.stats.shift_hist.assign(kHistSize, 0);
-  std::vector<int32_t>& cols = scratch().cols;  // gemm() below never touches this field
-  cols.resize(P * K);
-  for (int64_t g = 0; g < s.groups; ++g) {
-    for (int64_t oy = 0; oy < OH; ++oy)
-      for (int64_t ox = 0; ox < OW; ++ox) {
-        int32_t* col = cols.data() + (oy * OW + ox) * K;
-        for (int64_t c = 0; c < cg; ++c)
-          for (int64_t ky = 0; ky < s.kh; ++ky)
-            for (int64_t kx = 0; kx < s.kw; ++kx) {
-              const int64_t iy = oy * s.stride - s.pad + ky * s.dilation, ix = ox * s.stride - s.pad + kx * s.dilation;
-              const bool inside = iy >= 0 && iy < s.H && ix >= 0 && ix < s.W;
-              *col++ = inside ? x[((g * cg + c) * s.H + iy) * s.W + ix] : pad_value;
-            }
-      }
-    GemmProblem p{pairing, P, og, K, cols.data(), w_u ? w_u + g * og * K : nullptr, w_l ? w_l + g * og * K : nullptr, a_table};
-    const GemmResult r = reference ? gemm_reference(p, hw) : gemm(p, hw);
-    for (int64_t i = 0; i < P; ++i)
-      for (int64_t o = 0; o < og; ++o) out.acc[(g * og + o) * P + i] = r.acc[i * og + o];
-    merge(out.stats, r.stats);
-  }
-  return out;
+  return run_lowered(s.O * std::max<int64_t>(s.OH(), 0) * std::max<int64_t>(s.OW(), 0),
+                     [&](const JobFn& fn) { lower_conv2d(s, pairing, x, w_u, w_l, a_table, fn); }, hw, reference);
 }
 
 GemmResult attention_qk(int64_t heads, int64_t n, int64_t d, const int32_t* q, const int32_t* k, const HwConfig& hw) {
-  GemmResult out;
-  out.acc.reserve(heads * n * n);
-  for (int64_t h = 0; h < heads; ++h) {
-    GemmProblem p{Pairing::UxU, n, n, d, q + h * n * d, k + h * n * d, nullptr, nullptr};
-    const GemmResult r = gemm(p, hw);
-    out.acc.insert(out.acc.end(), r.acc.begin(), r.acc.end());
-    merge(out.stats, r.stats);
-  }
-  return out;
+  return run_lowered(heads * n * n, [&](const JobFn& fn) { lower_heads(Pairing::UxU, heads, n, n, d, q, k, false, nullptr, fn); }, hw, false);
 }
 
 GemmResult attention_pv(int64_t heads, int64_t n, int64_t d, const int32_t* probs, const int32_t* v,
                         const AdaLogTable& a, const HwConfig& hw) {
-  GemmResult out;
-  out.acc.reserve(heads * n * d);
-  std::vector<int32_t> vt(d * n);
-  for (int64_t h = 0; h < heads; ++h) {
-    for (int64_t t = 0; t < n; ++t)
-      for (int64_t j = 0; j < d; ++j) vt[j * n + t] = v[(h * n + t) * d + j];  // V_hᵀ: rows are output columns
-    GemmProblem p{Pairing::UxA, n, d, n, probs + h * n * n, vt.data(), nullptr, &a};
-    const GemmResult r = gemm(p, hw);
-    out.acc.insert(out.acc.end(), r.acc.begin(), r.acc.end());
-    merge(out.stats, r.stats);
-  }
-  return out;
+  return run_lowered(heads * n * d, [&](const JobFn& fn) { lower_heads(Pairing::UxA, heads, n, d, n, probs, v, true, &a, fn); }, hw, false);
 }
 
 }  // namespace logq

@@ -28,6 +28,9 @@ struct LayerStats {
   double zero_fraction() const { return terms ? static_cast<double>(zero_terms) / terms : 0.0; }
 };
 
+// Adds s's counts into `into` (max of max_abs_acc, histograms summed).
+void add_stats(LayerStats& into, const LayerStats& s);
+
 struct GemmResult {
   std::vector<int64_t> acc;  // [M, N]
   LayerStats stats;

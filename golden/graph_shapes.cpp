@@ -388,12 +388,38 @@ struct GraphCheck {
                             4 * lim.layer_macs, kNoLimitsHint));
   }
 
-  void run(const json& graph) {
+  static LqmOperand operand(const json& o) {
+    LqmOperand r;
+    r.format = o.value("format", std::string("U"));
+    r.bits = r.format == "F32" ? 32 : o.value("bits", 0);
+    r.q = o.value("q", 0);
+    return r;
+  }
+
+  static LqmGemm typed_gemm(const json& layer, const GemmGeometry& g) {
+    LqmGemm t;
+    t.name = layer["name"].get<std::string>();
+    t.geom = g;
+    const json& ops = layer["operands"];
+    const bool mm = g.op == LayerOp::Matmul;
+    t.x = operand(ops[mm ? "a" : "x"]);
+    t.w = operand(ops[mm ? "b" : "w"]);
+    t.float_input = t.x.format == "F32";
+    const bool log_a = t.x.format == "A", log_w = t.w.format == "L";
+    t.pairing = log_w ? (log_a ? Pairing::LxA : Pairing::LxU) : (log_a ? Pairing::UxA : Pairing::UxU);
+    return t;
+  }
+
+  LqmModel run(const json& graph) {
+    LqmModel typed;
     std::map<std::string, Shape> shapes;
     const json& model = graph["model"];
+    typed.meta = model;
+    if (file.find("samples/images") && !file.at("samples/images").shape.empty()) typed.sample_images = file.at("samples/images").shape[0];
     const bool chain = model.contains("input_shape");
     if (chain) {
       const Shape in = input_shape(model);
+      typed.input_shape = in;
       if (graph["inputs"].size() != 1) fail_file("a model with input_shape has exactly one graph input");
       if (model.contains("preprocess")) preprocess(model["preprocess"], in);
       shapes[graph["inputs"][0].get<std::string>()] = in;
@@ -404,7 +430,10 @@ struct GraphCheck {
       const bool gemm = op == "linear" || op == "conv2d" || op == "matmul";
       try {
         GemmGeometry g;
-        if (gemm) g = gemm_geometry(file, layer);
+        if (gemm) {
+          g = gemm_geometry(file, layer);
+          typed.gemms.push_back(typed_gemm(layer, g));
+        }
         if (!chain) continue;
         if (layer["outputs"].size() != 1) throw Error(fmt::format("layer '{}': a layer has one output", printable(layer["name"].get<std::string>())));
         std::vector<Shape> in;
@@ -431,16 +460,18 @@ struct GraphCheck {
           if (d < 1) throw Error(fmt::format("layer '{}': output shape {} has an empty dimension", printable(layer["name"].get<std::string>()), shape_str(out)));
         charge(layer, out, macs, scratch);
         shapes[layer["outputs"][0].get<std::string>()] = out;
+        if (gemm) typed.gemms.back().out_shape = out;
       } catch (const Error& e) {
         if (std::string(e.what()).rfind(file.path() + ":", 0) == 0) throw;
         fail_file(e.what());
       }
     }
+    return typed;
   }
 };
 
 }  // namespace
 
-void check_lqm_graph(const SafetensorsFile& file, const json& graph) { GraphCheck{file}.run(graph); }
+LqmModel check_lqm_graph(const SafetensorsFile& file, const json& graph) { return GraphCheck{file}.run(graph); }
 
 }  // namespace logq

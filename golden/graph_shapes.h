@@ -38,7 +38,30 @@ struct GemmGeometry {
 GemmGeometry gemm_geometry(const SafetensorsFile& file, const nlohmann::json& layer);
 Shape gemm_output_shape(const GemmGeometry& g, const std::string& layer_name, const std::vector<Shape>& inputs);
 
-// The whole-graph check above; throws Error("<file>: invalid lqm: ...").
-void check_lqm_graph(const SafetensorsFile& file, const nlohmann::json& graph);
+// The typed model the check leaves behind, so consumers that need shapes and formats (sim, explore,
+// verify's job list) never decode a weight: every GEMM with its geometry, output shape, pairing and
+// operand formats, in graph order.
+struct LqmOperand {
+  std::string format = "U";  // U, A, L or F32
+  int bits = 0;              // U(b) b, A(b) b, L(n) n; F32: 32
+  int q = 0;                 // A: the base 2^(q/37)
+};
+struct LqmGemm {
+  std::string name;
+  GemmGeometry geom;
+  Shape out_shape;            // per image (empty when the model has no input_shape)
+  Pairing pairing = Pairing::UxU;
+  bool float_input = false;   // an F32 x operand: the reference keeps it float
+  LqmOperand x, w;            // a matmul's a and b
+};
+struct LqmModel {
+  nlohmann::json meta;        // graph.model (name, method, bits, preprocess, ...)
+  Shape input_shape;          // empty: the file gives none (shapes below are then unknown)
+  std::vector<LqmGemm> gemms;
+  int64_t sample_images = 0;  // images in samples/images
+};
+
+// The whole-graph check above; throws Error("<file>: invalid lqm: ..."). Returns the typed model.
+LqmModel check_lqm_graph(const SafetensorsFile& file, const nlohmann::json& graph);
 
 }  // namespace logq

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "golden/error.h"
+#include "golden/lower.h"
 
 namespace logq {
 
@@ -136,63 +137,37 @@ LayerOutput run_layer(const QLayer& l, const std::vector<float>& input, int64_t 
 LayerOutput run_layer_codes(const QLayer& l, const std::vector<int32_t>& x, int64_t rows, const std::vector<int32_t>& b) {
   LayerOutput out;
   const int F = l.hw.frac_bits;
+  const IntWeights w = l.op == LayerOp::Matmul ? IntWeights{} : int_weights(l);
+  if (l.op == LayerOp::Linear) out.shape = {rows, l.out_features};
+  else if (l.op == LayerOp::Conv2d) out.shape = {l.conv.O, l.conv.OH(), l.conv.OW()};
+  else out.shape = {l.heads, rows, l.out_features};
+  int64_t size = 1;
+  for (int64_t d : out.shape) size *= d;
+  out.acc.assign(static_cast<size_t>(size), 0);
+  out.stats.shift_hist.assign(128, 0);
+  lower_layer(l, w.d.empty() ? nullptr : w.d.data(), w.l.empty() ? nullptr : w.l.data(), x, rows, b, [&](const GemmProblem& p, const JobPlace& at) {
+    const GemmResult r = gemm(p, l.hw);
+    for (int64_t m = 0; m < p.M; ++m)
+      for (int64_t n = 0; n < p.N; ++n) out.acc[at.at(m, n)] = r.acc[m * p.N + n];
+    add_stats(out.stats, r.stats);
+  });
+  // Dequantize: S per output channel (weights) times the input scale (per head for a matmul).
+  out.y.resize(out.acc.size());
   if (l.op == LayerOp::Matmul) {
-    // a [H, M, K] @ b [H, K, N]; a is per tensor (A) or per head (U), b per head (U).
-    const int64_t H = l.heads, K = l.in_features, N = l.out_features, M = rows;
-    if (static_cast<int64_t>(x.size()) != H * M * K || static_cast<int64_t>(b.size()) != H * K * N)
-      throw Error(fmt::format("layer '{}': matmul codes must be [{}, {}, {}] and [{}, {}, {}]", l.name, H, M, K, H, K, N));
-    const std::vector<int32_t>& a = x;
-    std::vector<int32_t> bt(N * K);
-    out.shape = {H, M, N};
-    for (int64_t h = 0; h < H; ++h) {
-      for (int64_t k = 0; k < K; ++k)
-        for (int64_t n = 0; n < N; ++n) bt[n * K + k] = b[(h * K + k) * N + n];
-      const GemmProblem p{l.pairing, M, N, K, a.data() + h * M * K, bt.data(), nullptr, &l.x_adalog.table};
-      GemmResult r = gemm(p, l.hw);
-      const float S = static_cast<float>(input_scale(l, h) * l.b_uniform.s(h));
-      for (int64_t v : r.acc) out.y.push_back(dequant_output(v, F, S, 0.0f));
-      out.acc.insert(out.acc.end(), r.acc.begin(), r.acc.end());
-      out.stats.terms += r.stats.terms;
-      out.stats.zero_terms += r.stats.zero_terms;
-      out.stats.overflows += r.stats.overflows;
-      out.stats.max_abs_acc = std::max(out.stats.max_abs_acc, r.stats.max_abs_acc);
-      if (out.stats.shift_hist.empty()) out.stats.shift_hist.assign(r.stats.shift_hist.size(), 0);
-      for (size_t i = 0; i < r.stats.shift_hist.size(); ++i) out.stats.shift_hist[i] += r.stats.shift_hist[i];
+    const int64_t per_head = rows * l.out_features;
+    for (size_t i = 0; i < out.acc.size(); ++i) {
+      const int64_t h = static_cast<int64_t>(i) / per_head;
+      out.y[i] = dequant_output(out.acc[i], F, static_cast<float>(input_scale(l, h) * l.b_uniform.s(h)), 0.0f);
     }
     return out;
   }
-  const IntWeights w = int_weights(l);
   std::vector<float> S(l.out_features);
   for (int64_t o = 0; o < l.out_features; ++o) S[o] = static_cast<float>(weight_scale(l, w, o) * input_scale(l, 0));
-  const auto bias = [&](int64_t o) { return l.bias.empty() ? 0.0f : l.bias[o]; };
-  GemmResult r;
-  if (l.op == LayerOp::Linear) {
-    if (static_cast<int64_t>(x.size()) != rows * l.in_features)
-      throw Error(fmt::format("layer '{}': linear input has {} codes, expected {} x {}", l.name, x.size(), rows, l.in_features));
-    const GemmProblem p{l.pairing, rows, l.out_features, l.in_features, x.data(), w.d.empty() ? nullptr : w.d.data(),
-                        w.l.empty() ? nullptr : w.l.data(), &l.x_adalog.table};
-    r = gemm(p, l.hw);
-    out.shape = {rows, l.out_features};
-    out.y.resize(r.acc.size());
-    for (size_t i = 0; i < r.acc.size(); ++i) {
-      const int64_t o = static_cast<int64_t>(i) % l.out_features;
-      out.y[i] = dequant_output(r.acc[i], F, S[o], bias(o));
-    }
-  } else {
-    const Conv2dShape& s = l.conv;
-    if (static_cast<int64_t>(x.size()) != s.C * s.H * s.W)
-      throw Error(fmt::format("layer '{}': conv input has {} codes, expected [{}, {}, {}]", l.name, x.size(), s.C, s.H, s.W));
-    r = conv2d(s, l.pairing, x.data(), w.d.empty() ? nullptr : w.d.data(), w.l.empty() ? nullptr : w.l.data(), &l.x_adalog.table, l.hw);
-    const int64_t P = s.OH() * s.OW();
-    out.shape = {s.O, s.OH(), s.OW()};
-    out.y.resize(r.acc.size());
-    for (size_t i = 0; i < r.acc.size(); ++i) {
-      const int64_t o = static_cast<int64_t>(i) / P;
-      out.y[i] = dequant_output(r.acc[i], F, S[o], bias(o));
-    }
+  const int64_t P = l.op == LayerOp::Conv2d ? l.conv.OH() * l.conv.OW() : 1;
+  for (size_t i = 0; i < out.acc.size(); ++i) {
+    const int64_t o = l.op == LayerOp::Conv2d ? static_cast<int64_t>(i) / P : static_cast<int64_t>(i) % l.out_features;
+    out.y[i] = dequant_output(out.acc[i], F, S[o], l.bias.empty() ? 0.0f : l.bias[o]);
   }
-  out.acc = std::move(r.acc);
-  out.stats = std::move(r.stats);
   return out;
 }
 

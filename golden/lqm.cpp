@@ -239,7 +239,7 @@ LqmFile LqmFile::parse(std::shared_ptr<const Bytes> bytes, std::string name) {
     throw Error(fmt::format("{}: invalid lqm: metadata 'graph' is not valid JSON ({})", path, e.detail));
   }
   validate_lqm(m.file_, m.graph_);
-  check_lqm_graph(m.file_, m.graph_);
+  m.model_ = check_lqm_graph(m.file_, m.graph_);
   const json& layers = m.graph_["layers"];
   for (size_t i = 0; i < layers.size(); ++i) m.layer_index_[layers[i]["name"].get<std::string>()] = i;
   return m;

@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "golden/graph_shapes.h"
 #include "golden/safetensors.h"
 
 namespace logq {
@@ -29,12 +30,16 @@ class LqmFile {
   int version_minor() const { return minor_; }
   // The layer of this name in graph()["layers"], or nullptr.
   const nlohmann::json* layer(const std::string& name) const;
+  // The typed model (graph_shapes.h): parsed and checked once, when the file is read; shapes and
+  // formats without decoding a weight.
+  const LqmModel& model() const { return model_; }
 
  private:
   explicit LqmFile(SafetensorsFile f) : file_(std::move(f)) {}
   SafetensorsFile file_;
   nlohmann::json graph_;
   std::unordered_map<std::string, size_t> layer_index_;
+  LqmModel model_;
   int major_ = 0, minor_ = 0;
 };
 

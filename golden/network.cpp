@@ -252,14 +252,6 @@ std::vector<float> run_float_gemm(const QLayer& l, const std::vector<float>& x, 
   return y;
 }
 
-void add_stats(LayerStats& into, const LayerStats& s) {
-  into.terms += s.terms;
-  into.zero_terms += s.zero_terms;
-  into.overflows += s.overflows;
-  into.max_abs_acc = std::max(into.max_abs_acc, s.max_abs_acc);
-  if (into.shift_hist.size() < s.shift_hist.size()) into.shift_hist.resize(s.shift_hist.size(), 0);
-  for (size_t i = 0; i < s.shift_hist.size(); ++i) into.shift_hist[i] += s.shift_hist[i];
-}
 
 }  // namespace
 
@@ -349,6 +341,7 @@ std::vector<float> Network::run(const std::vector<float>& image) {
           if (const auto* f = r.layer.op == LayerOp::Matmul ? force_codes(r.name, 'b') : nullptr) bc = *f;
         }
         LayerOutput o = run_layer_codes(r.layer, xc, rows, bc);
+        if (on_output) on_output(r.name, o);
         y.v = std::move(o.y);
         add_stats(r.stats, o.stats);
       }

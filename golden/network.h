@@ -57,6 +57,9 @@ class Network {
   // its own (after on_codes saw its own): feeding each layer the fake-quant model's input codes
   // isolates the layers from one another's drift.
   std::function<const std::vector<int32_t>*(const std::string& layer, char operand)> force_codes;
+  // Called for each integer GEMM after it ran, with its output: the accumulators `logq verify`
+  // checks the RTL against, and the dequantized values.
+  std::function<void(const std::string& layer, const LayerOutput& out)> on_output;
 
  private:
   struct Step {

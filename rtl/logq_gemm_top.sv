@@ -9,7 +9,7 @@
 module logq_gemm_top #(
   parameter int unsigned R       = 4,
   parameter int unsigned C       = 4,
-  parameter int unsigned KIND    = 4,   // 0 UxU, 1 UxA, 2 LxU, 3 LxA, 4 universal
+  parameter int unsigned KIND    = logq_pkg::PE_UNIVERSAL,  // a logq_pkg::pe_kind_e
   parameter int unsigned DW      = 9,
   parameter int unsigned DA      = 9,
   parameter int unsigned B       = 6,   // AdaLog bits (codes are B+1 bits)
@@ -17,7 +17,6 @@ module logq_gemm_top #(
   parameter int unsigned FW      = 7,
   parameter int unsigned KW      = 5,
   parameter int unsigned MANT_F  = 1,
-  parameter int unsigned K_ODD   = 3,
   parameter int unsigned ACC_W   = 48,
   parameter int unsigned A_DEPTH = 65536,  // words per A bank
   parameter int unsigned W_DEPTH = 65536,  // words per W bank
@@ -57,8 +56,8 @@ module logq_gemm_top #(
   localparam int unsigned AW = (DA > MW + EW + 1) ? DA : MW + EW + 1;
   localparam int unsigned WW = (DW > KW + 3) ? DW : KW + 3;
   localparam int unsigned RW = (R > 1) ? $clog2(R) : 1;
-  localparam bit A_LOG = (KIND == 1) || (KIND == 3) || (KIND == 4);
-  localparam bit W_LOG = (KIND == 2) || (KIND == 3) || (KIND == 4);
+  localparam bit A_LOG = (KIND == logq_pkg::PE_UA) || (KIND == logq_pkg::PE_LA) || (KIND == logq_pkg::PE_UNIVERSAL);
+  localparam bit W_LOG = (KIND == logq_pkg::PE_LU) || (KIND == logq_pkg::PE_LA) || (KIND == logq_pkg::PE_UNIVERSAL);
 
   logic [15:0]             abuf [R * A_DEPTH];
   logic [15:0]             wbuf [C * W_DEPTH];
@@ -102,7 +101,7 @@ module logq_gemm_top #(
       .code_i(raw[B:0]), .zero_o(a_zero), .m_o(a_m), .e_o(a_e)
     );
     logic use_log;
-    assign use_log = A_LOG && (KIND != 4 || mode_i[1]);
+    assign use_log = A_LOG && (KIND != logq_pkg::PE_UNIVERSAL || mode_i[1]);
     assign a_valid[i] = in_range;
     assign a_first[i] = in_range && kk == 0;
     assign a_word[i*AW +: AW] = use_log ? AW'({a_zero, a_e, a_m}) : AW'($signed(raw[DA-1:0]));
@@ -122,11 +121,11 @@ module logq_gemm_top #(
     assign kk       = $signed({1'b0, step}) - $signed(18'(j));
     assign in_range = feed && kk >= 0 && kk < $signed({2'b0, k_i}) && (32'(tn) * C + j) < 32'(n_i);
     assign raw      = in_range ? wbuf[j * W_DEPTH + 32'(tn) * 32'(k_i) + 32'(kk[16:0])] : '0;
-    logq_logw_decode #(.KW(KW), .MANT_F(MANT_F), .K_ODD(K_ODD)) u_decode (
+    logq_logw_decode #(.KW(KW), .MANT_F(MANT_F)) u_decode (
       .code_i(raw[KW+2:0]), .zero_o(w_zero), .neg_o(w_neg), .odd_o(w_odd), .k_o(w_k), .mant_o(w_mant)
     );
     logic use_log;
-    assign use_log = W_LOG && (KIND != 4 || mode_i[0]);
+    assign use_log = W_LOG && (KIND != logq_pkg::PE_UNIVERSAL || mode_i[0]);
     // An out-of-range LogART slot must be the zero code, not E = 0.
     assign w_word[j*WW +: WW] = use_log ? WW'({w_zero | ~in_range, w_neg, w_odd, w_k}) : WW'($signed(raw[DW-1:0]));
     logic unused;
@@ -136,7 +135,7 @@ module logq_gemm_top #(
   logic [C*ACC_W-1:0] drain_acc;
   logq_pe_array #(
     .R(R), .C(C), .KIND(KIND), .DW(DW), .DA(DA), .MW(MW), .EW(EW), .FW(FW), .KW(KW),
-    .MANT_F(MANT_F), .K_ODD(K_ODD), .ACC_W(ACC_W)
+    .MANT_F(MANT_F), .ACC_W(ACC_W)
   ) u_array (
     .clk_i, .rst_ni, .mode_i, .frac_bits_i, .half_up_i,
     .a_valid_i(a_valid), .a_first_i(a_first), .a_word_i(a_word), .w_word_i(w_word),

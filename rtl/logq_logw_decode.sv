@@ -4,8 +4,7 @@
 // (f = 1: 2 or 3, the 1+1/2 approximation; larger f: the exact-mantissa variant).
 module logq_logw_decode #(
   parameter int unsigned KW     = 5,
-  parameter int unsigned MANT_F = 1,
-  parameter int unsigned K_ODD  = 3
+  parameter int unsigned MANT_F = 1
 ) (
   input  logic [KW+2:0]      code_i,
   output logic               zero_o,
@@ -14,9 +13,10 @@ module logq_logw_decode #(
   output logic [KW-1:0]      k_o,
   output logic [MANT_F+1:0]  mant_o
 );
-  assign zero_o = code_i[KW+2];
-  assign neg_o  = code_i[KW+1];
-  assign odd_o  = code_i[0];
-  assign k_o    = code_i[KW:1];
+  localparam int unsigned K_ODD = logq_pkg::odd_mantissa(MANT_F);
+  assign zero_o = code_i[logq_pkg::logw_zero_bit(KW)];
+  assign neg_o  = code_i[logq_pkg::logw_neg_bit(KW)];
+  assign odd_o  = code_i[logq_pkg::LOGW_ODD_BIT];
+  assign k_o    = code_i[logq_pkg::LOGW_K_LSB +: KW];
   assign mant_o = odd_o ? (MANT_F+2)'(K_ODD) : (MANT_F+2)'(1 << MANT_F);
 endmodule

@@ -7,12 +7,12 @@
 // whose C accumulators appear on drain_acc_o (one row per cycle). R, C >= 2.
 //
 // Words (LSB first): uniform activation = d (DA bits); AdaLog activation = {zero, E, M};
-// uniform weight = d (DW bits); LogART weight = {zero, neg, odd, k}. KIND: 0 UxU, 1 UxA,
-// 2 LxU, 3 LxA, 4 universal (pairing from mode_i = {act A, weight L}).
+// uniform weight = d (DW bits); LogART weight = {zero, neg, odd, k}. KIND: a logq_pkg::pe_kind_e
+// (PE_UNIVERSAL: the pairing from mode_i = {act A, weight L}).
 module logq_pe_array #(
   parameter int unsigned R      = 4,
   parameter int unsigned C      = 4,
-  parameter int unsigned KIND   = 4,
+  parameter int unsigned KIND   = logq_pkg::PE_UNIVERSAL,  // a logq_pkg::pe_kind_e
   parameter int unsigned DW     = 9,
   parameter int unsigned DA     = 9,
   parameter int unsigned MW     = 7,
@@ -20,7 +20,6 @@ module logq_pe_array #(
   parameter int unsigned FW     = 7,
   parameter int unsigned KW     = 5,
   parameter int unsigned MANT_F = 1,
-  parameter int unsigned K_ODD  = 3,
   parameter int unsigned ACC_W  = 48,
   parameter int unsigned AW     = (DA > MW + EW + 1) ? DA : MW + EW + 1,
   parameter int unsigned WW     = (DW > KW + 3) ? DW : KW + 3,
@@ -104,7 +103,7 @@ module logq_pe_array #(
 
       logq_pe_slot #(
         .KIND(KIND), .DW(DW), .DA(DA), .MW(MW), .EW(EW), .FW(FW), .KW(KW),
-        .MANT_F(MANT_F), .K_ODD(K_ODD), .ACC_W(ACC_W), .AW(AW), .WW(WW)
+        .MANT_F(MANT_F), .ACC_W(ACC_W), .AW(AW), .WW(WW)
       ) u_pe (
         .clk_i, .rst_ni, .mode_i, .frac_bits_i, .half_up_i,
         .valid_i(av_in), .first_i(af_in), .a_word_i(a_in), .w_word_i(w_in), .acc_o(acc[P])

@@ -6,7 +6,6 @@ module logq_pe_la #(
   parameter int unsigned FW     = 7,
   parameter int unsigned KW     = 5,
   parameter int unsigned MANT_F = 1,
-  parameter int unsigned K_ODD  = 3,
   parameter int unsigned ACC_W  = 48
 ) (
   input  logic                    clk_i,
@@ -26,6 +25,8 @@ module logq_pe_la #(
 );
   localparam int unsigned PW = MW + MANT_F + 3;
   localparam int unsigned SW = ((FW > EW) ? FW : EW) + 3;
+  // round(sqrt2 * 2^f): derived from MANT_F, never set separately (golden/hw.h odd_mantissa).
+  localparam int unsigned K_ODD = logq_pkg::odd_mantissa(MANT_F);
 
   logic signed [PW-1:0]    m_ext, mag, product;
   logic signed [SW-1:0]    shift;

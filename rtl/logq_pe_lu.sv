@@ -4,7 +4,6 @@ module logq_pe_lu #(
   parameter int unsigned DA     = 9,
   parameter int unsigned KW     = 5,   // k bits
   parameter int unsigned MANT_F = 1,   // mantissa fraction bits f
-  parameter int unsigned K_ODD  = 3,   // round(sqrt2 * 2^f)
   parameter int unsigned ACC_W  = 48
 ) (
   input  logic                    clk_i,
@@ -19,6 +18,8 @@ module logq_pe_lu #(
   output logic signed [ACC_W-1:0] acc_o
 );
   localparam int unsigned PW = DA + MANT_F + 3;
+  // round(sqrt2 * 2^f): derived from MANT_F, never set separately (golden/hw.h odd_mantissa).
+  localparam int unsigned K_ODD = logq_pkg::odd_mantissa(MANT_F);
 
   // With f = 1 the mantissa is 2 or 3: odd ? (d << 1) + d : d << 1 — shift and add. Larger f
   // multiplies by the constant round(sqrt2 * 2^f). (Of the equivalent forms, these two synthesize

@@ -1,7 +1,7 @@
 // One array position: splits the array's operand words into fields and instantiates the PE of
-// the array's KIND (0 UxU, 1 UxA, 2 LxU, 3 LxA, 4 universal). Word layouts: logq_pe_array.sv.
+// the array's KIND (logq_pkg::pe_kind_e). Word layouts: logq_pe_array.sv.
 module logq_pe_slot #(
-  parameter int unsigned KIND   = 4,
+  parameter int unsigned KIND   = logq_pkg::PE_UNIVERSAL,
   parameter int unsigned DW     = 9,
   parameter int unsigned DA     = 9,
   parameter int unsigned MW     = 7,
@@ -9,7 +9,6 @@ module logq_pe_slot #(
   parameter int unsigned FW     = 7,
   parameter int unsigned KW     = 5,
   parameter int unsigned MANT_F = 1,
-  parameter int unsigned K_ODD  = 3,
   parameter int unsigned ACC_W  = 48,
   parameter int unsigned AW     = 16,
   parameter int unsigned WW     = 9
@@ -43,33 +42,32 @@ module logq_pe_slot #(
   assign w_neg  = w_word_i[KW+1];
   assign w_zero = w_word_i[KW+2];
 
-  if (KIND == 0) begin : g_uu
+  if (KIND == logq_pkg::PE_UU) begin : g_uu
     logq_pe_uu #(.DW(DW), .DA(DA), .ACC_W(ACC_W)) u_pe (
       .clk_i, .rst_ni, .valid_i, .first_i, .w_d_i(w_d), .a_d_i(a_d), .acc_o);
     logic unused;
     assign unused = ^{mode_i, frac_bits_i, half_up_i, a_word_i, w_word_i, a_m, a_e, a_zero, w_k, w_odd, w_neg, w_zero};
-  end else if (KIND == 1) begin : g_ua
+  end else if (KIND == logq_pkg::PE_UA) begin : g_ua
     logq_pe_ua #(.DW(DW), .MW(MW), .EW(EW), .FW(FW), .ACC_W(ACC_W)) u_pe (
       .clk_i, .rst_ni, .valid_i, .first_i, .frac_bits_i, .half_up_i,
       .w_d_i(w_d), .a_zero_i(a_zero), .a_m_i(a_m), .a_e_i(a_e), .acc_o);
     logic unused;
     assign unused = ^{mode_i, a_word_i, w_word_i, a_d, w_k, w_odd, w_neg, w_zero};
-  end else if (KIND == 2) begin : g_lu
-    logq_pe_lu #(.DA(DA), .KW(KW), .MANT_F(MANT_F), .K_ODD(K_ODD), .ACC_W(ACC_W)) u_pe (
+  end else if (KIND == logq_pkg::PE_LU) begin : g_lu
+    logq_pe_lu #(.DA(DA), .KW(KW), .MANT_F(MANT_F), .ACC_W(ACC_W)) u_pe (
       .clk_i, .rst_ni, .valid_i, .first_i, .w_zero_i(w_zero), .w_neg_i(w_neg), .w_odd_i(w_odd),
       .w_k_i(w_k), .a_d_i(a_d), .acc_o);
     logic unused;
     assign unused = ^{mode_i, frac_bits_i, half_up_i, a_word_i, w_word_i, a_m, a_e, a_zero, w_d};
-  end else if (KIND == 3) begin : g_la
-    logq_pe_la #(.MW(MW), .EW(EW), .FW(FW), .KW(KW), .MANT_F(MANT_F), .K_ODD(K_ODD), .ACC_W(ACC_W)) u_pe (
+  end else if (KIND == logq_pkg::PE_LA) begin : g_la
+    logq_pe_la #(.MW(MW), .EW(EW), .FW(FW), .KW(KW), .MANT_F(MANT_F), .ACC_W(ACC_W)) u_pe (
       .clk_i, .rst_ni, .valid_i, .first_i, .frac_bits_i, .half_up_i,
       .w_zero_i(w_zero), .w_neg_i(w_neg), .w_odd_i(w_odd), .w_k_i(w_k),
       .a_zero_i(a_zero), .a_m_i(a_m), .a_e_i(a_e), .acc_o);
     logic unused;
     assign unused = ^{mode_i, a_word_i, w_word_i, a_d, w_d};
   end else begin : g_universal
-    logq_pe_universal #(.DW(DW), .DA(DA), .MW(MW), .EW(EW), .FW(FW), .KW(KW), .MANT_F(MANT_F),
-                        .K_ODD(K_ODD), .ACC_W(ACC_W)) u_pe (
+    logq_pe_universal #(.DW(DW), .DA(DA), .MW(MW), .EW(EW), .FW(FW), .KW(KW), .MANT_F(MANT_F), .ACC_W(ACC_W)) u_pe (
       .clk_i, .rst_ni, .valid_i, .first_i, .mode_i, .frac_bits_i, .half_up_i,
       .w_d_i(w_d), .w_zero_i(w_zero), .w_neg_i(w_neg), .w_odd_i(w_odd), .w_k_i(w_k),
       .a_d_i(a_d), .a_zero_i(a_zero), .a_m_i(a_m), .a_e_i(a_e), .acc_o);

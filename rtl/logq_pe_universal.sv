@@ -9,7 +9,6 @@ module logq_pe_universal #(
   parameter int unsigned FW     = 7,
   parameter int unsigned KW     = 5,
   parameter int unsigned MANT_F = 1,
-  parameter int unsigned K_ODD  = 3,
   parameter int unsigned ACC_W  = 48
 ) (
   input  logic                    clk_i,
@@ -31,6 +30,8 @@ module logq_pe_universal #(
   output logic signed [ACC_W-1:0] acc_o
 );
   localparam int unsigned MANT_W = MANT_F + 3;  // signed LogART mantissa
+  // round(sqrt2 * 2^f): derived from MANT_F, never set separately (golden/hw.h odd_mantissa).
+  localparam int unsigned K_ODD = logq_pkg::odd_mantissa(MANT_F);
   localparam int unsigned WV     = (DW > MANT_W) ? DW : MANT_W;
   localparam int unsigned AV     = (DA > MW + 1) ? DA : MW + 1;
   localparam int unsigned PW     = WV + AV;

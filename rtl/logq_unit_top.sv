@@ -9,7 +9,6 @@ module logq_unit_top #(
   parameter int unsigned FW     = 7,
   parameter int unsigned KW     = 5,
   parameter int unsigned MANT_F = 1,
-  parameter int unsigned K_ODD  = 3,
   parameter int unsigned ACC_W  = 48
 ) (
   input  logic                    clk_i,
@@ -47,7 +46,7 @@ module logq_unit_top #(
     .clk_i, .cfg_we_i(lut_we_i), .cfg_addr_i(lut_addr_i), .cfg_m_i(lut_m_i), .cfg_e_i(lut_e_i),
     .code_i(a_raw_i[B:0]), .zero_o(a_zero_o), .m_o(a_m_o), .e_o(a_e_o)
   );
-  logq_logw_decode #(.KW(KW), .MANT_F(MANT_F), .K_ODD(K_ODD)) u_decode (
+  logq_logw_decode #(.KW(KW), .MANT_F(MANT_F)) u_decode (
     .code_i(w_raw_i[KW+2:0]), .zero_o(w_zero_o), .neg_o(w_neg_o), .odd_o(w_odd_o), .k_o(w_k_o), .mant_o(w_mant_o)
   );
 
@@ -56,15 +55,14 @@ module logq_unit_top #(
   logq_pe_ua #(.DW(DW), .MW(MW), .EW(EW), .FW(FW), .ACC_W(ACC_W)) u_ua (
     .clk_i, .rst_ni, .valid_i(1'b1), .first_i(1'b1), .frac_bits_i, .half_up_i,
     .w_d_i(w_d), .a_zero_i(a_zero_o), .a_m_i(a_m_o), .a_e_i(a_e_o), .acc_o(acc_ua_o));
-  logq_pe_lu #(.DA(DA), .KW(KW), .MANT_F(MANT_F), .K_ODD(K_ODD), .ACC_W(ACC_W)) u_lu (
+  logq_pe_lu #(.DA(DA), .KW(KW), .MANT_F(MANT_F), .ACC_W(ACC_W)) u_lu (
     .clk_i, .rst_ni, .valid_i(1'b1), .first_i(1'b1), .w_zero_i(w_zero_o), .w_neg_i(w_neg_o),
     .w_odd_i(w_odd_o), .w_k_i(w_k_o), .a_d_i(a_d), .acc_o(acc_lu_o));
-  logq_pe_la #(.MW(MW), .EW(EW), .FW(FW), .KW(KW), .MANT_F(MANT_F), .K_ODD(K_ODD), .ACC_W(ACC_W)) u_la (
+  logq_pe_la #(.MW(MW), .EW(EW), .FW(FW), .KW(KW), .MANT_F(MANT_F), .ACC_W(ACC_W)) u_la (
     .clk_i, .rst_ni, .valid_i(1'b1), .first_i(1'b1), .frac_bits_i, .half_up_i,
     .w_zero_i(w_zero_o), .w_neg_i(w_neg_o), .w_odd_i(w_odd_o), .w_k_i(w_k_o),
     .a_zero_i(a_zero_o), .a_m_i(a_m_o), .a_e_i(a_e_o), .acc_o(acc_la_o));
-  logq_pe_universal #(.DW(DW), .DA(DA), .MW(MW), .EW(EW), .FW(FW), .KW(KW), .MANT_F(MANT_F),
-                      .K_ODD(K_ODD), .ACC_W(ACC_W)) u_univ (
+  logq_pe_universal #(.DW(DW), .DA(DA), .MW(MW), .EW(EW), .FW(FW), .KW(KW), .MANT_F(MANT_F), .ACC_W(ACC_W)) u_univ (
     .clk_i, .rst_ni, .valid_i(1'b1), .first_i(1'b1), .mode_i, .frac_bits_i, .half_up_i,
     .w_d_i(w_d), .w_zero_i(w_zero_o), .w_neg_i(w_neg_o), .w_odd_i(w_odd_o), .w_k_i(w_k_o),
     .a_d_i(a_d), .a_zero_i(a_zero_o), .a_m_i(a_m_o), .a_e_i(a_e_o), .acc_o(acc_univ_o));

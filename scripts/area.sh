@@ -10,41 +10,41 @@ lib=$root/third_party/osu018/osu018_stdcells.lib
 [ -f "$lib" ] || { echo "area.sh: $lib missing (run scripts/setup.sh)" >&2; exit 1; }
 out=$1; shift
 rtl=$root/rtl
-srcs="$rtl/logq_term_place.sv $rtl/logq_acc.sv $rtl/logq_pe_uu.sv $rtl/logq_pe_ua.sv $rtl/logq_pe_lu.sv $rtl/logq_pe_la.sv $rtl/logq_pe_universal.sv $rtl/logq_adalog_dequant.sv $rtl/logq_logw_decode.sv $rtl/logq_pe_slot.sv $rtl/logq_pe_array.sv"
+srcs="$rtl/logq_pkg.sv $rtl/logq_term_place.sv $rtl/logq_acc.sv $rtl/logq_pe_uu.sv $rtl/logq_pe_ua.sv $rtl/logq_pe_lu.sv $rtl/logq_pe_la.sv $rtl/logq_pe_universal.sv $rtl/logq_adalog_dequant.sv $rtl/logq_logw_decode.sv $rtl/logq_pe_slot.sv $rtl/logq_pe_array.sv"
 nand2=$(awk '/cell \(NAND2X1\)/{f=1} f&&/area/{gsub(/[^0-9.]/,"",$3); print $3; exit}' "$lib")
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-# unit -> "top|chparam args|description"
+# unit -> "top|chparam args|description", from rtl/logq_units.tsv (generated from golden/hw.cpp's
+# table by `logq hw --write-rtl rtl`): rows of use "area" by name; array:NAME:R:C from row array_NAME.
+units_tsv=$rtl/logq_units.tsv
+row() {  # row NAME USE -> "top<TAB>params<TAB>description" or nothing
+  awk -F'\t' -v n="$1" -v u="$2" '!/^#/ && $1 == n && $2 == u { print $3 "\t" $4 "\t" $5; exit }' "$units_tsv"
+}
+chparams() {  # "A=1 B=2" -> "-set A 1 -set B 2"
+  local out="" kv
+  for kv in $1; do out="$out -set ${kv%%=*} ${kv#*=}"; done
+  echo "${out# }"
+}
 spec() {
-  case $1 in
-    pe_int8)      echo "logq_pe_uu|-set DW 9 -set DA 9 -set ACC_W 32|INT8 x INT8 MAC (baseline), 32-bit acc" ;;
-    pe_uu4)       echo "logq_pe_uu|-set DW 5 -set DA 5 -set ACC_W 32|U(4) x U(4) MAC, 32-bit acc" ;;
-    pe_uu6)       echo "logq_pe_uu|-set DW 7 -set DA 7 -set ACC_W 32|U(6) x U(6) MAC, 32-bit acc" ;;
-    pe_lu)        echo "logq_pe_lu|-set DA 9 -set KW 4 -set ACC_W 32|L(4) x U(8) shift-add PE (1+1/2), 32-bit acc" ;;
-    pe_lu_exact)  echo "logq_pe_lu|-set DA 9 -set KW 4 -set MANT_F 6 -set K_ODD 91 -set ACC_W 32|L(4) x U(8), exact mantissa f=6 (91/64), 32-bit acc" ;;
-    pe_ua)        echo "logq_pe_ua|-set DW 5 -set MW 5 -set EW 6 -set FW 6 -set ACC_W 32|U(4) x A(4) PE, 32-bit acc" ;;
-    pe_la)        echo "logq_pe_la|-set MW 5 -set EW 6 -set FW 6 -set KW 4 -set ACC_W 32|L(4) x A(4) PE, 32-bit acc" ;;
-    pe_universal) echo "logq_pe_universal|-set ACC_W 48|universal PE (all pairings), 48-bit acc" ;;
-    acc32)        echo "logq_acc|-set ACC_W 32|32-bit accumulator register + adder (part of every PE above)" ;;
-    acc[0-9]*)    w=${1#acc}; echo "logq_acc|-set ACC_W $w|$w-bit accumulator register + adder" ;;
-    adalog_dequant) echo "logq_adalog_dequant|-set B 4 -set EW 6|AdaLog dequant, b=4, LUT of 16 (M,E)" ;;
-    logw_decode)  echo "logq_logw_decode|-set KW 4|LogART weight decoder" ;;
-    array:*)      IFS=: read -r _ kind r c <<< "$1"
-                  case $kind in
-                    int8) echo "logq_pe_array|-set KIND 0 -set R $r -set C $c -set DW 9 -set DA 9 -set ACC_W 32|${r}x${c} array of INT8 MACs" ;;
-                    lu)   echo "logq_pe_array|-set KIND 2 -set R $r -set C $c -set DA 9 -set KW 4 -set ACC_W 32|${r}x${c} array of L(4)xU(8) PEs" ;;
-                    ua)   echo "logq_pe_array|-set KIND 1 -set R $r -set C $c -set DW 5 -set MW 5 -set EW 6 -set FW 6 -set ACC_W 32|${r}x${c} array of U(4)xA(4) PEs" ;;
-                    la)   echo "logq_pe_array|-set KIND 3 -set R $r -set C $c -set MW 5 -set EW 6 -set FW 6 -set KW 4 -set ACC_W 32|${r}x${c} array of L(4)xA(4) PEs" ;;
-                    *) echo "area.sh: unknown array kind $kind" >&2; exit 2 ;;
-                  esac ;;
-    *) echo "area.sh: unknown unit $1" >&2; exit 2 ;;
+  local unit=$1 name=$1 use=area r="" c="" width=""
+  case $unit in
+    array:*) IFS=: read -r _ name r c <<< "$unit"; name=array_$name; use=array ;;
+    acc[0-9]*) width=${unit#acc}; name=acc32 ;;
   esac
+  local line top params desc
+  line=$(row "$name" "$use")
+  [ -n "$line" ] || { echo "area.sh: unknown unit $unit (rtl/logq_units.tsv)" >&2; exit 2; }
+  IFS=$'\t' read -r top params desc <<< "$line"
+  if [ -n "$r" ]; then params="$params R=$r C=$c"; desc="${r}x${c} $desc"; fi
+  if [ -n "$width" ]; then params="ACC_W=$width"; desc="$width-bit accumulator register + adder"; fi
+  echo "$top|$(chparams "$params")|$desc"
 }
 
 [ -s "$out" ] || echo "unit,description,cells,area_um2,nand2_eq,crit_path_ns,fmax_mhz" > "$out"
 for unit in "$@"; do
-  IFS='|' read -r top params desc <<< "$(spec "$unit")"
+  line=$(spec "$unit")  # an unknown unit exits here (set -e)
+  IFS='|' read -r top params desc <<< "$line"
   net=$work/$top.v
   echo "[area] $unit: yosys" >&2
   yosys -q -l "$work/yosys.log" -p "read_verilog -defer -sv $srcs; chparam $params $top; hierarchy -check -top $top; synth -flatten -top $top; dfflibmap -liberty $lib; abc -liberty $lib; opt_clean; stat -liberty $lib; write_verilog -noattr -noexpr $net" >/dev/null

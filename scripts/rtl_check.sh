@@ -7,7 +7,7 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 rtl=$root/rtl
-core="$rtl/logq_term_place.sv $rtl/logq_acc.sv $rtl/logq_pe_uu.sv $rtl/logq_pe_ua.sv $rtl/logq_pe_lu.sv $rtl/logq_pe_la.sv $rtl/logq_pe_universal.sv $rtl/logq_adalog_dequant.sv $rtl/logq_logw_decode.sv"
+core="$rtl/logq_pkg.sv $rtl/logq_term_place.sv $rtl/logq_acc.sv $rtl/logq_pe_uu.sv $rtl/logq_pe_ua.sv $rtl/logq_pe_lu.sv $rtl/logq_pe_la.sv $rtl/logq_pe_universal.sv $rtl/logq_adalog_dequant.sv $rtl/logq_logw_decode.sv"
 array="$core $rtl/logq_pe_slot.sv $rtl/logq_pe_array.sv"
 sim="$array $rtl/logq_gemm_ctrl.sv $rtl/logq_gemm_top.sv $rtl/logq_unit_top.sv"
 fail=0
@@ -51,15 +51,28 @@ case "${1:-}" in
     for m in logq_term_place logq_acc logq_pe_uu logq_pe_ua logq_pe_lu logq_pe_la logq_pe_universal \
              logq_adalog_dequant logq_logw_decode logq_gemm_ctrl logq_unit_top; do lint $m; done
     for k in 0 1 2 3 4; do lint logq_pe_slot -GKIND=$k; lint logq_pe_array -GKIND=$k; lint logq_gemm_top -GKIND=$k; done
+    # Every unit and Verilated model of the hardware table, with its parameters.
+    while IFS=$'\t' read -r name use top params _; do
+      if [ "$use" = array ]; then  # square and non-square
+        lint "$top" $(for kv in $params R=4 C=4; do echo "-G$kv"; done)
+        lint "$top" $(for kv in $params R=8 C=16; do echo "-G$kv"; done)
+      else
+        lint "$top" $(for kv in $params; do echo "-G$kv"; done)
+      fi
+    done < <(grep -v '^#' "$rtl/logq_units.tsv")
     lint logq_pe_array -GR=2 -GC=3
-    lint logq_pe_array -GR=8 -GC=16 -GKIND=2
     ;;
   synth)
     for m in logq_pe_uu logq_pe_ua logq_pe_lu logq_pe_la logq_pe_universal logq_adalog_dequant logq_logw_decode; do synth $m; done
     for k in 0 1 2 3 4; do synth logq_pe_array "-set KIND $k"; done
+    # The PE and array units `logq area` synthesizes (rtl/logq_units.tsv), with their parameters.
+    while IFS=$'\t' read -r name use top params _; do
+      case $use in area) ;; array) params="$params R=2 C=2" ;; *) continue ;; esac
+      synth "$top" "$(for kv in $params; do printf -- '-set %s %s ' "${kv%%=*}" "${kv#*=}"; done)"
+    done < <(grep -v '^#' "$rtl/logq_units.tsv")
     ;;
   equiv)
-    equiv logq_pe_lu "$rtl/logq_term_place.sv $rtl/logq_acc.sv $rtl/logq_pe_lu.sv"
+    equiv logq_pe_lu "$rtl/logq_pkg.sv $rtl/logq_term_place.sv $rtl/logq_acc.sv $rtl/logq_pe_lu.sv"
     ;;
   *) echo "usage: $0 lint|synth|equiv" >&2; exit 2 ;;
 esac

@@ -75,6 +75,7 @@ struct Dma : sc_module {
 
 struct Job {  // one block of one layer instance
   size_t layer = 0;
+  int64_t instance = 0;
   Block block;
   bool last_of_layer = false;
 };
@@ -105,7 +106,7 @@ struct Controller : sc_module {
     for (size_t li = 0; li < w.layers.size(); ++li) {
       if (w.layers[li].float_input) continue;
       for (int64_t inst = 0; inst < w.layers[li].count; ++inst)
-        for (const Block& b : plans[li].blocks) jobs.push_back({li, b, false});
+        for (const Block& b : plans[li].blocks) jobs.push_back({li, inst, b, false});
       jobs.back().last_of_layer = true;
     }
     SC_THREAD(loader);
@@ -161,7 +162,7 @@ struct Controller : sc_module {
       const SimLayer& l = w.layers[j.layer];
       const LayerPlan& p = plans[j.layer];
       LayerReport& r = rep[j.layer];
-      const uint64_t c = array.run(l, j.block);
+      const uint64_t c = array.run(l, j.instance, j.block);
       const int64_t tm = ceil_div(j.block.mb, hw.rows), tn = ceil_div(j.block.nb, hw.cols);
       r.compute_cycles += c;
       r.tiles += tm * tn;
@@ -205,7 +206,7 @@ class FastBackend final : public ArrayBackend {
  public:
   explicit FastBackend(const AccelConfig& hw) : hw_(hw) {}
   std::string name() const override { return "fast"; }
-  uint64_t run(const SimLayer& l, const Block& b) override { return block_cycles(hw_, b.mb, b.nb, l.K); }
+  uint64_t run(const SimLayer& l, int64_t, const Block& b) override { return block_cycles(hw_, b.mb, b.nb, l.K); }
 
  private:
   AccelConfig hw_;
@@ -213,14 +214,9 @@ class FastBackend final : public ArrayBackend {
 
 class RtlBackend final : public ArrayBackend {
  public:
-  RtlBackend(const AccelConfig& hw, uint32_t seed) : rng_(seed) {
-    if (hw.rows != 4 || hw.cols != 4)
-      throw Error(fmt::format("the RTL back-end runs the Verilated 4x4 universal array (testbenches/); the hardware config asks for {}x{}: "
-                              "use --backend fast, whose cycles equal the RTL's (tested)", hw.rows, hw.cols));
-    rtl_ = make_rtl_array_universal_4x4();
-  }
+  RtlBackend(const AccelConfig& hw, uint32_t seed) : rng_(seed), rtl_(make_rtl_array(hw.rows, hw.cols, {})) {}
   std::string name() const override { return "rtl"; }
-  uint64_t run(const SimLayer& l, const Block& b) override {
+  uint64_t run(const SimLayer& l, int64_t, const Block& b) override {
     const Pairing p = l.pairing_known ? l.pairing : Pairing::UxU;
     const RandomJob j = random_job(rng_, p, b.mb, b.nb, l.K, false);
     logq::HwConfig hw = j.hw;
@@ -293,19 +289,14 @@ void finish_energy(LayerReport& r, const AccelConfig& hw, double mac_pj) {
 // MAC energy of the single kind that computes this layer (a composite's part).
 double mac_pj_of(const SimLayer& l, const AccelConfig& hw) {
   if (l.float_input) return 0;  // not run on the array
-  const PeKind& k = hw.kind();
+  const PeSpec& k = hw.kind();
   if (k.parts.empty() || !l.pairing_known) return hw.energy.mac_pj;
   return hw.energy.mac_pj_by_kind.at(k.part_for(l.pairing, l.w_fmt_bits, l.a_fmt_bits).name);
 }
 
 }  // namespace
 
-uint64_t block_cycles(const AccelConfig& hw, int64_t M, int64_t N, int64_t K) {
-  RtlArrayConfig c;
-  c.rows = hw.rows;
-  c.cols = hw.cols;
-  return expected_cycles(c, M, N, K);
-}
+uint64_t block_cycles(const AccelConfig& hw, int64_t M, int64_t N, int64_t K) { return array_cycles(hw.rows, hw.cols, M, N, K); }
 
 uint64_t scalesim_os_cycles(int64_t R, int64_t C, int64_t M, int64_t N, int64_t K) {
   const int64_t folds = ceil_div(M, R) * ceil_div(N, C);
@@ -326,12 +317,12 @@ std::unique_ptr<ArrayBackend> make_fast_backend(const AccelConfig& hw) { return 
 std::unique_ptr<ArrayBackend> make_rtl_backend(const AccelConfig& hw, uint32_t seed) { return std::make_unique<RtlBackend>(hw, seed); }
 
 void check_workload(const Workload& w, const AccelConfig& hw) {
-  const PeKind& k = hw.kind();
+  const PeSpec& k = hw.kind();
   for (const SimLayer& l : w.layers) {
     if (l.float_input) continue;
     if (l.pairing_known && !k.runs(l.pairing))
       throw Error(fmt::format("layer '{}' is {} ({}); the '{}' PE array cannot run it (kinds: {}; 'universal' runs every pairing)", l.name,
-                              pairing_name(l.pairing), l.op, k.name, pe_kind_names()));
+                              pairing_name(l.pairing), l.op, k.name, pe_spec_names()));
     if (l.pairing_known && !k.takes(l.pairing, l.w_fmt_bits, l.a_fmt_bits))
       throw Error(fmt::format("layer '{}' is {} with {}-bit weights and {}-bit activations, wider than the '{}' PE takes", l.name,
                               pairing_name(l.pairing), l.w_fmt_bits, l.a_fmt_bits, k.name));

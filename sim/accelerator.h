@@ -2,10 +2,11 @@
 // engine, activation/weight/output SRAM buffers (double-buffered), the PE array and a controller
 // that runs a workload's layers block by block (sim/tiling.h). Time is counted in clock cycles.
 //
-// The array is a back-end: `fast` takes each block's cycles from the RTL schedule (cycles =
-// tiles·(K + R + C − 1) + R, docs/rtl.md), `rtl` runs each block on the Verilated array with
-// random operands of the layer's formats, checks its accumulators bit for bit against golden/ and
-// takes its measured cycles. Tests prove the two agree.
+// The array is a back-end: `fast` takes each block's cycles from the RTL schedule (golden/hw.h
+// array_cycles), `rtl` runs each block on the Verilated array — on the model's own operands for an
+// .lqm (golden's codes for a sample image), on random operands of the layer's formats for a
+// topology — checks its accumulators bit for bit against golden/ and takes its measured cycles.
+// Tests prove the two agree.
 #pragma once
 #include <cstdint>
 #include <memory>
@@ -22,14 +23,20 @@ class ArrayBackend {
  public:
   virtual ~ArrayBackend() = default;
   virtual std::string name() const = 0;
-  // Cycles of one block (one start/done job of the array).
-  virtual uint64_t run(const SimLayer& l, const Block& b) = 0;
+  // Cycles of one block (one start/done job of the array) of instance `instance` (conv group /
+  // attention head) of layer l.
+  virtual uint64_t run(const SimLayer& l, int64_t instance, const Block& b) = 0;
 };
 
 // The fast cycle model (the RTL schedule's closed form).
 std::unique_ptr<ArrayBackend> make_fast_backend(const AccelConfig& hw);
-// The Verilated 4 x 4 universal array (testbenches/); throws Error for other array sizes.
+// A Verilated array of the config's R x C (testbenches/ verilated_arrays(); throws Error naming those
+// the build has) on random operands of each layer's formats: for topology workloads, which have no codes.
 std::unique_ptr<ArrayBackend> make_rtl_backend(const AccelConfig& hw, uint32_t seed = 1);
+// The same array on the model's own operands: golden runs sample image `image` of the .lqm, every
+// layer is lowered to array jobs (golden/lower), each block runs on the RTL and its accumulators
+// must equal golden's (else Error naming layer, instance and block). `w` must come from this file.
+std::unique_ptr<ArrayBackend> make_model_rtl_backend(const AccelConfig& hw, const LqmFile& file, const Workload& w, int64_t image = 0);
 // Cycles of an M x N x K job on an R x C array (the closed form both back-ends must match).
 uint64_t block_cycles(const AccelConfig& hw, int64_t M, int64_t N, int64_t K);
 

@@ -14,22 +14,6 @@ namespace logq::sim {
 
 using json = nlohmann::json;
 
-// Kinds and widths as scripts/area.sh synthesizes them (DW/DA = bits + 1 for the signed d = c − z).
-const std::vector<PeKind>& pe_kinds() {
-  static const std::vector<PeKind> k = {
-      {"int8", "pe_int8", 0, 8, 8, 1, {}},       {"uu4", "pe_uu4", 0, 4, 4, 1, {}}, {"uu6", "pe_uu6", 0, 6, 6, 1, {}},
-      {"lu", "pe_lu", 2, 4, 8, 1, {}},           {"lu_exact", "pe_lu_exact", 2, 4, 8, 6, {}},
-      {"ua", "pe_ua", 1, 4, 4, 1, {}},           {"la", "pe_la", 3, 4, 4, 1, {}},
-      {"universal", "pe_universal", 4, 8, 6, 1, {}},
-      // Composites: two datapaths, one accumulator (area and energy from the synthesized parts).
-      {"int8+ua", "", -1, 8, 8, 1, {"int8", "ua"}},
-      {"uu4+ua", "", -1, 4, 4, 1, {"uu4", "ua"}},
-      {"uu6+ua", "", -1, 6, 6, 1, {"uu6", "ua"}},
-      {"lu+la", "", -1, 4, 8, 1, {"lu", "la"}},
-  };
-  return k;
-}
-
 namespace {
 
 // Horowitz, "Computing's energy problem", ISSCC 2014 (45 nm): 8-bit multiply 0.2 pJ + 32-bit add
@@ -83,7 +67,7 @@ int64_t kib(const json& j, const std::string& key, const std::string& where) {
 
 void fill_energy(AccelConfig& h) {
   h.energy.mac_pj_by_kind = default_mac_pj();
-  const PeKind& k = pe_kind(h.pe);
+  const PeSpec& k = pe_spec(h.pe);
   h.energy.mac_pj = default_mac_pj().at(k.parts.empty() ? h.pe : k.parts[0]);
   h.energy.dram_pj_per_byte = kDramPjPerByte;
   h.energy.source = "Horowitz ISSCC 2014 45 nm (INT8 MAC 0.3 pJ, SRAM 10/20/100 pJ per 64 b at 8 KB/32 KB/1 MB, DRAM 1.95 nJ per 64 b); "
@@ -91,53 +75,6 @@ void fill_energy(AccelConfig& h) {
 }
 
 }  // namespace
-
-bool PeKind::runs(Pairing p) const {
-  if (rtl_kind == 4) return true;
-  if (rtl_kind < 0) {
-    for (const auto& n : parts)
-      if (pe_kind(n).runs(p)) return true;
-    return false;
-  }
-  static const int of[] = {0, 1, 2, 3};
-  return of[static_cast<int>(p)] == rtl_kind;
-}
-
-bool PeKind::takes(Pairing p, int w, int a) const {
-  if (rtl_kind < 0) {
-    for (const auto& n : parts)
-      if (pe_kind(n).takes(p, w, a)) return true;
-    return false;
-  }
-  if (!runs(p)) return false;
-  if (rtl_kind == 4) {  // universal: U up to 8 bits (d in 9), AdaLog codes up to 6, LogART k < 32 (n <= 5)
-    const bool log_w = p == Pairing::LxU || p == Pairing::LxA, log_a = p == Pairing::UxA || p == Pairing::LxA;
-    return w <= (log_w ? 5 : 8) && a <= (log_a ? 6 : 8);
-  }
-  return w <= max_w_bits && a <= max_a_bits;
-}
-
-const PeKind& PeKind::part_for(Pairing p, int w, int a) const {
-  if (rtl_kind >= 0) {
-    if (!takes(p, w, a)) throw Error(fmt::format("the {} PE does not take this layer", name));
-    return *this;
-  }
-  for (const auto& n : parts)
-    if (pe_kind(n).takes(p, w, a)) return pe_kind(n);
-  throw Error(fmt::format("no part of the {} PE takes this layer", name));
-}
-
-const PeKind& pe_kind(const std::string& name) {
-  for (const auto& k : pe_kinds())
-    if (k.name == name) return k;
-  throw Error(fmt::format("unknown PE kind '{}' (known: {})", name, pe_kind_names()));
-}
-
-std::string pe_kind_names() {
-  std::string s;
-  for (const auto& k : pe_kinds()) s += (s.empty() ? "" : ", ") + k.name;
-  return s;
-}
 
 double EnergyTable::sram_pj_per_byte(int64_t bytes, bool write) const {
   const auto& fixed = write ? sram_write_pj_per_byte : sram_read_pj_per_byte;
@@ -193,10 +130,10 @@ AccelConfig parse_accel(const json& j, const std::string& where) {
     if (a.contains("rows")) h.rows = whole(a["rows"], "rows", w, 1, 256);
     if (a.contains("cols")) h.cols = whole(a["cols"], "cols", w, 1, 256);
     if (a.contains("pe")) {
-      if (!a["pe"].is_string()) throw Error(fmt::format("{}.pe: expected a string ({})", w, pe_kind_names()));
+      if (!a["pe"].is_string()) throw Error(fmt::format("{}.pe: expected a string ({})", w, pe_spec_names()));
       h.pe = a["pe"].get<std::string>();
       try {
-        pe_kind(h.pe);
+        pe_spec(h.pe);
       } catch (const Error& e) {
         throw Error(fmt::format("{}.pe: {}", w, e.what()));
       }
@@ -240,9 +177,9 @@ AccelConfig parse_accel(const json& j, const std::string& where) {
     const std::string w = where + ".energy_pj";
     check_keys(e, {"mac", "sram_read_per_byte", "sram_write_per_byte", "dram_per_byte"}, w);
     if (e.contains("mac")) {
-      check_keys(e["mac"], [] { std::set<std::string> s; for (const auto& k : pe_kinds()) if (k.parts.empty()) s.insert(k.name); return s; }(), w + ".mac");
+      check_keys(e["mac"], [] { std::set<std::string> s; for (const auto& k : pe_specs()) if (!k.composite()) s.insert(k.name); return s; }(), w + ".mac");
       for (auto it = e["mac"].begin(); it != e["mac"].end(); ++it) h.energy.mac_pj_by_kind[it.key()] = positive(it.value(), it.key(), w + ".mac");
-      const PeKind& k = pe_kind(h.pe);
+      const PeSpec& k = pe_spec(h.pe);
       h.energy.mac_pj = h.energy.mac_pj_by_kind.at(k.parts.empty() ? h.pe : k.parts[0]);
     }
     if (e.contains("sram_read_per_byte")) h.energy.sram_read_pj_per_byte = positive(e["sram_read_per_byte"], "sram_read_per_byte", w);

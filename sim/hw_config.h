@@ -10,30 +10,12 @@
 
 #include <nlohmann/json.hpp>
 
-#include "golden/mac.h"
+#include "golden/hw.h"
 
 namespace logq::sim {
 
-// The PE kinds of rtl/ (docs/rtl.md) with the pairings each can run and its `logq area` unit. A
-// composite kind ("int8+ua") is a PE with the datapaths of its parts sharing one accumulator, for
-// models that mix pairings (AdaLog: U x U and U x A layers); each layer uses the part that takes it.
-struct PeKind {
-  std::string name;       // int8, uu4, uu6, lu, lu_exact, ua, la, universal, or a composite
-  std::string area_unit;  // pe_int8, ... ("" for a composite: see parts)
-  int rtl_kind = 0;       // KIND parameter of logq_pe_array (0 UxU, 1 UxA, 2 LxU, 3 LxA, 4 universal; -1 composite)
-  int max_w_bits = 8, max_a_bits = 8;  // widest weight / activation format (U(b) b, L(n) n, A(b) b) it takes
-  int mant_frac_bits = 1;              // LogART mantissa f of its L datapath
-  std::vector<std::string> parts;      // a composite's single kinds
-  bool runs(Pairing p) const;
-  // Whether it takes a layer of this pairing and format widths; a composite: whether a part does.
-  bool takes(Pairing p, int w_fmt_bits, int a_fmt_bits) const;
-  // The single kind that computes such a layer (itself, or the composite's part). Throws if none.
-  const PeKind& part_for(Pairing p, int w_fmt_bits, int a_fmt_bits) const;
-};
-const PeKind& pe_kind(const std::string& name);  // throws Error listing the kinds
-const std::vector<PeKind>& pe_kinds();
-std::string pe_kind_names();
-
+// The PE kinds, their pairings and widths are golden/hw.h's table (pe_spec, pe_specs); sim/ adds
+// only what is the accelerator's own: memories, DRAM, clock and energy.
 // Energy per operation in pJ (docs/sim.md gives the sources of the defaults).
 struct EnergyTable {
   double mac_pj = 0;             // one MAC term of this PE kind (a composite: of its first part)
@@ -60,7 +42,7 @@ struct AccelConfig {
   std::optional<int> act_bits, weight_bits;
   EnergyTable energy;  // mac_pj for `pe`
 
-  const PeKind& kind() const { return pe_kind(pe); }
+  const PeSpec& kind() const { return pe_spec(pe); }
   double clock() const;  // MHz; throws when unset
   // Words one bank of each buffer holds (per half when double-buffered).
   int64_t act_bank_words(int bits) const;

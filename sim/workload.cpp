@@ -8,24 +8,11 @@
 #include "golden/error.h"
 #include "golden/file_io.h"
 #include "golden/limits.h"
-#include "golden/network.h"
+#include "golden/lower.h"
 
 namespace logq::sim {
 
 namespace {
-
-// Word widths as stored: U(b) codes c in [0, 2^b − 1]; AdaLog A(b) b + 1 bits (code 2^b is the zero
-// state); LogART L(n) n + 1 bits (sign and an n-bit level index with zero, docs/sim.md).
-int x_bits(const QLayer& l) {
-  if (l.pairing == Pairing::UxA || l.pairing == Pairing::LxA) return l.x_adalog.table.bits + 1;
-  return l.x_uniform.bits;
-}
-
-int w_bits(const QLayer& l) {
-  if (l.op == LayerOp::Matmul) return l.b_uniform.bits;
-  if (l.pairing == Pairing::LxU || l.pairing == Pairing::LxA) return l.w_log_bits + 1;
-  return l.w_uniform.bits;
-}
 
 std::string trim(const std::string& s) {
   const size_t a = s.find_first_not_of(" \t\r\n"), b = s.find_last_not_of(" \t\r\n");
@@ -55,47 +42,37 @@ int64_t positive_int(const std::string& s, const std::string& where) {
 
 }  // namespace
 
-const char* pairing_name(Pairing p) {
-  static const char* n[] = {"UxU", "UxA", "LxU", "LxA"};
-  return n[static_cast<int>(p)];
-}
-
 Workload workload_from_lqm(const std::string& path) { return workload_from_lqm(LqmFile::open(path)); }
 
+// From the typed model alone: shapes from golden/lower's job_shape, word widths from the operand
+// formats (golden/hw.h); no weight is decoded.
 Workload workload_from_lqm(const LqmFile& f) {
   const std::string& path = f.file().path();
-  Network net(f);
+  const LqmModel& m = f.model();
+  if (m.input_shape.empty()) throw Error(fmt::format("{}: the model has no model.input_shape: its layer shapes are unknown", path));
   Workload w;
   w.source = path;
-  w.name = net.model().value("name", std::string("model"));
-  for (const GemmRecord& g : net.gemms()) {
-    const QLayer& l = g.layer;
+  w.name = m.meta.value("name", std::string("model"));
+  for (const LqmGemm& g : m.gemms) {
     SimLayer s;
     s.name = g.name;
-    s.pairing = l.pairing;
+    s.pairing = g.pairing;
     s.float_input = g.float_input;
-    s.a_bits = g.float_input ? 32 : x_bits(l);
-    s.w_bits = w_bits(l);
-    s.a_fmt_bits = s.pairing == Pairing::UxA || s.pairing == Pairing::LxA ? s.a_bits - 1 : s.a_bits;
-    s.w_fmt_bits = s.pairing == Pairing::LxU || s.pairing == Pairing::LxA ? s.w_bits - 1 : s.w_bits;
-    s.K = l.in_features;
-    const Shape& out = g.out_shape;
-    if (l.op == LayerOp::Linear) {
+    s.a_fmt_bits = g.x.bits;
+    s.w_fmt_bits = g.w.bits;
+    s.a_bits = g.float_input ? 32 : stored_x_bits(g.pairing, g.x.bits);
+    s.w_bits = g.geom.op == LayerOp::Matmul ? g.w.bits : stored_w_bits(g.pairing, g.w.bits);
+    const JobShape j = job_shape(g.geom, g.out_shape);
+    s.M = j.M, s.N = j.N, s.K = j.K, s.count = j.count;
+    if (g.geom.op == LayerOp::Linear) {
       s.op = "linear";
-      s.N = l.out_features;
-      s.M = numel(out) / l.out_features;
-    } else if (l.op == LayerOp::Conv2d) {
+    } else if (g.geom.op == LayerOp::Conv2d) {
+      const Conv2dShape& c = g.geom.conv;
       s.op = "conv2d";
-      s.count = l.conv.groups;
-      s.N = l.conv.O / l.conv.groups;
-      s.M = l.conv.OH() * l.conv.OW();
-      s.conv = {true, l.conv.C / l.conv.groups, l.conv.H, l.conv.W, l.conv.kh, l.conv.stride, l.conv.pad, l.conv.dilation, l.conv.OW()};
+      s.conv = {true, c.C / c.groups, c.H, c.W, c.kh, c.stride, c.pad, c.dilation, c.OW()};
     } else {
       s.op = "matmul";
       s.w_is_activation = true;
-      s.count = out.at(0);
-      s.M = out.at(1);
-      s.N = out.at(2);
     }
     w.layers.push_back(s);
   }

@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "golden/lqm.h"
-#include "golden/mac.h"
+#include "golden/hw.h"
 
 namespace logq::sim {
 
@@ -43,7 +43,5 @@ Workload workload_from_lqm(const LqmFile& file);  // an already-parsed (validate
 Workload workload_from_topology(const std::string& path, int a_bits = 8, int w_bits = 8);
 // By extension: .lqm or .csv.
 Workload load_workload(const std::string& path);
-
-const char* pairing_name(Pairing p);  // "UxU", ...
 
 }  // namespace logq::sim

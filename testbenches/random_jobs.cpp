@@ -17,7 +17,7 @@ RandomJob random_job(std::mt19937& rng, Pairing pairing, int64_t M, int64_t N, i
     if (log_a) j.x.push_back(extreme ? (rng() & 1 ? 0 : j.table.zero_code - 1) : static_cast<int32_t>(rng() % (j.table.zero_code + 1)));
     else j.x.push_back(extreme ? (rng() & 1 ? 255 : -255) : static_cast<int32_t>(rng() % 511) - 255);
   }
-  const int32_t k_max = (1 << kRtlKBits) - 1;
+  const int32_t k_max = (1 << RtlParams{}.kw) - 1;  // the regression array's KW
   for (int64_t i = 0; i < N * K; ++i) {
     if (!log_w) {
       j.w_u.push_back(extreme ? (rng() & 1 ? 255 : -255) : static_cast<int32_t>(rng() % 511) - 255);

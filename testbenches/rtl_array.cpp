@@ -9,20 +9,29 @@
 
 namespace logq {
 
-uint16_t rtl_adalog_word(int32_t code, const AdaLogTable& t, int adalog_bits) {
-  if (code < 0 || code > t.zero_code) throw Error(fmt::format("AdaLog code {} outside [0, {}]", code, t.zero_code));
-  return static_cast<uint16_t>(code == t.zero_code ? (1 << adalog_bits) : code);
-}
-
-uint16_t rtl_logw_word(const LogWeightInt& w) {
-  if (w.sign == 0) return static_cast<uint16_t>(1u << (kRtlKBits + 2));
-  if (w.k < 0 || w.k >= (1 << kRtlKBits)) throw Error(fmt::format("LogART k = {} outside the RTL's 0..{}", w.k, (1 << kRtlKBits) - 1));
-  return static_cast<uint16_t>(((w.sign < 0 ? 1u : 0u) << (kRtlKBits + 1)) | (static_cast<uint32_t>(w.k) << 1) | w.odd);
-}
-
-uint64_t expected_cycles(const RtlArrayConfig& c, int64_t M, int64_t N, int64_t K) {
-  const int64_t tiles = ((M + c.rows - 1) / c.rows) * ((N + c.cols - 1) / c.cols);
-  return static_cast<uint64_t>(tiles * (K + c.rows + c.cols - 1) + c.rows);
+RtlArrayConfig rtl_array_config(const std::string& unit) {
+  for (const RtlUnit& u : rtl_units()) {
+    if (u.name != unit) continue;
+    if (u.top != "logq_gemm_top") throw Error(fmt::format("rtl unit {} is a {}, not a logq_gemm_top array", unit, u.top));
+    RtlArrayConfig c;
+    c.unit = unit;
+    std::istringstream in(u.params);
+    std::string kv;
+    while (in >> kv) {
+      const size_t eq = kv.find('=');
+      const std::string k = kv.substr(0, eq);
+      const int v = std::stoi(kv.substr(eq + 1));
+      if (k == "R") c.rows = v;
+      else if (k == "C") c.cols = v;
+      else if (k == "KIND") c.kind = static_cast<PeKind>(v);
+      else if (k == "ACC_W") c.acc_bits = v;
+      else if (k == "B") c.adalog_bits = v;
+      else if (k == "KW") c.kw = v;
+      else if (k == "MANT_F") c.mant_frac_bits = v;
+    }
+    return c;
+  }
+  throw Error(fmt::format("no RTL array unit '{}' in golden/hw.cpp's table", unit));
 }
 
 namespace {
@@ -56,7 +65,14 @@ VerifyReport verify_gemm(RtlArray& rtl, const GemmProblem& p, HwConfig hw, const
   const int64_t tiles_n = (p.N + c.cols - 1) / c.cols;
   rep.tiles = ((p.M + c.rows - 1) / c.rows) * tiles_n;
   const RtlRunResult r = rtl.run(p, hw);
-  GemmResult g = gemm(p, hw);
+  GemmResult g;
+  if (opt.expected) {
+    if (int64_t(opt.expected->size()) != p.M * p.N)
+      throw Error(fmt::format("{}: {} expected accumulators for a {}x{} job", opt.label, opt.expected->size(), p.M, p.N));
+    g.acc = *opt.expected;
+  } else {
+    g = gemm(p, hw);
+  }
   if (opt.flip_expected_bit >= 0) g.acc.at(opt.flip_expected_bit) ^= 1;
   rep.cycles = r.cycles;
   rep.ideal_cycles = static_cast<double>(p.M) * p.N * p.K / (c.rows * c.cols);
@@ -71,8 +87,9 @@ VerifyReport verify_gemm(RtlArray& rtl, const GemmProblem& p, HwConfig hw, const
   s << fmt::format("MISMATCH in {}: GEMM {}x{}x{} on the {}x{} array\n", opt.label, p.M, p.N, p.K, c.rows, c.cols);
   s << fmt::format("  element [m={}, n={}] = output {} of {}; tile {} (tile row {}, tile col {}), PE row {} col {}\n", m, n, i,
                    p.M * p.N, tile, tm, tn, m % c.rows, n % c.cols);
-  s << fmt::format("  RTL    {} (0x{:x})\n  golden {} (0x{:x})\n  xor    0x{:x}\n", *bad.first, static_cast<uint64_t>(*bad.first),
-                   *bad.second, static_cast<uint64_t>(*bad.second), static_cast<uint64_t>(*bad.first ^ *bad.second));
+  s << fmt::format("  RTL    {} (0x{:x})\n  golden {} (0x{:x}){}\n  xor    0x{:x}\n", *bad.first, static_cast<uint64_t>(*bad.first),
+                   *bad.second, static_cast<uint64_t>(*bad.second), opt.expected ? ", the network's own accumulator" : "",
+                   static_cast<uint64_t>(*bad.first ^ *bad.second));
   s << fmt::format("  hw: ACC_W={} F={} rounding={} f={}\n", hw.acc_bits, hw.frac_bits,
                    hw.rounding == ShiftRounding::Floor ? "floor" : "half-up", hw.mant_frac_bits);
   s << "  operands (k: x[m,k] * w[n,k] -> golden placed term):\n";
@@ -84,7 +101,7 @@ VerifyReport verify_gemm(RtlArray& rtl, const GemmProblem& p, HwConfig hw, const
     s << fmt::format("    k={:<5} {:<24} {:<20} -> {}\n", k, operand_x(p, m, k), operand_w(p, n, k), term);
   }
   if (p.K > 16) s << fmt::format("    ... {} more terms\n", p.K - 16);
-  const uint64_t feed = static_cast<uint64_t>(p.K + c.rows + c.cols - 1);
+  const uint64_t feed = static_cast<uint64_t>(array_tile_steps(c.rows, c.cols, p.K));
   if (!opt.waveform_path.empty()) {
     TraceWindow w{opt.waveform_path, tile * feed > 8 ? tile * feed - 8 : 0, (tile + 1) * feed + c.rows + 8};
     rtl.run(p, hw, &w);

@@ -9,17 +9,23 @@
 #include <vector>
 
 #include "golden/gemm.h"
+#include "golden/hw.h"
 
 namespace logq {
 
+// A Verilated logq_gemm_top's parameters, read from its row of rtl/logq_units.tsv (golden/hw.h
+// rtl_units(), the same row CMake verilates it from): rtl_array_config("gemm_universal_4x4").
 struct RtlArrayConfig {
+  std::string unit;    // the rtl_units() row
   int rows = 4, cols = 4;
-  int kind = 4;        // 0 UxU, 1 UxA, 2 LxU, 3 LxA, 4 universal
+  PeKind kind = PeKind::Universal;
   int acc_bits = 48;   // ACC_W
   int adalog_bits = 6; // B: AdaLog codes up to B bits (zero state = 2^B in hardware)
+  int kw = 5;          // KW: LogART k < 2^KW
   int mant_frac_bits = 1;
   int a_bank_depth = 65536, w_bank_depth = 65536, out_depth = 262144;
 };
+RtlArrayConfig rtl_array_config(const std::string& unit);
 
 struct RtlRunResult {
   std::vector<int64_t> acc;  // [M, N]
@@ -43,21 +49,20 @@ class RtlArray {
   virtual void write_coverage(const std::string& path) = 0;
 };
 
-// Operand words as the RTL buffers hold them (docs/rtl.md): an AdaLog code with the zero state
-// moved to 2^B, and a LogART weight as {zero, neg, e_idx = 2k + odd} with k < 32.
-uint16_t rtl_adalog_word(int32_t code, const AdaLogTable& t, int adalog_bits);
-uint16_t rtl_logw_word(const LogWeightInt& w);
-inline constexpr int kRtlKBits = 5;  // KW
 
 // The regression model (library logq_tb): universal PEs, 4 x 4, ACC_W 48, traced.
 std::unique_ptr<RtlArray> make_rtl_array_universal_4x4();
+// The arrays of library logq_tb (the ones `logq` links): their rtl/logq_units.tsv configs, and the
+// one of R x C whose PE kind runs every pairing in `needs` (throws Error listing them if none).
+std::vector<RtlArrayConfig> verilated_arrays();
+std::unique_ptr<RtlArray> make_rtl_array(int rows, int cols, const std::vector<Pairing>& needs);
 // Benchmark models (library logq_tb_bench): kind "lu" (L(4)xU(8)) or "int8", size 8 or 16.
 std::unique_ptr<RtlArray> make_rtl_array_bench(const std::string& kind, int size);
 // The regression model with coverage (library logq_tb_cov).
 std::unique_ptr<RtlArray> make_rtl_array_coverage_4x4();
 
-// Cycles the controller needs: tiles · (K + R + C − 1) + R (docs/rtl.md).
-uint64_t expected_cycles(const RtlArrayConfig& c, int64_t M, int64_t N, int64_t K);
+// Cycles the controller needs: golden/hw.h array_cycles for this array.
+inline uint64_t expected_cycles(const RtlArrayConfig& c, int64_t M, int64_t N, int64_t K) { return array_cycles(c.rows, c.cols, M, N, K); }
 
 struct VerifyReport {
   bool pass = true;
@@ -73,9 +78,12 @@ struct VerifyOptions {
   std::string label = "gemm";
   std::string waveform_path;       // where to write the VCD on a mismatch ("" = no waveform)
   int64_t flip_expected_bit = -1;  // test hook: flip bit 0 of this element of the golden result
+  // The expected accumulators [M, N]: the golden network's own for this job (logq verify). Unset:
+  // golden/'s gemm() on the problem.
+  const std::vector<int64_t>* expected = nullptr;
 };
 
-// Runs p on the RTL and on golden/ (gemm_reference, with acc_bits/mant bits of the array).
+// Runs p on the RTL and compares with opt.expected, or with golden/'s gemm() at the array's acc_bits and f.
 VerifyReport verify_gemm(RtlArray& rtl, const GemmProblem& p, HwConfig hw, const VerifyOptions& opt = {});
 
 }  // namespace logq

@@ -135,9 +135,8 @@ class VerilatedArray final : public RtlArray {
     if (hw.acc_bits != cfg_.acc_bits || hw.mant_frac_bits != cfg_.mant_frac_bits)
       throw Error(fmt::format("RTL array has ACC_W = {}, f = {}; the job asks for {}, {}", cfg_.acc_bits, cfg_.mant_frac_bits, hw.acc_bits, hw.mant_frac_bits));
     if (hw.frac_bits < 0 || hw.frac_bits > 127) throw Error("RTL array: F must be 0..127");
-    const int kinds[] = {0, 1, 2, 3};
-    if (cfg_.kind != 4 && cfg_.kind != kinds[static_cast<int>(p.pairing)])
-      throw Error(fmt::format("RTL array of kind {} cannot run pairing {}", cfg_.kind, static_cast<int>(p.pairing)));
+    if (!pe_kind_runs(cfg_.kind, p.pairing))
+      throw Error(fmt::format("RTL array {} ({}) cannot run pairing {}", cfg_.unit, pe_kind_rtl_name(cfg_.kind), pairing_name(p.pairing)));
     if ((p.pairing == Pairing::UxA || p.pairing == Pairing::LxA) && p.a_table->bits > cfg_.adalog_bits)
       throw Error(fmt::format("RTL array holds AdaLog codes of up to {} bits, the job has {}", cfg_.adalog_bits, p.a_table->bits));
   }
@@ -170,7 +169,7 @@ class VerilatedArray final : public RtlArray {
       }
       if (i < nw) {
         const int64_t n = i / p.K, k = i % p.K;
-        const uint16_t word = log_w ? rtl_logw_word(p.w_l[i]) : static_cast<uint16_t>(p.w_u[i]);
+        const uint16_t word = log_w ? rtl_logw_word(p.w_l[i], cfg_.kw) : static_cast<uint16_t>(p.w_u[i]);
         top_->wbuf_bank_i = static_cast<uint8_t>(n % C);
         top_->wbuf_addr_i = static_cast<uint32_t>((n / C) * p.K + k);
         top_->wbuf_data_i = word;

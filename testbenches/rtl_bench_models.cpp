@@ -1,4 +1,4 @@
-// Benchmark models (library logq_tb_bench). Parameters must match testbenches/CMakeLists.txt.
+// Benchmark models (library logq_tb_bench). Parameters: their rows of rtl/logq_units.tsv.
 #include "Vgemm_int8_16x16.h"
 #include "Vgemm_int8_8x8.h"
 #include "Vgemm_lu_16x16.h"
@@ -8,14 +8,11 @@
 namespace logq {
 
 std::unique_ptr<RtlArray> make_rtl_array_bench(const std::string& kind, int size) {
-  RtlArrayConfig c;
-  c.rows = c.cols = size;
-  c.kind = kind == "lu" ? 2 : 0;
-  c.acc_bits = 48;
-  if (kind == "lu" && size == 8) return std::make_unique<VerilatedArray<Vgemm_lu_8x8>>(c);
-  if (kind == "lu" && size == 16) return std::make_unique<VerilatedArray<Vgemm_lu_16x16>>(c);
-  if (kind == "int8" && size == 8) return std::make_unique<VerilatedArray<Vgemm_int8_8x8>>(c);
-  if (kind == "int8" && size == 16) return std::make_unique<VerilatedArray<Vgemm_int8_16x16>>(c);
+  const std::string unit = fmt::format("gemm_{}_{}x{}", kind, size, size);
+  if (unit == "gemm_lu_8x8") return std::make_unique<VerilatedArray<Vgemm_lu_8x8>>(rtl_array_config(unit));
+  if (unit == "gemm_lu_16x16") return std::make_unique<VerilatedArray<Vgemm_lu_16x16>>(rtl_array_config(unit));
+  if (unit == "gemm_int8_8x8") return std::make_unique<VerilatedArray<Vgemm_int8_8x8>>(rtl_array_config(unit));
+  if (unit == "gemm_int8_16x16") return std::make_unique<VerilatedArray<Vgemm_int8_16x16>>(rtl_array_config(unit));
   throw Error(fmt::format("no benchmark model {} {}x{}", kind, size, size));
 }
 

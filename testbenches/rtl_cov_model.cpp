@@ -5,12 +5,7 @@
 namespace logq {
 
 std::unique_ptr<RtlArray> make_rtl_array_coverage_4x4() {
-  RtlArrayConfig c;
-  c.rows = 4;
-  c.cols = 4;
-  c.kind = 4;
-  c.acc_bits = 48;
-  return std::make_unique<VerilatedArray<Vgemm_cov_4x4>>(c);
+  return std::make_unique<VerilatedArray<Vgemm_cov_4x4>>(rtl_array_config("gemm_cov_4x4"));
 }
 
 }  // namespace logq

@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "golden/formats.h"
+#include "golden/hw.h"
 
 namespace logq {
 
@@ -19,7 +20,7 @@ struct UnitOutputs {
 
 class UnitBench {
  public:
-  static constexpr int kAccBits = 48, kAdaLogBits = 6;
+  static constexpr int kAccBits = 48, kAdaLogBits = 6, kKw = RtlParams{}.kw;  // rtl/logq_units.tsv unit_top
   virtual ~UnitBench() = default;
   virtual int mant_frac_bits() const = 0;
   virtual void load_lut(const AdaLogTable& t) = 0;

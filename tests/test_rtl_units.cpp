@@ -27,7 +27,7 @@ int64_t golden_term(const MacTerm& t, const HwConfig& hw) {
 // Every LogART datapath weight the RTL can hold: zero, and ± with e_idx = 0..63.
 std::vector<LogWeightInt> all_log_weights() {
   std::vector<LogWeightInt> v = {LogWeightInt{0, 0, 0}};
-  for (int e = 0; e < (2 << kRtlKBits); ++e)
+  for (int e = 0; e < (2 << UnitBench::kKw); ++e)
     for (int8_t s : {int8_t{1}, int8_t{-1}}) v.push_back(LogWeightInt{s, static_cast<uint8_t>(e & 1), e >> 1});
   return v;
 }
@@ -86,7 +86,7 @@ TEST_CASE("RTL LogART decoder and L x U PE: every weight code against every 9-bi
     const HwConfig hw = hw_for(0, false, f);
     int64_t bad = 0;
     for (const LogWeightInt& w : all_log_weights()) {
-      const uint16_t word = rtl_logw_word(w);
+      const uint16_t word = rtl_logw_word(w, UnitBench::kKw);
       for (int da = -255; da <= 255; ++da) {
         const UnitOutputs o = ub->eval(1, 0, false, static_cast<uint16_t>(da), word);
         bool ok = o.w_zero == (w.sign == 0);
@@ -117,7 +117,7 @@ TEST_CASE("RTL L x A PE: every weight code against every AdaLog code (b = 3, 4, 
             const HwConfig hw = hw_for(F, half, f);
             for (const LogWeightInt& w : weights)
               for (int c = 0; c <= t.zero_code; ++c) {
-                const UnitOutputs o = ub->eval(3, F, half, rtl_adalog_word(c, t, UnitBench::kAdaLogBits), rtl_logw_word(w));
+                const UnitOutputs o = ub->eval(3, F, half, rtl_adalog_word(c, t, UnitBench::kAdaLogBits), rtl_logw_word(w, UnitBench::kKw));
                 const int64_t g = golden_term(mac_la(w, c, t, hw), hw);
                 if ((o.la != g || o.universal != g) && ++bad < 5)
                   FAIL_CHECK("LxA f=" << f << " b=" << b << " q=" << q << " F=" << F << " c=" << c << " k=" << w.k << " rtl " << o.la << "/"

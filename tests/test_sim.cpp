@@ -6,6 +6,7 @@
 
 #include <cstdio>
 #include <fstream>
+#include <map>
 #include <random>
 #include <set>
 
@@ -13,6 +14,8 @@
 #include <nlohmann/json.hpp>
 
 #include "golden/error.h"
+#include "golden/lower.h"
+#include "golden/network.h"
 #include "sim/accelerator.h"
 #include "sim/report.h"
 #include "testbenches/random_jobs.h"
@@ -30,7 +33,7 @@ AccelConfig accel(const json& j) { return parse_accel(j, "test"); }
 
 // SystemC elaborates once per process: each simulation runs in a forked child, which sends back
 // the JSON report (or "error: ...").
-json simulate_in_child(const Workload& w, const AccelConfig& hw, const std::string& backend) {
+json simulate_in_child(const Workload& w, const AccelConfig& hw, const std::string& backend, const LqmFile* model = nullptr) {
   int fd[2];
   REQUIRE(pipe(fd) == 0);
   const pid_t pid = fork();
@@ -39,7 +42,7 @@ json simulate_in_child(const Workload& w, const AccelConfig& hw, const std::stri
     close(fd[0]);
     std::string out;
     try {
-      auto b = backend == "rtl" ? make_rtl_backend(hw, 3) : make_fast_backend(hw);
+      auto b = backend == "rtl" ? (model ? make_model_rtl_backend(hw, *model, w, 0) : make_rtl_backend(hw, 3)) : make_fast_backend(hw);
       out = report_json(simulate(w, hw, *b)).dump();
     } catch (const std::exception& e) {
       out = std::string("error: ") + e.what();
@@ -134,7 +137,7 @@ TEST_CASE("fast cycle model equals the RTL on every block of the embedded ViT an
       const LayerPlan p = plan_layer(l, hw);
       for (const Block& b : p.blocks) {
         INFO(name << " " << l.name << " block " << b.mb << "x" << b.nb << "x" << l.K);
-        REQUIRE(rtl->run(l, b) == fast->run(l, b));
+        REQUIRE(rtl->run(l, 0, b) == fast->run(l, 0, b));
         ++blocks;
       }
     }
@@ -332,16 +335,16 @@ TEST_CASE("topologies: ResNet-18 and DeiT-Tiny shapes", "[sim]") {
 }
 
 TEST_CASE("composite PE kinds: each layer on the part that takes it with its MAC energy, widths are checked", "[sim]") {
-  const PeKind& k = pe_kind("int8+ua");
+  const PeSpec& k = pe_spec("int8+ua");
   CHECK(k.takes(Pairing::UxU, 4, 8));
   CHECK(k.takes(Pairing::UxA, 4, 4));
   CHECK_FALSE(k.takes(Pairing::UxA, 4, 6));  // the U(4) x A(4) datapath takes AdaLog codes of up to 4 bits
   CHECK_FALSE(k.takes(Pairing::LxU, 4, 8));
   CHECK(k.part_for(Pairing::UxU, 4, 8).name == "int8");
   CHECK(k.part_for(Pairing::UxA, 4, 4).name == "ua");
-  CHECK(pe_kind("universal").takes(Pairing::LxA, 5, 6));
-  CHECK_FALSE(pe_kind("lu").takes(Pairing::LxU, 5, 8));
-  CHECK_FALSE(pe_kind("uu4").takes(Pairing::UxU, 4, 8));
+  CHECK(pe_spec("universal").takes(Pairing::LxA, 5, 6));
+  CHECK_FALSE(pe_spec("lu").takes(Pairing::LxU, 5, 8));
+  CHECK_FALSE(pe_spec("uu4").takes(Pairing::UxU, 4, 8));
   const AccelConfig hw = accel({{"array", {{"rows", 4}, {"cols", 4}, {"pe", "int8+ua"}}}, {"clock_mhz", 100},
                                 {"energy_pj", {{"mac", {{"int8", 1.0}, {"ua", 10.0}}}}}});
   SimLayer uu = gemm_layer("uu", 8, 8, 8);
@@ -359,4 +362,107 @@ TEST_CASE("composite PE kinds: each layer on the part that takes it with its MAC
   wide.a_fmt_bits = 6;
   CHECK_THROWS_WITH(check_workload(Workload{"w", "t", {wide}}, hw), Catch::Contains("wider than the 'int8+ua' PE takes"));
   CHECK_THROWS_WITH(parse_accel({{"energy_pj", {{"mac", {{"int8+ua", 1.0}}}}}}, "hw.json"), Catch::Contains("unknown key 'int8+ua'"));
+}
+
+namespace {
+
+// Two convolutions that only one lowering gets right everywhere: an AdaLog-input 3x3 conv with
+// padding 1 (its padding must be the AdaLog zero state, not code 0 = the largest value) and a
+// depthwise 3x3 conv (groups = channels), with two sample images.
+LqmFile padded_adalog_and_depthwise_model(const std::string& path) {
+  std::mt19937 rng(11);
+  QLayer a;
+  a.name = "conv_a";
+  a.op = LayerOp::Conv2d;
+  a.pairing = Pairing::UxA;
+  a.conv = Conv2dShape{2, 5, 5, 3, 3, 3, 1, 1, 1, 1};
+  a.out_features = 3;
+  a.in_features = 2 * 3 * 3;
+  for (int i = 0; i < 3 * 18; ++i) a.w_codes.push_back(int32_t(rng() % 16));
+  a.w_uniform = UniformParams{4, {0.1f, 0.05f, 0.2f}, {8, 7, 8}};
+  a.x_adalog.table = make_adalog_table(4, 37);
+  a.x_adalog.scale = 1.0f;
+  a.hw = default_hw_config({Pairing::UxA, 4, 4, &a.x_adalog.table, -1}, a.in_features);
+  QLayer d;
+  d.name = "conv_dw";
+  d.op = LayerOp::Conv2d;
+  d.pairing = Pairing::UxU;
+  d.conv = Conv2dShape{3, 5, 5, 3, 3, 3, 1, 1, 1, 3};
+  d.out_features = 3;
+  d.in_features = 9;
+  for (int i = 0; i < 27; ++i) d.w_codes.push_back(int32_t(rng() % 16));
+  d.w_uniform = UniformParams{4, {0.1f, 0.1f, 0.1f}, {8, 8, 8}};
+  d.x_uniform = UniformParams{8, {0.05f}, {128}};
+  d.hw = default_hw_config({Pairing::UxU, 4, 8, nullptr, -1}, d.in_features);
+  json graph = {{"model", {{"name", "pads"}, {"input_shape", {2, 5, 5}}}}, {"inputs", {"image"}}, {"outputs", {"conv_dw"}}, {"layers", json::array()}};
+  SafetensorsWriter w;
+  add_layer(graph, w, a, {"image"}, {"conv_a"});
+  graph["layers"].push_back({{"name", "act"}, {"op", "relu"}, {"inputs", {"conv_a"}}, {"outputs", {"act"}}});
+  add_layer(graph, w, d, {"act"}, {"conv_dw"});
+  std::vector<float> images(2 * 50);
+  for (float& v : images) v = float(rng() % 1000) / 1000.0f;  // AdaLog takes (0, 1]: every code appears
+  w.add("samples/images", DType::F32, {2, 2, 5, 5}, images);
+  write_lqm(path, graph, std::move(w), "test_sim");
+  return LqmFile::open(path);
+}
+
+}  // namespace
+
+TEST_CASE("golden, verify's lowering and sim agree on an AdaLog-input padded conv and a depthwise conv", "[sim][rtl][lower]") {
+  const std::string path = "/tmp/logq_test_pads_" + std::to_string(getpid()) + ".lqm";
+  const LqmFile f = padded_adalog_and_depthwise_model(path);
+  Network net(f);
+  std::map<std::string, std::vector<int32_t>> codes;
+  std::map<std::string, std::vector<int64_t>> accs;
+  net.on_codes = [&](const std::string& l, const std::vector<int32_t>& x, const std::vector<int32_t>&) { codes[l] = x; };
+  net.on_output = [&](const std::string& l, const LayerOutput& o) { accs[l] = o.acc; };
+  const auto img = f.file().read<float>("samples/images", DType::F32);
+  net.run(std::vector<float>(img.begin(), img.begin() + 50));
+  auto rtl = make_rtl_array_universal_4x4();
+  const Workload w = workload_from_lqm(f);
+  REQUIRE(w.layers.size() == 2);
+  for (size_t li = 0; li < 2; ++li) {
+    const GemmRecord& g = net.gemms()[li];
+    const SimLayer& sl = w.layers[li];
+    const WeightOperand wo = weight_operand(g.layer);
+    int64_t jobs = 0, pads = 0;
+    lower_layer(g.layer, wo.d.data(), nullptr, codes.at(g.name), 1, {}, [&](const GemmProblem& p, const JobPlace& at) {
+      // sim's workload has the lowering's shapes
+      CHECK(sl.M == p.M);
+      CHECK(sl.N == p.N);
+      CHECK(sl.K == p.K);
+      CHECK(sl.count == at.count);
+      // verify: the RTL on the lowered job equals the network's own accumulators
+      std::vector<int64_t> want(size_t(p.M * p.N));
+      for (int64_t m = 0; m < p.M; ++m)
+        for (int64_t n = 0; n < p.N; ++n) want[size_t(m * p.N + n)] = accs.at(g.name).at(size_t(at.at(m, n)));
+      VerifyOptions vo;
+      vo.expected = &want;
+      const VerifyReport rep = verify_gemm(*rtl, p, g.layer.hw, vo);
+      INFO(rep.mismatch);
+      CHECK(rep.pass);
+      CHECK(rep.cycles == block_cycles(accel({{"array", {{"rows", 4}, {"cols", 4}}}, {"clock_mhz", 100}}), p.M, p.N, p.K));
+      ++jobs;
+      if (li == 0) {
+        for (int64_t i = 0; i < p.M * p.K; ++i) pads += p.x[i] == g.layer.x_adalog.table.zero_code;
+        // The padding the old verify used (code 0, the largest AdaLog value) changes the result: a
+        // lowering that pads wrongly fails verify.
+        std::vector<int32_t> cols;
+        im2col(g.layer.conv, codes.at(g.name).data(), 0, 0, cols);
+        GemmProblem bad = p;
+        bad.x = cols.data();
+        vo.expected = &want;
+        CHECK_FALSE(verify_gemm(*rtl, bad, g.layer.hw, vo).pass);
+      }
+    });
+    CHECK(jobs == (li == 0 ? 1 : 3));  // one group; three depthwise groups
+    if (li == 0) CHECK(pads >= 2 * 16);  // the border of a 5x5 image under a 3x3 kernel, both channels
+  }
+  // sim on the RTL back-end with the model's own operands: the fast model's cycles, every block checked.
+  const AccelConfig hw = accel({{"array", {{"rows", 4}, {"cols", 4}}}, {"clock_mhz", 100}});
+  const json fast = simulate_in_child(w, hw, "fast"), on_rtl = simulate_in_child(w, hw, "rtl", &f);
+  REQUIRE(on_rtl.contains("total"));
+  CHECK(on_rtl["backend"] == "rtl");
+  CHECK(on_rtl["total"]["total_cycles"] == fast["total"]["total_cycles"]);
+  std::remove(path.c_str());
 }

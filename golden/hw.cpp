@@ -1,0 +1,283 @@
+#include "golden/hw.h"
+
+#include <cmath>
+
+#include <fmt/format.h>
+
+#include "golden/error.h"
+
+namespace logq {
+
+const char* pe_kind_rtl_name(PeKind k) {
+  static const char* n[] = {"PE_UU", "PE_UA", "PE_LU", "PE_LA", "PE_UNIVERSAL"};
+  return n[static_cast<int>(k)];
+}
+
+bool pe_kind_runs(PeKind k, Pairing p) {
+  return k == PeKind::Universal || static_cast<int>(k) == static_cast<int>(p);  // the first four mirror Pairing
+}
+
+const char* pairing_name(Pairing p) {
+  static const char* n[] = {"UxU", "UxA", "LxU", "LxA"};
+  return n[static_cast<int>(p)];
+}
+
+bool log_weights(Pairing p) { return p == Pairing::LxU || p == Pairing::LxA; }
+bool log_activations(Pairing p) { return p == Pairing::UxA || p == Pairing::LxA; }
+
+int32_t odd_mantissa(int f) { return logart_mantissa(true, f); }
+
+namespace {
+
+RtlParams uu(int bits) {
+  RtlParams p;
+  p.dw = p.da = bits + 1;
+  p.acc_w = 32;
+  return p;
+}
+
+RtlParams lu(int n, int a_bits, int mant_f) {
+  RtlParams p;
+  p.da = a_bits + 1;
+  p.kw = n;
+  p.mant_f = mant_f;
+  p.acc_w = 32;
+  return p;
+}
+
+// U(w_bits) × A(b): AdaLog b = 4 has shifts E ≤ 63 and F ≤ 63 (6 bits each).
+RtlParams ua(int w_bits, int b) {
+  RtlParams p;
+  p.dw = w_bits + 1;
+  p.mw = b + 1;
+  p.ew = p.fw = 6;
+  p.acc_w = 32;
+  return p;
+}
+
+RtlParams la(int n, int b) {
+  RtlParams p = ua(8, b);
+  p.dw = 9;
+  p.kw = n;
+  return p;
+}
+
+// Areas and timing of these are in docs/results.md; the widths are what scripts/area.sh has
+// always synthesized (the rows of rtl/logq_units.tsv).
+std::vector<PeSpec> make_specs() {
+  std::vector<PeSpec> s = {
+      {"int8", PeKind::UxU, {}, uu(8), "logq_pe_uu", "INT8 x INT8 MAC (baseline), 32-bit acc"},
+      {"uu4", PeKind::UxU, {}, uu(4), "logq_pe_uu", "U(4) x U(4) MAC, 32-bit acc"},
+      {"uu6", PeKind::UxU, {}, uu(6), "logq_pe_uu", "U(6) x U(6) MAC, 32-bit acc"},
+      {"lu", PeKind::LxU, {}, lu(4, 8, 1), "logq_pe_lu", "L(4) x U(8) shift-add PE (1+1/2), 32-bit acc"},
+      {"lu_exact", PeKind::LxU, {}, lu(4, 8, 6), "logq_pe_lu", "L(4) x U(8), exact mantissa f=6 (91/64), 32-bit acc"},
+      {"ua", PeKind::UxA, {}, ua(4, 4), "logq_pe_ua", "U(4) x A(4) PE, 32-bit acc"},
+      {"la", PeKind::LxA, {}, la(4, 4), "logq_pe_la", "L(4) x A(4) PE, 32-bit acc"},
+      // The universal PE: U up to 8 bits, AdaLog codes up to 6, LogART k < 32 (n ≤ 5); 48-bit acc.
+      {"universal", PeKind::Universal, {}, RtlParams{}, "logq_pe_universal", "universal PE (all pairings), 48-bit acc"},
+  };
+  // Composites: two datapaths, one accumulator (area and energy from the synthesized parts).
+  for (const auto& [a, b] : {std::pair{"int8", "ua"}, {"uu4", "ua"}, {"uu6", "ua"}, {"lu", "la"}})
+    s.push_back({fmt::format("{}+{}", a, b), std::nullopt, {a, b}, RtlParams{}, "", fmt::format("{} and {} datapaths sharing one accumulator", a, b)});
+  return s;
+}
+
+// The widest format of each operand the datapath takes.
+int w_limit(const RtlParams& r, Pairing p) { return log_weights(p) ? r.kw : r.dw - 1; }
+int a_limit(const RtlParams& r, Pairing p) { return log_activations(p) ? r.adalog_bits() : r.da - 1; }
+
+}  // namespace
+
+const std::vector<PeSpec>& pe_specs() {
+  static const std::vector<PeSpec> s = make_specs();
+  return s;
+}
+
+const PeSpec& pe_spec(const std::string& name) {
+  for (const auto& k : pe_specs())
+    if (k.name == name) return k;
+  throw Error(fmt::format("unknown PE kind '{}' (known: {})", name, pe_spec_names()));
+}
+
+std::string pe_spec_names() {
+  std::string s;
+  for (const auto& k : pe_specs()) s += (s.empty() ? "" : ", ") + k.name;
+  return s;
+}
+
+std::string PeSpec::area_unit() const { return composite() ? "" : "pe_" + name; }
+
+int PeSpec::mant_frac_bits() const {
+  if (!composite()) return rtl.mant_f;
+  for (const auto& n : parts)
+    if (pe_spec(n).runs(Pairing::LxU) || pe_spec(n).runs(Pairing::LxA)) return pe_spec(n).mant_frac_bits();
+  return 1;
+}
+
+int PeSpec::max_w_bits() const {
+  int m = 0;
+  for (Pairing p : {Pairing::UxU, Pairing::UxA, Pairing::LxU, Pairing::LxA})
+    if (runs(p)) m = std::max(m, composite() ? part_for(p, 1, 1).max_w_bits() : w_limit(rtl, p));
+  return m;
+}
+
+int PeSpec::max_a_bits() const {
+  int m = 0;
+  for (Pairing p : {Pairing::UxU, Pairing::UxA, Pairing::LxU, Pairing::LxA})
+    if (runs(p)) m = std::max(m, composite() ? part_for(p, 1, 1).max_a_bits() : a_limit(rtl, p));
+  return m;
+}
+
+bool PeSpec::runs(Pairing p) const {
+  if (!composite()) return pe_kind_runs(*kind, p);
+  for (const auto& n : parts)
+    if (pe_spec(n).runs(p)) return true;
+  return false;
+}
+
+bool PeSpec::takes(Pairing p, int w, int a) const {
+  if (composite()) {
+    for (const auto& n : parts)
+      if (pe_spec(n).takes(p, w, a)) return true;
+    return false;
+  }
+  return runs(p) && w <= w_limit(rtl, p) && a <= a_limit(rtl, p);
+}
+
+const PeSpec& PeSpec::part_for(Pairing p, int w, int a) const {
+  if (!composite()) {
+    if (!takes(p, w, a)) throw Error(fmt::format("the {} PE does not take this layer", name));
+    return *this;
+  }
+  for (const auto& n : parts)
+    if (pe_spec(n).takes(p, w, a)) return pe_spec(n);
+  throw Error(fmt::format("no part of the {} PE takes this layer", name));
+}
+
+std::string rtl_params_string(const RtlParams& p, const std::string& top) {
+  std::vector<std::pair<const char*, int>> v;
+  if (top == "logq_pe_uu") v = {{"DW", p.dw}, {"DA", p.da}};
+  else if (top == "logq_pe_ua") v = {{"DW", p.dw}, {"MW", p.mw}, {"EW", p.ew}, {"FW", p.fw}};
+  else if (top == "logq_pe_lu") v = {{"DA", p.da}, {"KW", p.kw}, {"MANT_F", p.mant_f}};
+  else if (top == "logq_pe_la") v = {{"MW", p.mw}, {"EW", p.ew}, {"FW", p.fw}, {"KW", p.kw}, {"MANT_F", p.mant_f}};
+  else if (top == "logq_pe_universal" || top == "logq_pe_array")
+    v = {{"DW", p.dw}, {"DA", p.da}, {"MW", p.mw}, {"EW", p.ew}, {"FW", p.fw}, {"KW", p.kw}, {"MANT_F", p.mant_f}};
+  else if (top == "logq_gemm_top" || top == "logq_unit_top")
+    v = {{"DW", p.dw}, {"DA", p.da}, {"B", p.adalog_bits()}, {"EW", p.ew}, {"FW", p.fw}, {"KW", p.kw}, {"MANT_F", p.mant_f}};
+  else
+    throw Error(fmt::format("rtl_params_string: no parameter list for module {}", top));
+  v.push_back({"ACC_W", p.acc_w});
+  std::string s;
+  for (const auto& [k, x] : v) s += fmt::format("{}{}={}", s.empty() ? "" : " ", k, x);
+  return s;
+}
+
+namespace {
+
+std::vector<RtlUnit> make_units() {
+  std::vector<RtlUnit> u;
+  for (const PeSpec& k : pe_specs())
+    if (!k.composite()) u.push_back({k.area_unit(), k.top, rtl_params_string(k.rtl, k.top), k.description, "area"});
+  u.push_back({"acc32", "logq_acc", "ACC_W=32", "32-bit accumulator register + adder (part of every PE above)", "area"});
+  u.push_back({"adalog_dequant", "logq_adalog_dequant", "B=4 EW=6", "AdaLog dequant, b=4, LUT of 16 (M,E)", "area"});
+  u.push_back({"logw_decode", "logq_logw_decode", "KW=4", "LogART weight decoder", "area"});
+  // Arrays of one PE kind (`logq area` unit array:NAME:R:C appends R and C).
+  const std::pair<const char*, const char*> arrays[] = {
+      {"int8", "INT8 MACs"}, {"lu", "L(4)xU(8) PEs"}, {"ua", "U(4)xA(4) PEs"}, {"la", "L(4)xA(4) PEs"}};
+  for (const auto& [name, what] : arrays) {
+    const PeSpec& k = pe_spec(name);
+    u.push_back({fmt::format("array_{}", name), "logq_pe_array",
+                 fmt::format("KIND={} {}", static_cast<int>(*k.kind), rtl_params_string(k.rtl, "logq_pe_array")), fmt::format("array of {}", what), "array"});
+  }
+  // Verilated models. The unit bench: every PE kind at f = 1 and the exact-mantissa f = 6.
+  RtlParams f6;
+  f6.mant_f = 6;
+  u.push_back({"unit_top", "logq_unit_top", rtl_params_string(RtlParams{}, "logq_unit_top"), "every PE kind and decoder, f = 1", "tb"});
+  u.push_back({"unit_top_f6", "logq_unit_top", rtl_params_string(f6, "logq_unit_top"), "every PE kind and decoder, exact mantissa f = 6", "tb"});
+  const auto gemm = [&](const std::string& name, int size, PeKind kind, const std::string& use, const std::string& what) {
+    u.push_back({name, "logq_gemm_top", fmt::format("R={} C={} KIND={} {}", size, size, static_cast<int>(kind), rtl_params_string(RtlParams{}, "logq_gemm_top")),
+                 what, use});
+  };
+  gemm("gemm_universal_4x4", 4, PeKind::Universal, "tb", "the regression array: 4x4 universal PEs, traced");
+  for (int size : {8, 16}) {
+    gemm(fmt::format("gemm_lu_{0}x{0}", size), size, PeKind::LxU, "tb_bench", fmt::format("benchmark: {0}x{0} L(4)xU(8) PEs", size));
+    gemm(fmt::format("gemm_int8_{0}x{0}", size), size, PeKind::UxU, "tb_bench", fmt::format("benchmark: {0}x{0} INT8 MACs", size));
+  }
+  gemm("gemm_cov_4x4", 4, PeKind::Universal, "tb_cov", "the regression array with line/toggle coverage");
+  return u;
+}
+
+}  // namespace
+
+const std::vector<RtlUnit>& rtl_units() {
+  static const std::vector<RtlUnit> u = make_units();
+  return u;
+}
+
+int stored_x_bits(Pairing p, int b) { return log_activations(p) ? b + 1 : b; }
+int stored_w_bits(Pairing p, int b) { return log_weights(p) ? b + 1 : b; }
+
+uint16_t rtl_adalog_word(int32_t code, const AdaLogTable& t, int adalog_bits) {
+  if (code < 0 || code > t.zero_code) throw Error(fmt::format("AdaLog code {} outside [0, {}]", code, t.zero_code));
+  return static_cast<uint16_t>(code == t.zero_code ? (1 << adalog_bits) : code);
+}
+
+uint16_t rtl_logw_word(const LogWeightInt& w, int kw) {
+  if (w.sign == 0) return static_cast<uint16_t>(1u << logw_zero_bit(kw));
+  if (w.k < 0 || w.k >= (1 << kw)) throw Error(fmt::format("LogART k = {} outside the RTL's 0..{}", w.k, (1 << kw) - 1));
+  return static_cast<uint16_t>(((w.sign < 0 ? 1u : 0u) << logw_neg_bit(kw)) | (static_cast<uint32_t>(w.k) << kLogwKLsb) | (uint32_t{w.odd} << kLogwOddBit));
+}
+
+int64_t array_tiles(int64_t R, int64_t C, int64_t M, int64_t N) { return ((M + R - 1) / R) * ((N + C - 1) / C); }
+
+int64_t array_tile_steps(int64_t R, int64_t C, int64_t K) { return K + R + C - 1; }
+
+uint64_t array_cycles(int64_t R, int64_t C, int64_t M, int64_t N, int64_t K) {
+  return static_cast<uint64_t>(array_tiles(R, C, M, N) * array_tile_steps(R, C, K) + R);
+}
+
+std::string rtl_package_sv() {
+  std::string s =
+      "// GENERATED by `logq hw --write-rtl rtl` from golden/hw.cpp: do not edit (the CTest hw_generated\n"
+      "// fails when this file and the table disagree). Types and constants every RTL module shares.\n"
+      "package logq_pkg;\n"
+      "  // Package constants serve all modules; each top uses a subset.\n"
+      "  /* verilator lint_off UNUSEDPARAM */\n\n"
+      "  // The PE datapath of an array (parameter KIND of logq_pe_array / logq_gemm_top).\n"
+      "  typedef enum int unsigned {\n";
+  for (PeKind k : kPeKinds)
+    s += fmt::format("    {} = {}{}\n", pe_kind_rtl_name(k), static_cast<int>(k), k == PeKind::Universal ? "" : ",");
+  s += "  } pe_kind_e;\n\n";
+  s += fmt::format(
+      "  // LogART weight word in the W buffers: {{zero, neg, k[KW-1:0], odd}}, k = (E >> 1) - F_r.\n"
+      "  localparam int unsigned LOGW_ODD_BIT = {};\n"
+      "  localparam int unsigned LOGW_K_LSB   = {};\n"
+      "  function automatic int unsigned logw_neg_bit(int unsigned kw);\n    logw_neg_bit = kw + {};\n  endfunction\n"
+      "  function automatic int unsigned logw_zero_bit(int unsigned kw);\n    logw_zero_bit = kw + {};\n  endfunction\n\n",
+      kLogwOddBit, kLogwKLsb, logw_neg_bit(0), logw_zero_bit(0));
+  s += "  // The LogART odd-exponent mantissa K_ODD = round(sqrt2 * 2^f) for MANT_F = f (f = 1: 3, the\n"
+       "  // 1+1/2 approximation). 0 marks an f the table does not hold. (Yosys takes assignments to the\n"
+       "  // function name, not `return`.)\n"
+       "  function automatic int unsigned odd_mantissa(int unsigned mant_f);\n"
+       "    case (mant_f)\n";
+  for (int f = 0; f <= kMaxMantFracBits; ++f) s += fmt::format("      {}: odd_mantissa = {};\n", f, odd_mantissa(f));
+  s += "      default: odd_mantissa = 0;\n"
+       "    endcase\n"
+       "  endfunction\n\n"
+       "  /* verilator lint_on UNUSEDPARAM */\n"
+       "endpackage\n";
+  return s;
+}
+
+std::string rtl_units_tsv() {
+  std::string s =
+      "# GENERATED by `logq hw --write-rtl rtl` from golden/hw.cpp: do not edit (CTest hw_generated).\n"
+      "# The RTL units scripts/area.sh synthesizes and testbenches/CMakeLists.txt verilates.\n"
+      "# use: area (a `logq area` unit), array (array:NAME:R:C adds R and C), tb / tb_bench / tb_cov (a\n"
+      "# Verilated model in that testbench library, prefix V<name>).\n"
+      "# name\tuse\ttop\tparams\tdescription\n";
+  for (const RtlUnit& u : rtl_units()) s += fmt::format("{}\t{}\t{}\t{}\t{}\n", u.name, u.use, u.top, u.params, u.description);
+  return s;
+}
+
+}  // namespace logq
