@@ -15,9 +15,9 @@
 #include <cstring>
 #include <fmt/format.h>
 
-#include "golden/error.h"
+#include "io/error.h"
 #include "golden/hw.h"
-#include "golden/file_io.h"
+#include "io/file_io.h"
 
 namespace logq::cli {
 

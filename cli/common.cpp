@@ -7,8 +7,8 @@
 
 #include <fmt/format.h>
 
-#include "golden/error.h"
-#include "golden/file_io.h"
+#include "io/error.h"
+#include "io/file_io.h"
 
 namespace logq::cli {
 

@@ -21,7 +21,7 @@
 
 #include "cli/area.h"
 #include "cli/common.h"
-#include "golden/error.h"
+#include "io/error.h"
 #include "golden/layer.h"
 #include "sim/accelerator.h"
 #include "sim/report.h"

@@ -12,11 +12,11 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
-#include "golden/error.h"
-#include "golden/file_io.h"
+#include "io/error.h"
+#include "io/file_io.h"
 #include "golden/hw.h"
 #include "golden/network.h"
-#include "quant/data/dataset.h"
+#include "io/dataset.h"
 
 namespace logq::cli {
 

@@ -6,8 +6,8 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/common.h"
-#include "golden/error.h"
-#include "golden/file_io.h"
+#include "io/error.h"
+#include "io/file_io.h"
 #include "golden/hw.h"
 
 namespace logq::cli {

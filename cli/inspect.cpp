@@ -8,10 +8,10 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
-#include "golden/limits.h"
+#include "io/limits.h"
 #include "golden/lqm.h"
-#include "golden/safetensors.h"
-#include "quant/io/checkpoint.h"
+#include "io/safetensors.h"
+#include "io/checkpoint.h"
 
 namespace logq::cli {
 

@@ -16,11 +16,12 @@
 #include "cli/sim_cmd.h"
 #include "cli/verify_cmd.h"
 #ifdef LOGQ_WITH_TORCH
-#include "cli/torch_commands.h"
+#include "cli/model_cmds.h"
+#include "cli/quantize_cmd.h"
 #endif
-#include "golden/error.h"
-#include "golden/file_io.h"
-#include "golden/limits.h"
+#include "io/error.h"
+#include "io/file_io.h"
+#include "io/limits.h"
 #include "logq_version.h"
 
 int main(int argc, char** argv) {
@@ -50,7 +51,8 @@ int main(int argc, char** argv) {
   logq::cli::add_sim(app);
   logq::cli::add_explore(app);
 #ifdef LOGQ_WITH_TORCH
-  logq::cli::add_torch_commands(app, argc, argv);
+  logq::cli::add_model_commands(app, argc, argv);
+  logq::cli::add_quantize_commands(app, argc, argv);
 #endif
   try {
     app.parse(argc, argv);

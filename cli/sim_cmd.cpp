@@ -10,7 +10,7 @@
 
 #include "cli/area.h"
 #include "cli/common.h"
-#include "golden/error.h"
+#include "io/error.h"
 #include "golden/lqm.h"
 #include "sim/accelerator.h"
 #include "sim/report.h"

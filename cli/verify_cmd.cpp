@@ -11,8 +11,8 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
-#include "golden/error.h"
-#include "golden/file_io.h"
+#include "io/error.h"
+#include "io/file_io.h"
 #include "golden/lower.h"
 #include "golden/network.h"
 #include "testbenches/rtl_array.h"

@@ -12,7 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "golden/gemm.h"
-#include "golden/safetensors.h"
+#include "io/safetensors.h"
 
 namespace logq {
 

@@ -4,7 +4,7 @@
 
 #include <fmt/format.h>
 
-#include "golden/error.h"
+#include "io/error.h"
 
 namespace logq {
 

@@ -2,7 +2,7 @@
 
 #include <fmt/format.h>
 
-#include "golden/error.h"
+#include "io/error.h"
 #include "golden/hw.h"
 #include "golden/layer.h"
 

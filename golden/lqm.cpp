@@ -6,10 +6,10 @@
 
 #include <fmt/format.h>
 
-#include "golden/error.h"
+#include "io/error.h"
 #include "golden/graph_shapes.h"
-#include "golden/json_input.h"
-#include "golden/limits.h"
+#include "io/json_input.h"
+#include "io/limits.h"
 
 namespace logq {
 

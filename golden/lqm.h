@@ -9,7 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "golden/graph_shapes.h"
-#include "golden/safetensors.h"
+#include "io/safetensors.h"
 
 namespace logq {
 

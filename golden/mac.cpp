@@ -5,7 +5,7 @@
 
 #include <fmt/format.h>
 
-#include "golden/error.h"
+#include "io/error.h"
 
 namespace logq {
 

@@ -7,8 +7,8 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
-#include "golden/error.h"
-#include "golden/limits.h"
+#include "io/error.h"
+#include "io/limits.h"
 
 namespace logq {
 

@@ -57,8 +57,7 @@ CXX=${CXX_FUZZ:-clang++}
 command -v "$CXX" >/dev/null || { echo "fuzz.sh: $CXX not found (apt-get install clang libclang-rt-14-dev)" >&2; exit 1; }
 launcher=(); command -v ccache >/dev/null && launcher=(ccache)  # ccache tracks headers for us
 flags=(-std=c++17 -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -I"$root" -isystem /usr/include/eigen3)
-lib_srcs=($(cd "$root" && ls golden/*.cpp)  # all of logq_golden
-          quant/io/zip.cpp quant/io/pickle.cpp quant/io/checkpoint.cpp quant/data/dataset.cpp quant/data/transforms.cpp
+lib_srcs=($(cd "$root" && ls io/*.cpp golden/*.cpp)  # all of logq_io and logq_golden
           sim/hw_config.cpp sim/workload.cpp sim/tiling.cpp)
 
 mkdir -p "$out/obj"

@@ -9,9 +9,9 @@ cd "$root"
 fail=0
 src() { git ls-files -- '*.cpp' '*.h' '*.sv' '*.sh' 'CMakeLists.txt' '*/CMakeLists.txt' | grep -v '^tests/' | grep -v '^scripts/one_definition.sh$'; }
 
-only_in() {  # only_in WHAT HOME PATTERN: PATTERN (grep -E) may match in HOME only
+only_in() {  # only_in WHAT HOME PATTERN: PATTERN (grep -E) may match in HOME (its .cpp and .h) only
   local what=$1 home=$2 pattern=$3 hits
-  hits=$(src | xargs grep -lE -- "$pattern" 2>/dev/null | grep -vxF "$home" || true)
+  hits=$(src | xargs grep -lE -- "$pattern" 2>/dev/null | grep -vxF -e "$home" -e "${home%.cpp}.h" || true)
   if [ -n "$hits" ]; then
     echo "FAIL $what: defined outside $home in: $(echo $hits)"; fail=1
   else

@@ -12,7 +12,7 @@
 
 #include <fmt/format.h>
 
-#include "golden/error.h"
+#include "io/error.h"
 #include "testbenches/random_jobs.h"
 #include "testbenches/rtl_array.h"
 

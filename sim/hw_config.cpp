@@ -7,8 +7,8 @@
 
 #include <fmt/format.h>
 
-#include "golden/error.h"
-#include "golden/json_input.h"
+#include "io/error.h"
+#include "io/json_input.h"
 
 namespace logq::sim {
 

@@ -5,9 +5,9 @@
 
 #include <fmt/format.h>
 
-#include "golden/error.h"
-#include "golden/file_io.h"
-#include "golden/limits.h"
+#include "io/error.h"
+#include "io/file_io.h"
+#include "io/limits.h"
 #include "golden/lower.h"
 
 namespace logq::sim {

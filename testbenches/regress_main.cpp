@@ -5,7 +5,7 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
-#include "golden/error.h"
+#include "io/error.h"
 #include "testbenches/random_jobs.h"
 #include "testbenches/rtl_array.h"
 

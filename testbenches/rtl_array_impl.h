@@ -12,7 +12,7 @@
 #endif
 #include <verilated_vcd_c.h>
 
-#include "golden/error.h"
+#include "io/error.h"
 #include "testbenches/rtl_array.h"
 
 namespace logq {

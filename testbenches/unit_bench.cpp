@@ -5,7 +5,7 @@
 
 #include "Vunit_top.h"
 #include "Vunit_top_f6.h"
-#include "golden/error.h"
+#include "io/error.h"
 
 namespace logq {
 

@@ -5,9 +5,9 @@
 
 #include <fmt/format.h>
 
-#include "golden/file_io.h"
+#include "io/file_io.h"
 #include "golden/formats.h"
-#include "golden/safetensors.h"
+#include "io/safetensors.h"
 #include "quant/adalog/quantizers.h"
 #include "test_util.h"
 
@@ -186,7 +186,7 @@ TEST_CASE("Twin uniform splits positive and negative ranges", "[adalog]") {
 // ---- calibration ------------------------------------------------------------------------------
 #include <nlohmann/json.hpp>
 
-#include "golden/error.h"
+#include "io/error.h"
 #include "quant/adalog/adalog.h"
 #include "quant/models/models.h"
 

@@ -1,10 +1,10 @@
 #include <cstring>
 
-#include "golden/error.h"
-#include "golden/safetensors.h"
+#include "io/error.h"
+#include "io/safetensors.h"
 #include "pickle_builder.h"
-#include "quant/io/checkpoint.h"
-#include "quant/io/zip.h"
+#include "io/checkpoint.h"
+#include "io/zip.h"
 #include "test_util.h"
 
 using namespace logq;

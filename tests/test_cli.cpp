@@ -14,8 +14,8 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
-#include "golden/file_io.h"
-#include "golden/safetensors.h"
+#include "io/file_io.h"
+#include "io/safetensors.h"
 #include "test_util.h"
 
 using Catch::Matchers::Contains;

@@ -7,8 +7,8 @@
 
 #include <zlib.h>
 
-#include "golden/error.h"
-#include "quant/data/dataset.h"
+#include "io/error.h"
+#include "io/dataset.h"
 #include "test_util.h"
 
 using namespace logq;

@@ -9,7 +9,7 @@
 #include "golden/network.h"
 #include "quant/adalog/adalog.h"
 #include "quant/logart/logart.h"
-#include "quant/models/graph.h"
+#include "quant/export/graph.h"
 #include "quant/models/models.h"
 #include "test_util.h"
 

@@ -5,7 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "quant/io/checkpoint.h"
+#include "io/checkpoint.h"
 #include "test_util.h"
 
 using namespace logq;

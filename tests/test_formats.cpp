@@ -8,7 +8,7 @@
 #include <fmt/format.h>
 
 #include "golden/formats.h"
-#include "golden/safetensors.h"
+#include "io/safetensors.h"
 #include "test_util.h"
 
 using namespace logq;

@@ -8,10 +8,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "golden/error.h"
-#include "golden/file_io.h"
-#include "golden/json_input.h"
-#include "golden/limits.h"
+#include "io/error.h"
+#include "io/file_io.h"
+#include "io/json_input.h"
+#include "io/limits.h"
 #include "test_util.h"
 
 using namespace logq;

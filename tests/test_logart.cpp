@@ -9,8 +9,8 @@
 #include <fmt/format.h>
 #include <torch/utils.h>
 
-#include "golden/error.h"
-#include "golden/safetensors.h"
+#include "io/error.h"
+#include "io/safetensors.h"
 #include "quant/eval/runner.h"
 #include "quant/logart/logart.h"
 #include "quant/models/models.h"

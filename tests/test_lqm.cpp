@@ -1,6 +1,6 @@
 #include <cstdio>
 
-#include "golden/error.h"
+#include "io/error.h"
 #include "golden/lqm.h"
 #include "test_util.h"
 

@@ -7,8 +7,8 @@
 #include <nlohmann/json.hpp>
 #include <torch/utils.h>
 
-#include "golden/error.h"
-#include "golden/safetensors.h"
+#include "io/error.h"
+#include "io/safetensors.h"
 #include "quant/eval/runner.h"
 #include "quant/models/models.h"
 #include "test_util.h"

@@ -5,7 +5,7 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
-#include "golden/error.h"
+#include "io/error.h"
 #include "golden/network.h"
 #include "test_util.h"
 

@@ -1,8 +1,8 @@
 #include <random>
 
-#include "golden/error.h"
+#include "io/error.h"
 #include "pickle_builder.h"
-#include "quant/io/pickle.h"
+#include "io/pickle.h"
 #include "test_util.h"
 
 using namespace logq;

@@ -4,8 +4,8 @@
 
 #include <fmt/format.h>
 
-#include "golden/error.h"
-#include "golden/safetensors.h"
+#include "io/error.h"
+#include "io/safetensors.h"
 #include "test_util.h"
 
 using namespace logq;

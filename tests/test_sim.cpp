@@ -13,7 +13,7 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
-#include "golden/error.h"
+#include "io/error.h"
 #include "golden/lower.h"
 #include "golden/network.h"
 #include "sim/accelerator.h"

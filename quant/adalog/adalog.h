@@ -11,7 +11,7 @@
 #include <nlohmann/json_fwd.hpp>
 
 #include "quant/adalog/quantizers.h"
-#include "quant/models/graph.h"
+#include "quant/export/graph.h"
 #include "quant/models/layers.h"
 
 namespace logq {

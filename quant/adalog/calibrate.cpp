@@ -7,7 +7,7 @@
 
 #include <fmt/format.h>
 
-#include "golden/error.h"
+#include "io/error.h"
 #include "quant/adalog/adalog.h"
 #include "quant/models/models.h"
 

@@ -5,9 +5,9 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
-#include "golden/error.h"
-#include "golden/json_input.h"
-#include "golden/safetensors.h"
+#include "io/error.h"
+#include "io/json_input.h"
+#include "io/safetensors.h"
 #include "quant/adalog/adalog.h"
 #include "quant/models/models.h"
 

@@ -2,7 +2,7 @@
 
 #include <cmath>
 
-#include "golden/error.h"
+#include "io/error.h"
 
 namespace logq::adalog {
 

@@ -6,7 +6,7 @@
 #include <fmt/format.h>
 #include <torch/optim/adam.h>
 
-#include "golden/error.h"
+#include "io/error.h"
 #include "quant/adalog/adalog.h"
 #include "quant/models/models.h"
 

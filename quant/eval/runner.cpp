@@ -10,9 +10,9 @@
 #include <torch/optim/adamw.h>
 #include <torch/optim/sgd.h>
 
-#include "golden/error.h"
-#include "golden/json_input.h"
-#include "golden/safetensors.h"
+#include "io/error.h"
+#include "io/json_input.h"
+#include "io/safetensors.h"
 
 namespace logq {
 

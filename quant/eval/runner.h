@@ -7,7 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "quant/data/dataset.h"
+#include "io/dataset.h"
 #include "quant/models/models.h"
 
 namespace logq {

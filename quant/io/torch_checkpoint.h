@@ -7,7 +7,7 @@
 
 #include <ATen/ATen.h>
 
-#include "quant/io/checkpoint.h"
+#include "io/checkpoint.h"
 
 namespace logq {
 

@@ -15,7 +15,8 @@
 #include <ATen/ATen.h>
 
 #include "golden/formats.h"
-#include "quant/models/graph.h"
+#include "quant/export/graph.h"
+#include "quant/hw_path/hw_path.h"
 
 namespace logq {
 class Net;
@@ -129,17 +130,9 @@ struct Options {
 struct QuantizedModel {
   std::shared_ptr<Net> net;
   std::vector<std::pair<std::string, WeightQuant>> layers;
-  struct Act { std::string name; float scale = 1, zero = 0; };
-  std::vector<Act> acts;
+  std::vector<ActQuant> acts;  // U(b) GEMM-input quantizers of the hardware path (quant/hw_path)
   double search_seconds = 0, llr_seconds = 0;
 };
-
-// Folds every BatchNorm2d into the conv registered right before it (BRECQ's fold); an Error if a
-// BN does not follow a conv with matching channels.
-void fold_batchnorms(Net& net);
-
-// The quantizable layers (Conv2d/Linear) of a net, in registration order.
-std::vector<std::string> quantizable_layers(Net& net);
 
 // Images for search/reconstruction: `n` indices chosen with `seed` from `ds`, preprocessed with
 // the model's train augmentation applied once (CIFAR/FMNIST-sized: pad-crop + flip; larger:

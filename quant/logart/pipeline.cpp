@@ -10,9 +10,9 @@
 #include <torch/csrc/autograd/autograd.h>
 #include <torch/optim/adam.h>
 
-#include "golden/error.h"
-#include "golden/safetensors.h"
-#include "quant/data/dataset.h"
+#include "io/error.h"
+#include "io/safetensors.h"
+#include "io/dataset.h"
 #include "quant/eval/runner.h"
 #include "quant/logart/logart.h"
 #include "quant/models/models.h"
@@ -122,33 +122,6 @@ bool is_transformer(const std::vector<Stage>& st) {
   return false;
 }
 }  // namespace
-
-void fold_batchnorms(Net& net) {
-  nn::Conv2dImpl* last = nullptr;
-  std::string last_name;
-  for (const auto& item : net.named_modules("", false)) {
-    if (auto* c = item.value()->as<nn::Conv2dImpl>()) {
-      last = c;
-      last_name = item.key();
-    } else if (auto* bn = item.value()->as<nn::BatchNorm2dImpl>()) {
-      if (bn->folded) continue;
-      if (!last) throw Error(fmt::format("BN folding: '{}' follows no conv", item.key()));
-      try {
-        bn->fold_into(*last);
-      } catch (const Error& e) {
-        throw Error(fmt::format("BN folding '{}' into '{}': {}", item.key(), last_name, e.what()));
-      }
-      last = nullptr;
-    }
-  }
-}
-
-std::vector<std::string> quantizable_layers(Net& net) {
-  std::vector<std::string> out;
-  for (const auto& item : net.named_modules("", false))
-    if (item.value()->as<nn::Conv2dImpl>() || item.value()->as<nn::LinearImpl>()) out.push_back(item.key());
-  return out;
-}
 
 at::Tensor sample_images(const Net& net, const Dataset& ds, int64_t n, uint64_t seed) {
   if (n <= 0) throw Error("the number of search/calibration images must be positive");
@@ -403,22 +376,6 @@ QuantizedModel quantize(Net& fp, std::shared_ptr<Net> qnet, const at::Tensor& se
   return qm;
 }
 
-namespace {
-// Every GEMM input of a net: each Conv2d/Linear input, both operands of each attention MatMul.
-std::map<std::string, nn::TensorFn*> act_sites(Net& net) {
-  std::map<std::string, nn::TensorFn*> out;
-  for (const auto& item : net.named_modules("", false)) {
-    if (auto* c = item.value()->as<nn::Conv2dImpl>()) out[item.key()] = &c->input_hook;
-    else if (auto* l = item.value()->as<nn::LinearImpl>()) out[item.key()] = &l->input_hook;
-    else if (auto* m = item.value()->as<nn::MatMulImpl>()) {
-      out[item.key() + ".a"] = &m->a_hook;
-      out[item.key() + ".b"] = &m->b_hook;
-    }
-  }
-  return out;
-}
-}  // namespace
-
 void apply(QuantizedModel& qm, double k_odd, int act_bits) {
   auto layers = layers_of(*qm.net);
   for (auto& [n, w] : qm.layers) {
@@ -426,45 +383,11 @@ void apply(QuantizedModel& qm, double k_odd, int act_bits) {
     c.k_odd = k_odd;
     set_fixed_weight(layers.at(n), c.quantize(layers.at(n).weight()));
   }
-  auto sites = act_sites(*qm.net);
-  for (auto& [n, h] : sites) *h = nullptr;
-  if (act_bits <= 0) return;
-  const float qmax = float((1 << act_bits) - 1);
-  for (const auto& a : qm.acts) {
-    if (!sites.count(a.name)) throw Error(fmt::format("activation quantizer for '{}', which the model does not have", a.name));
-    const float s = a.scale, z = a.zero;
-    *sites.at(a.name) = [s, z, qmax](const at::Tensor& x) {  // golden uniform_encode/decode, elementwise
-      return (at::clamp(at::round(x / s) + z, 0.0, double(qmax)) - z) * s;
-    };
-  }
+  install_gemm_input_quantizers(*qm.net, qm.acts, act_bits);
 }
 
 void calibrate_activations(QuantizedModel& qm, const at::Tensor& images, int bits) {
-  auto sites = act_sites(*qm.net);
-  std::map<std::string, std::pair<float, float>> range;
-  for (auto& [n, h] : sites) {
-    range[n] = {INFINITY, -INFINITY};
-    *h = [&range, n = n](const at::Tensor& x) {
-      auto& r = range[n];
-      r.first = std::min(r.first, x.min().item<float>());
-      r.second = std::max(r.second, x.max().item<float>());
-      return x;
-    };
-  }
-  {
-    c10::NoGradGuard g;
-    for (int64_t b = 0; b < images.size(0); b += 64) qm.net->forward(images.slice(0, b, std::min(images.size(0), b + 64)));
-  }
-  for (auto& [n, h] : sites) *h = nullptr;
-  qm.acts.clear();
-  const float qmax = float((1 << bits) - 1);
-  for (const auto& [n, r] : range) {
-    auto [lo, hi] = r;
-    if (!(hi >= lo)) throw Error(fmt::format("activation calibration: '{}' saw no input", n));
-    lo = std::min(lo, 0.0f);  // the range includes 0 so that zero is exact (post-ReLU inputs start at 0)
-    const float s = std::max((hi - lo) / qmax, 1e-8f);
-    qm.acts.push_back({n, s, round_half_even(-lo / s)});
-  }
+  qm.acts = calibrate_gemm_inputs(*qm.net, images, bits);
 }
 
 void save_quantized(const QuantizedModel& qm, const std::string& path, const std::map<std::string, std::string>& meta) {
@@ -529,7 +452,7 @@ int mantissa_frac_bits(double k_odd) {
 GraphBuilder::GemmSource export_source(const QuantizedModel& qm, double k_odd, int act_bits) {
   std::map<std::string, const WeightQuant*> wq;
   for (const auto& [n, q] : qm.layers) wq[n] = &q;
-  std::map<std::string, QuantizedModel::Act> acts;
+  std::map<std::string, ActQuant> acts;
   for (const auto& a : qm.acts) acts[a.name] = a;
   const int f = mantissa_frac_bits(k_odd);
   const auto uniform = [acts, act_bits](const std::string& name) {

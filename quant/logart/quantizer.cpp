@@ -7,7 +7,7 @@
 
 #include <fmt/format.h>
 
-#include "golden/error.h"
+#include "io/error.h"
 #include "quant/logart/logart.h"
 
 namespace logq::logart {

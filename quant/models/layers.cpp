@@ -6,7 +6,7 @@
 #include <fmt/format.h>
 #include <torch/nn/init.h>
 
-#include "golden/error.h"
+#include "io/error.h"
 
 namespace logq::nn {
 

@@ -16,9 +16,9 @@
 #include <torch/nn/modules/activation.h>
 #include <torch/nn/modules/dropout.h>
 
-#include "golden/error.h"
+#include "io/error.h"
 #include "quant/models/config.h"
-#include "quant/models/graph.h"
+#include "quant/export/graph.h"
 #include "quant/models/models.h"
 
 namespace logq {

@@ -5,8 +5,8 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
-#include "golden/error.h"
-#include "golden/json_input.h"
+#include "io/error.h"
+#include "io/json_input.h"
 #include "quant/models/models.h"
 
 namespace logq {

@@ -10,9 +10,9 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
-#include "golden/error.h"
+#include "io/error.h"
 #include "quant/models/config.h"
-#include "quant/models/graph.h"
+#include "quant/export/graph.h"
 #include "quant/models/models.h"
 
 namespace logq {

@@ -2,7 +2,7 @@
 
 #include <fmt/format.h>
 
-#include "golden/error.h"
+#include "io/error.h"
 #include "golden/formats.h"
 #include "quant/models/layers.h"
 #include "quant/models/models.h"
@@ -46,23 +46,23 @@ UniformModel quantize(std::shared_ptr<Net> net, const at::Tensor& calib, int w_b
   UniformModel m;
   m.w_bits = w_bits;
   m.a_bits = a_bits;
-  logart::fold_batchnorms(*net);
+  fold_batchnorms(*net);
   std::map<std::string, std::shared_ptr<torch::nn::Module>> mods;
   for (const auto& item : net->named_modules("", false)) mods[item.key()] = item.value();
-  for (const std::string& name : logart::quantizable_layers(*net)) {
+  for (const std::string& name : quantizable_layers(*net)) {
     auto& mod = *mods.at(name);
     at::Tensor& w = mod.as<nn::Conv2dImpl>() ? mod.as<nn::Conv2dImpl>()->weight : mod.as<nn::LinearImpl>()->weight;
     m.weights[name] = quantize_rows(w, w_bits);
   }
-  m.acts.net = net;
-  logart::calibrate_activations(m.acts, calib, a_bits);
-  logart::apply(m.acts, 0, a_bits);
+  m.net = net;
+  m.acts = calibrate_gemm_inputs(*net, calib, a_bits);
+  install_gemm_input_quantizers(*net, m.acts, a_bits);
   return m;
 }
 
 GraphBuilder::GemmSource export_source(const UniformModel& m) {
   std::map<std::string, UniformParams> acts;
-  for (const auto& a : m.acts.acts) acts[a.name] = UniformParams{m.a_bits, {a.scale}, {int32_t(std::lrint(a.zero))}};
+  for (const auto& a : m.acts) acts[a.name] = UniformParams{m.a_bits, {a.scale}, {int32_t(std::lrint(a.zero))}};
   const auto act = [acts](const std::string& name) {
     auto it = acts.find(name);
     if (it == acts.end()) throw Error(fmt::format("export: no activation quantizer for '{}'", name));

@@ -12,7 +12,8 @@
 #include <ATen/ATen.h>
 
 #include "golden/layer.h"
-#include "quant/logart/logart.h"
+#include "quant/export/graph.h"
+#include "quant/hw_path/hw_path.h"
 
 namespace logq {
 class Net;
@@ -26,7 +27,8 @@ struct WeightCodes {
 };
 
 struct UniformModel {
-  logart::QuantizedModel acts;  // the net and its activation quantizers (LogART's hardware path)
+  std::shared_ptr<Net> net;
+  std::vector<ActQuant> acts;  // U(a_bits) quantizers of every GEMM input (quant/hw_path)
   std::map<std::string, WeightCodes> weights;
   int w_bits = 8, a_bits = 8;
 };

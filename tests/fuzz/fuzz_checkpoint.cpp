@@ -1,7 +1,7 @@
 // libFuzzer target: zip + legacy PyTorch checkpoints (zip reader, unpickler, storage loader).
 #include "fuzz_common.h"
-#include "golden/error.h"
-#include "quant/io/checkpoint.h"
+#include "io/error.h"
+#include "io/checkpoint.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   logq::fuzz::tight_limits();

@@ -1,7 +1,7 @@
 // Shared by the libFuzzer targets: tighter caps than the CLI's, so that every input the target
 // accepts runs in milliseconds (a model the caps admit may legitimately take minutes an image).
 #pragma once
-#include "golden/limits.h"
+#include "io/limits.h"
 
 namespace logq::fuzz {
 

@@ -7,8 +7,8 @@
 #include <unistd.h>
 
 #include "fuzz_common.h"
-#include "golden/error.h"
-#include "quant/data/dataset.h"
+#include "io/error.h"
+#include "io/dataset.h"
 
 namespace {
 

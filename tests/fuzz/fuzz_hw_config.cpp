@@ -2,8 +2,8 @@
 // config parser, and the DRAM figures derived from it at its clock.
 #include <string_view>
 
-#include "golden/error.h"
-#include "golden/json_input.h"
+#include "io/error.h"
+#include "io/json_input.h"
 #include "sim/hw_config.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {

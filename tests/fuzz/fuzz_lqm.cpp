@@ -1,6 +1,6 @@
 // libFuzzer target: the .lqm reader and validator on arbitrary bytes.
 #include "fuzz_common.h"
-#include "golden/error.h"
+#include "io/error.h"
 #include "golden/lqm.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {

@@ -1,7 +1,7 @@
 // libFuzzer target: an .lqm that passes the reader is built into the golden network and runs one
 // image (zeros), as `logq golden` would; nothing a file can say may crash or hang it.
 #include "fuzz_common.h"
-#include "golden/error.h"
+#include "io/error.h"
 #include "golden/network.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {

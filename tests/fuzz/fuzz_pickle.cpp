@@ -1,7 +1,7 @@
 // libFuzzer target: the restricted unpickler alone, with a stand-in storage loader.
 #include "fuzz_common.h"
-#include "golden/error.h"
-#include "quant/io/pickle.h"
+#include "io/error.h"
+#include "io/pickle.h"
 
 using namespace logq::pickle;
 

@@ -1,7 +1,7 @@
 // libFuzzer target: the safetensors reader on arbitrary bytes.
 #include "fuzz_common.h"
-#include "golden/error.h"
-#include "golden/safetensors.h"
+#include "io/error.h"
+#include "io/safetensors.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   logq::fuzz::tight_limits();

@@ -1,7 +1,7 @@
 // libFuzzer target: sim's workload builder (the array jobs of every GEMM layer) on an .lqm, and
 // the layer plans of the fast cycle model on a small array.
 #include "fuzz_common.h"
-#include "golden/error.h"
+#include "io/error.h"
 #include "sim/tiling.h"
 #include "sim/workload.h"
 

@@ -1,4 +1,4 @@
-#include "quant/io/checkpoint.h"
+#include "io/checkpoint.h"
 
 #include <cstdlib>
 #include <cstring>
@@ -7,9 +7,9 @@
 
 #include <fmt/format.h>
 
-#include "golden/error.h"
-#include "golden/limits.h"
-#include "quant/io/zip.h"
+#include "io/error.h"
+#include "io/limits.h"
+#include "io/zip.h"
 
 namespace logq {
 

@@ -1,11 +1,11 @@
-#include "golden/limits.h"
+#include "io/limits.h"
 
 #include <fmt/ranges.h>
 #include <limits>
 
 #include <fmt/format.h>
 
-#include "golden/error.h"
+#include "io/error.h"
 
 namespace logq {
 

@@ -10,8 +10,8 @@
 #include <utility>
 #include <vector>
 
-#include "golden/file_io.h"
-#include "quant/io/pickle.h"
+#include "io/file_io.h"
+#include "io/pickle.h"
 
 namespace logq {
 

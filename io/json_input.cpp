@@ -1,13 +1,13 @@
-#include "golden/json_input.h"
+#include "io/json_input.h"
 
 #include <unordered_set>
 #include <vector>
 
 #include <fmt/format.h>
 
-#include "golden/error.h"
-#include "golden/file_io.h"
-#include "golden/limits.h"
+#include "io/error.h"
+#include "io/file_io.h"
+#include "io/limits.h"
 
 namespace logq {
 

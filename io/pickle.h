@@ -14,7 +14,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "golden/dtype.h"
+#include "io/dtype.h"
 
 namespace logq::pickle {
 

@@ -1,4 +1,4 @@
-#include "quant/io/pickle.h"
+#include "io/pickle.h"
 
 #include <cerrno>
 #include <cmath>
@@ -7,8 +7,8 @@
 
 #include <fmt/format.h>
 
-#include "golden/error.h"
-#include "golden/limits.h"
+#include "io/error.h"
+#include "io/limits.h"
 
 namespace logq::pickle {
 

@@ -1,4 +1,4 @@
-#include "quant/io/zip.h"
+#include "io/zip.h"
 
 #include <algorithm>
 #include <cstring>
@@ -7,8 +7,8 @@
 #include <fmt/format.h>
 #include <zlib.h>
 
-#include "golden/error.h"
-#include "golden/limits.h"
+#include "io/error.h"
+#include "io/limits.h"
 
 namespace logq {
 

@@ -8,7 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "golden/error.h"
+#include "io/error.h"
 
 namespace logq {
 

@@ -1,4 +1,4 @@
-#include "quant/data/dataset.h"
+#include "io/dataset.h"
 
 #include <algorithm>
 #include <filesystem>
@@ -9,9 +9,9 @@
 #include <fmt/format.h>
 #include <zlib.h>
 
-#include "golden/error.h"
-#include "golden/file_io.h"
-#include "golden/limits.h"
+#include "io/error.h"
+#include "io/file_io.h"
+#include "io/limits.h"
 
 namespace fs = std::filesystem;
 

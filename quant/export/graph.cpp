@@ -1,8 +1,8 @@
-#include "quant/models/graph.h"
+#include "quant/export/graph.h"
 
 #include <fmt/format.h>
 
-#include "golden/error.h"
+#include "io/error.h"
 #include "golden/lqm.h"
 #include "quant/models/layers.h"
 

@@ -1,4 +1,4 @@
-#include "golden/safetensors.h"
+#include "io/safetensors.h"
 
 #include <algorithm>
 #include <cstring>
@@ -7,9 +7,9 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
-#include "golden/error.h"
-#include "golden/json_input.h"
-#include "golden/limits.h"
+#include "io/error.h"
+#include "io/json_input.h"
+#include "io/limits.h"
 
 namespace logq {
 

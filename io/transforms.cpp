@@ -9,9 +9,9 @@
 #include <fmt/format.h>
 #include <turbojpeg.h>
 
-#include "golden/error.h"
-#include "golden/limits.h"
-#include "quant/data/dataset.h"
+#include "io/error.h"
+#include "io/limits.h"
+#include "io/dataset.h"
 
 namespace logq {
 

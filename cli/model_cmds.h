@@ -3,5 +3,5 @@
 
 namespace logq::cli {
 // `logq models`, `logq eval`, `logq train` (built only with LibTorch).
-void add_torch_commands(CLI::App& app, int argc, char** argv);
+void add_model_commands(CLI::App& app, int argc, char** argv);
 }

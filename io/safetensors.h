@@ -11,8 +11,8 @@
 #include <string_view>
 #include <vector>
 
-#include "golden/dtype.h"
-#include "golden/file_io.h"
+#include "io/dtype.h"
+#include "io/file_io.h"
 
 namespace logq {
 

@@ -1,4 +1,4 @@
-#include "golden/dtype.h"
+#include "io/dtype.h"
 
 #include <cmath>
 #include <cstring>

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "golden/file_io.h"
+#include "io/file_io.h"
 
 namespace logq {
 

@@ -1,4 +1,4 @@
-#include "golden/file_io.h"
+#include "io/file_io.h"
 
 #include <atomic>
 #include <cerrno>
@@ -14,7 +14,7 @@
 
 #include <fmt/format.h>
 
-#include "golden/error.h"
+#include "io/error.h"
 
 namespace logq {
 
