@@ -458,6 +458,29 @@ TEST_CASE("logq quantize --export, logq export and logq golden: the embedded Res
   for (const auto& p : {lqm, lqm2, saved, js, csv}) std::remove(p.c_str());
 }
 
+// `logq sim --backend rtl` on an .lqm runs the model's own operands (golden's codes of a sample
+// image, every block checked against golden's accumulators) and takes the fast model's cycles.
+static void check_sim_rtl_equals_fast(const std::string& lqm) {
+  const std::string hw4 = logq::test::source_dir() + "/configs/hw/universal_4x4.json";
+  const std::string fj = logq::test::temp_path("sim_fast.json"), rj = logq::test::temp_path("sim_rtl.json");
+  const Run fast = run_logq("sim " + q(lqm) + " --hw " + q(hw4) + " --clock-mhz 100 -q --json " + q(fj));
+  INFO(fast.out);
+  REQUIRE(fast.code == 0);
+  const Run rtl = run_logq("sim " + q(lqm) + " --hw " + q(hw4) + " --clock-mhz 100 -q --backend rtl --image 1 --json " + q(rj));
+  INFO(rtl.out);
+  REQUIRE(rtl.code == 0);
+  std::ifstream ff(fj), rf(rj);
+  const json a = json::parse(ff), b = json::parse(rf);
+  CHECK(b.at("backend") == "rtl");
+  CHECK(b.at("total").at("total_cycles") == a.at("total").at("total_cycles"));
+  CHECK(b.at("total").at("total_cycles").get<int64_t>() > 100000);
+  const Run bad = run_logq("sim " + q(lqm) + " --hw " + q(hw4) + " --clock-mhz 100 -q --backend rtl --image 99");
+  CHECK(bad.code == 1);
+  CHECK_THAT(bad.out, Contains("--image 99") && Contains("holds sample images 0..7"));
+  std::remove(fj.c_str());
+  std::remove(rj.c_str());
+}
+
 TEST_CASE("logq verify: a full AdaLog ViT block on the RTL array, bit for bit", "[cli][verify]") {
   const char* fmnist = "/usr/share/datasets/fashion-mnist";
   if (!logq::test::exists(fmnist)) {
@@ -489,6 +512,7 @@ TEST_CASE("logq verify: a full AdaLog ViT block on the RTL array, bit for bit", 
   const json gj = json::parse(gf);
   CHECK(std::fabs(gj.at("delta_pp").get<double>()) <= 2.0);  // at most one image of 50
   CHECK(gj.at("agreement").at("worst_code_agreement_pct").get<double>() >= 99.9);
+  check_sim_rtl_equals_fast(lqm);
   // The accelerator model on the ViT: heads and U x A layers as they are; the float patch embed is skipped.
   const Run s = run_logq("sim " + q(lqm) + " --pe int8+ua --clock-mhz 100 --json " + q(js));
   INFO(s.out);
@@ -595,6 +619,7 @@ TEST_CASE("logq quantize --method uniform: the INT8 baseline through golden, the
   const Run lu = run_logq("sim " + q(lqm) + " --hw " + q(hw + "lu_16x16.json") + " --clock-mhz 100");
   CHECK(lu.code != 0);
   CHECK_THAT(lu.out, Contains("layer 'conv1' is UxU") && Contains("'lu' PE array cannot run it"));
+  check_sim_rtl_equals_fast(lqm);
   for (const auto& p : {lqm, js, csv, sj}) std::remove(p.c_str());
 }
 
