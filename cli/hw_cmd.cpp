@@ -82,9 +82,9 @@ int check(const std::string& dir) {
 void add_hw(CLI::App& app) {
   static Options o;
   auto* c = app.add_subcommand("hw", "The hardware table (PE kinds, RTL parameters, word layouts, cycle formula) and the RTL files generated from it");
-  c->add_option("--write-rtl", o.write_dir, "write logq_pkg.sv and logq_units.tsv into DIR (the project's rtl/)");
-  c->add_option("--check", o.check_dir, "exit 1 when DIR's logq_pkg.sv / logq_units.tsv differ from the table");
-  c->add_option("--json", o.json_out, "write the PE table as JSON to FILE (- for stdout)");
+  c->add_option("--write-rtl", o.write_dir, "write logq_pkg.sv and logq_units.tsv into DIR (the project's rtl/)")->type_name("DIR");
+  c->add_option("--check", o.check_dir, "exit 1 when DIR's logq_pkg.sv / logq_units.tsv differ from the table")->type_name("DIR");
+  c->add_option("--json", o.json_out, "write the PE table as JSON to FILE (- for stdout)")->type_name("FILE");
   c->callback([] {
     if (!o.write_dir.empty()) {
       for (const Generated& g : kGenerated) {

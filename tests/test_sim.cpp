@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <map>
 #include <random>
@@ -458,6 +459,16 @@ TEST_CASE("golden, verify's lowering and sim agree on an AdaLog-input padded con
     CHECK(jobs == (li == 0 ? 1 : 3));  // one group; three depthwise groups
     if (li == 0) CHECK(pads >= 2 * 16);  // the border of a 5x5 image under a 3x3 kernel, both channels
   }
+  // The command itself: `logq verify --all` passes on both layers of both images.
+  const std::string vj = path + ".verify.json";
+  REQUIRE(std::system((std::string(LOGQ_BINARY) + " verify '" + path + "' --all --images 2 --json '" + vj + "' > /dev/null").c_str()) == 0);
+  {
+    std::ifstream in(vj);
+    const json v = json::parse(in);
+    CHECK(v.at("passed") == 4);
+    CHECK(v.at("failed") == 0);
+  }
+  std::remove(vj.c_str());
   // sim on the RTL back-end with the model's own operands: the fast model's cycles, every block checked.
   const AccelConfig hw = accel({{"array", {{"rows", 4}, {"cols", 4}}}, {"clock_mhz", 100}});
   const json fast = simulate_in_child(w, hw, "fast"), on_rtl = simulate_in_child(w, hw, "rtl", &f);
