@@ -147,8 +147,12 @@ LayerOutput run_layer_codes(const QLayer& l, const std::vector<int32_t>& x, int6
   out.stats.shift_hist.assign(128, 0);
   lower_layer(l, w.d.empty() ? nullptr : w.d.data(), w.l.empty() ? nullptr : w.l.data(), x, rows, b, [&](const GemmProblem& p, const JobPlace& at) {
     const GemmResult r = gemm(p, l.hw);
-    for (int64_t m = 0; m < p.M; ++m)
-      for (int64_t n = 0; n < p.N; ++n) out.acc[at.at(m, n)] = r.acc[m * p.N + n];
+    if (at.row_stride == p.N && at.col_stride == 1) {  // linear, attention heads: a contiguous block
+      std::copy(r.acc.begin(), r.acc.end(), out.acc.begin() + at.offset);
+    } else {
+      for (int64_t m = 0; m < p.M; ++m)
+        for (int64_t n = 0; n < p.N; ++n) out.acc[at.at(m, n)] = r.acc[m * p.N + n];
+    }
     add_stats(out.stats, r.stats);
   });
   // Dequantize: S per output channel (weights) times the input scale (per head for a matmul).
