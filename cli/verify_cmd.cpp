@@ -72,8 +72,7 @@ LayerResult run_job(RtlArray& rtl, const GemmRecord& g, const Job& job, const Op
     return r;
   }
   const WeightOperand w = l.op == LayerOp::Matmul ? WeightOperand{} : weight_operand(l);
-  const int64_t rows = l.op == LayerOp::Linear ? int64_t(job.x.size()) / l.in_features
-                       : l.op == LayerOp::Matmul ? int64_t(job.x.size()) / (l.heads * l.in_features) : 1;
+  const int64_t rows = input_rows(l, job.x.size());
   int64_t M = 0, N = 0, K = 0, parts = 0;
   std::vector<int64_t> expected;
   lower_layer(l, w.d.empty() ? nullptr : w.d.data(), w.l.empty() ? nullptr : w.l.data(), job.x, rows, job.b,

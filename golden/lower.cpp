@@ -88,6 +88,13 @@ void lower_layer(const QLayer& l, const int32_t* w_u, const LogWeightInt* w_l, c
   }
 }
 
+int64_t input_rows(const QLayer& l, size_t x_codes) {
+  const int64_t n = static_cast<int64_t>(x_codes);
+  if (l.op == LayerOp::Linear) return n / l.in_features;
+  if (l.op == LayerOp::Matmul) return n / (l.heads * l.in_features);
+  return 1;  // a convolution's input is one [C, H, W] image
+}
+
 JobShape job_shape(const GemmGeometry& g, const Shape& out) {
   JobShape j;
   j.K = g.in_features;

@@ -48,6 +48,9 @@ struct QLayer;
 void lower_layer(const QLayer& l, const int32_t* w_u, const LogWeightInt* w_l, const std::vector<int32_t>& x, int64_t rows,
                  const std::vector<int32_t>& b, const JobFn& fn);
 
+// The `rows` lower_layer takes, from the size of the x codes encode_x gave (the network's on_codes).
+int64_t input_rows(const QLayer& l, size_t x_codes);
+
 // The jobs' shape without any codes (sim, explore): `count` identical M×N×K jobs.
 struct JobShape {
   int64_t M = 0, N = 0, K = 0, count = 1;

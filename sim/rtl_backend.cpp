@@ -89,8 +89,7 @@ class ModelRtlBackend final : public ArrayBackend {
       const auto& [xc, bc] = codes.at(g.name);
       const std::vector<int64_t>& acc = accs.at(g.name);
       const WeightOperand w = l.op == LayerOp::Matmul ? WeightOperand{} : weight_operand(l);
-      const int64_t rows = l.op == LayerOp::Linear ? int64_t(xc.size()) / l.in_features
-                           : l.op == LayerOp::Matmul ? int64_t(xc.size()) / (l.heads * l.in_features) : 1;
+      const int64_t rows = input_rows(l, xc.size());
       auto& out = jobs_[g.name];
       lower_layer(l, w.d.empty() ? nullptr : w.d.data(), w.l.empty() ? nullptr : w.l.data(), xc, rows, bc,
                   [&](const GemmProblem& p, const JobPlace& at) {
