@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "io/error.h"
+#include "io/progress.h"
 #include "io/file_io.h"
 #include "golden/hw.h"
 #include "golden/network.h"
@@ -29,7 +30,7 @@ struct Options {
   int64_t limit = 0, jobs = 1;
   int acc_bits = 0, frac_bits = -1, mant_frac_bits = 0;
   std::string rounding;
-  bool progress = true, no_eval = false;
+  bool progress = stderr_is_terminal(), no_eval = false;
 };
 
 Preprocess preprocess_of(const json& model) {
@@ -168,18 +169,14 @@ void merge(EvalPart& into, const json& j) {
 EvalPart eval_range(Network& net, const Dataset& ds, const Preprocess& pp, size_t begin, size_t end, bool progress) {
   EvalPart p;
   std::vector<float> img(size_t(numel(net.input_shape())));
-  const auto t0 = std::chrono::steady_clock::now();
+  Progress bar("golden " + ds.name, int64_t(end - begin), progress);
   for (size_t i = begin; i < end; ++i) {
     preprocess_eval(ds.image(i), pp, img.data());
     p.correct += argmax(net.run(img)) == ds.label(i);
     ++p.n;
-    if (progress && (p.n % 50 == 0 || i + 1 == end)) {
-      const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-      fmt::print(stderr, "\rgolden {} {}/{} top-1 {:.2f}% {:.0f}s, eta {:.0f}s   ", ds.name, p.n, end - begin,
-                 100.0 * double(p.correct) / double(p.n), s, s / double(p.n) * double(end - begin - p.n));
-    }
+    bar.update(p.n, fmt::format("top-1 {:.2f}%", 100.0 * double(p.correct) / double(p.n)));
   }
-  if (progress) fmt::print(stderr, "\n");
+  bar.finish();
   for (const auto& g : net.gemms()) p.stats.push_back(g.stats);
   return p;
 }
@@ -300,7 +297,8 @@ void add_golden(CLI::App& app) {
   c->add_flag("--no-eval", o.no_eval, "only the agreement report on the file's sample images");
   c->add_option("--json", o.json_out, "write the report as JSON to FILE (- for stdout)");
   c->add_option("--csv", o.csv_out, "write the per-layer table as CSV to FILE");
-  c->add_flag("--progress,!--no-progress", o.progress, "progress on stderr");
+  c->add_flag("--progress", o.progress, "show progress on stderr (default: only when stderr is a terminal; in a log, one line every 30 s)");
+  c->add_flag("--no-progress", [](int64_t) { o.progress = false; }, "no progress output");
   c->callback([] { run(o); });
 }
 

@@ -3,6 +3,7 @@
 #include <cstdlib>
 #include <new>
 #include <string>
+#include <vector>
 #include <exception>
 
 #include <CLI/CLI.hpp>
@@ -24,7 +25,22 @@
 #include "io/limits.h"
 #include "logq_version.h"
 
-int main(int argc, char** argv) {
+int main(int argc_in, char** argv_in) {
+  // `quantize --replay FILE` stands for the arguments FILE records (expanded before parsing).
+  std::vector<std::string> args(argv_in, argv_in + argc_in);
+#ifdef LOGQ_WITH_TORCH
+  try {
+    args = logq::cli::expand_replay_args(args);
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "logq: error: {}\n", logq::printable(e.what()));
+    return 1;
+  }
+#endif
+  std::vector<char*> argv_vec;
+  for (auto& a : args) argv_vec.push_back(a.data());
+  argv_vec.push_back(nullptr);
+  int argc = int(args.size());
+  char** argv = argv_vec.data();
   CLI::App app{"logq " LOGQ_VERSION
                " - logarithmic post-training quantization (AdaLog, LogART) of vision models,\n"
                "a bit-accurate integer golden model, Verilated RTL and a SystemC accelerator model.\n"

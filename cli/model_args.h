@@ -15,8 +15,10 @@ struct ModelArgs {
 };
 
 inline void add_model_args(CLI::App* c, ModelArgs& m, bool checkpoint) {
-  c->add_option("--model", m.model, "model preset (see `logq models`)");
-  c->add_option("--model-config", m.model_config, "model config JSON: {\"preset\": ..., overrides} or {\"family\": ..., args}");
+  c->add_option("--model", m.model, "model preset (see `logq models`); with --model-config, the preset that config overrides");
+  c->add_option("--model-config", m.model_config,
+                "model config: a JSON file or the JSON itself ('{...}'): {\"preset\": NAME, overrides...} or {\"family\": ..., args..., "
+                "\"data\": {\"img_size\", \"mean\", \"std\", ...}}");
   if (checkpoint)
     c->add_option("--checkpoint", m.checkpoint,
                   "weights: torch.save zip or legacy pickle (.pth/.bin/.th/.pth.tar) or safetensors; a logq "

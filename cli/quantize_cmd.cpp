@@ -14,6 +14,7 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <limits>
@@ -21,6 +22,7 @@
 #include <chrono>
 #include <cstring>
 #include <fstream>
+#include <functional>
 #include <set>
 #include <sstream>
 
@@ -28,6 +30,10 @@
 #include "io/file_io.h"
 #include "io/json_input.h"
 #include "io/limits.h"
+#include "io/progress.h"
+#include "io/safetensors.h"
+#include "io/sha256.h"
+#include "io/dataset.h"
 #include "logq_version.h"
 #include "quant/eval/runner.h"
 #include "quant/adalog/adalog.h"
@@ -54,7 +60,14 @@ struct QuantArgs {
   double approx_k = 1.5;
   std::string export_path;
   int64_t export_samples = 8;
+  // Which images (issue 23): the user's lists, the augmentation, the evaluations to run.
+  std::string search_list, calib_list, optim_list, calib_augment = "train";
+  bool fp_only = false, no_fp_eval = false, no_dbs_eval = false;
+  std::string replay;                    // --replay FILE: the result JSON this run repeats
   std::string cmd;
+  std::vector<std::string> argv;         // the arguments after `logq`, recorded for --replay
+  std::set<std::string> from_config;     // options a --config file set
+  std::set<std::string> from_file;       // options taken from a resumed file's settings
   CLI::App* app = nullptr;
 };
 
@@ -79,7 +92,14 @@ void write_export(const QuantArgs& a, Net& net, const GraphBuilder::GemmSource& 
   fmt::print("wrote {} ({} sample images of {})\n", a.export_path, n, test.name);
 }
 
-bool given(const QuantArgs& a, const std::string& opt) { return a.app->count(opt) > 0; }
+bool on_command_line(const QuantArgs& a, const std::string& opt) {
+  const CLI::Option* o = a.app->get_option_no_throw(opt);  // config-only settings ("config:eq_n") have no option
+  return o && o->count() > 0;
+}
+// Set by the user (command line or --config), or taken from a resumed file: not a default.
+bool given(const QuantArgs& a, const std::string& opt) {
+  return on_command_line(a, opt) || a.from_config.count(opt) > 0 || a.from_file.count(opt) > 0;
+}
 
 // A method config file as a JSON object (empty object when none is given).
 nlohmann::json read_config(const std::string& path) {
@@ -125,7 +145,9 @@ void apply_logart_config(QuantArgs& a) {
   for (auto& [k, v] : j.items()) {
     try {
       auto set = [&](const char* opt, auto& field) {
-        if (!given(a, opt)) field = strict_value<std::decay_t<decltype(field)>>(v);
+        if (on_command_line(a, opt)) return;
+        field = strict_value<std::decay_t<decltype(field)>>(v);
+        a.from_config.insert(opt);
       };
       if (k == "w_bit") set("--w-bit", a.o.w_bits);
       else if (k == "optim_size") set("--calib-samples", a.o.calib_samples);
@@ -172,13 +194,204 @@ void append_csv(const std::string& path, const std::string& header, const std::s
   if (!ok) throw Error(fmt::format("{}: write failed", path));
 }
 
+// ---- Which images a run uses, and the record of them --------------------------------------------
+
+// One search/calibration draw: `count_opt` images with `seed`, or the images of `list_opt`'s file.
+struct Draw {
+  logart::ImageDraw d;
+  std::string list_path;
+  std::vector<int64_t> order;  // dataset indices in the order used
+};
+
+Draw make_draw(const QuantArgs& a, const Dataset& ds, int64_t n, uint64_t seed, const std::string& list, const char* list_opt,
+               const char* count_opt) {
+  Draw r;
+  r.d.n = n;
+  r.d.seed = seed;
+  r.d.augment = a.calib_augment == "train";
+  r.list_path = list;
+  if (!list.empty()) {
+    r.d.list = read_image_list(list, ds);
+    if (on_command_line(a, count_opt) && int64_t(r.d.list.size()) != n)
+      throw Error(fmt::format("{} {} but {} {} lists {} images: give one or the other", count_opt, n, list_opt, list, r.d.list.size()));
+    r.d.n = int64_t(r.d.list.size());
+  }
+  r.order = logart::draw_order(ds, r.d);
+  return r;
+}
+
+// A digest of exactly which images, in which order, with which preparation: what a resumed file
+// is checked against.
+std::string draw_digest(const Dataset& ds, const Draw& r) {
+  Sha256 h;
+  const std::string head = fmt::format("{}|seed {}|augment {}|", ds.name, r.d.seed, r.d.augment ? 1 : 0);
+  h.update(head.data(), head.size());
+  for (int64_t i : r.order) {
+    const std::string id = ds.id(size_t(i)) + "\n";
+    h.update(id.data(), id.size());
+  }
+  return h.hex();
+}
+
+nlohmann::json describe_draw(const Dataset& ds, const Draw& r) {
+  nlohmann::json ids = nlohmann::json::array(), idx = nlohmann::json::array();
+  for (int64_t i : r.order) {
+    ids.push_back(ds.id(size_t(i)));
+    idx.push_back(i);
+  }
+  nlohmann::json j{{"dataset", ds.name}, {"count", r.order.size()}, {"seed", r.d.seed}, {"augment", r.d.augment ? "train" : "none"},
+                   {"list", r.list_path.empty() ? nlohmann::json(nullptr) : nlohmann::json(r.list_path)},
+                   {"digest", draw_digest(ds, r)}, {"indices", idx}, {"ids", ids}};
+  if (!r.list_path.empty()) j["list_sha256"] = sha256_file(r.list_path);
+  return j;
+}
+
+// Images shared by two draws (LogART's search and LLR draws are independent, as in the reference).
+size_t overlap(const Draw& x, const Draw& y) {
+  std::set<int64_t> in_x(x.order.begin(), x.order.end());
+  size_t n = 0;
+  for (int64_t i : y.order) n += in_x.count(i);
+  return n;
+}
+
+std::string file_sha256(const std::string& path) { return path.empty() ? std::string() : sha256_file(path); }
+
+// What every result JSON records besides its numbers: enough to repeat the run (--replay).
+nlohmann::json provenance(const QuantArgs& a, const std::string& checkpoint_sha, const Dataset& calib,
+                          const std::vector<std::unique_ptr<Dataset>>& tests) {
+  nlohmann::json test_sets = nlohmann::json::array();
+  for (size_t i = 0; i < tests.size(); ++i)
+    test_sets.push_back({{"path", a.test_data.empty() ? a.calib_data : a.test_data[i]}, {"split", a.test_split}, {"name", tests[i]->name},
+                         {"size", tests[i]->size()}, {"limit", a.test_limit}});
+  nlohmann::json ckpt = nullptr;
+  if (!a.m.checkpoint.empty()) ckpt = {{"path", a.m.checkpoint}, {"sha256", checkpoint_sha}};
+  return {{"logq_version", LOGQ_VERSION}, {"command", a.cmd}, {"argv", a.argv}, {"checkpoint", ckpt},
+          {"calib_data", {{"path", a.calib_data}, {"split", a.calib_split}, {"name", calib.name}, {"size", calib.size()}}},
+          {"test_data", test_sets}, {"calib_augment", a.calib_augment}};
+}
+
+// ---- Resumed files: every setting that shaped the file, checked before any work ----------------
+
+// One setting a saved file records: its key in the file, the option that sets it, and how to
+// read and write this run's value.
+struct Setting {
+  std::string key, option;
+  std::function<nlohmann::json()> get;
+  std::function<void(const nlohmann::json&)> set;
+};
+
+template <typename T>
+Setting setting(const std::string& key, const std::string& option, T& field) {
+  return {key, option, [&field] { return nlohmann::json(field); }, [&field](const nlohmann::json& v) { field = strict_value<T>(v); }};
+}
+
+nlohmann::json settings_json(const std::vector<Setting>& settings) {
+  nlohmann::json j = nlohmann::json::object();
+  for (const auto& s : settings) j[s.key] = s.get();
+  return j;
+}
+
+std::string shown(const nlohmann::json& v) { return v.is_string() ? v.get<std::string>() : v.dump(); }
+
+// A setting given on the command line or in --config must equal the file's; one left at its
+// default takes the file's value (so `--load-quantized F` alone evaluates F as it was made).
+void reconcile(QuantArgs& a, const std::string& file, const nlohmann::json& stored, const std::vector<Setting>& settings) {
+  if (!stored.is_object()) throw Error(fmt::format("{}: logq.settings is not a JSON object", file));
+  std::vector<std::string> adopted;
+  for (const auto& s : settings) {
+    if (!stored.contains(s.key)) continue;  // a setting newer than the file: this run's value
+    const nlohmann::json want = stored.at(s.key);
+    if (given(a, s.option)) {
+      if (s.get() != want)
+        throw Error(fmt::format("{} was made with {} {}; this run asks for {} {} ({}): drop the option to use the file's, or make the file again",
+                                file, s.option, shown(want), s.option, shown(s.get()),
+                                a.from_config.count(s.option) ? "from --config" : "on the command line"));
+      continue;
+    }
+    try {
+      s.set(want);
+    } catch (const std::exception& e) {
+      throw Error(fmt::format("{}: setting '{}': {}", file, s.key, e.what()));
+    }
+    a.from_file.insert(s.option);
+    if (want != nlohmann::json(false)) adopted.push_back(fmt::format("{} {}", s.option, shown(want)));
+  }
+  if (!adopted.empty()) {
+    std::string line;
+    for (const auto& x : adopted) line += (line.empty() ? "" : ", ") + x;
+    fmt::print("from {}: {}\n", file, line);
+  }
+}
+
+// The logq.settings record of a resumed file, read before anything else runs.
+nlohmann::json read_settings(const std::string& file) {
+  const auto f = SafetensorsFile::open(file);
+  const std::string s = f.metadata_or("logq.settings", "");
+  if (s.empty()) {
+    fmt::print(stderr, "logq: warning: {} records no logq.settings (an older logq wrote it): its settings cannot be checked against this run's\n", file);
+    return nullptr;
+  }
+  const nlohmann::json j = parse_json_input(s, file + ": logq.settings");
+  if (!j.is_object()) throw Error(fmt::format("{}: logq.settings is not a JSON object", file));
+  return j;
+}
+
+void check_same_images(const std::string& file, const nlohmann::json& settings, const char* key, const std::string& digest, const char* what) {
+  if (settings.is_null() || !settings.contains(key)) return;
+  if (settings.at(key) != nlohmann::json(digest))
+    throw Error(fmt::format("{} was made on other {} images than this run's (--calib-data, the image list, the seed, the count or "
+                            "--calib-augment differ); the file's record is in its logq.settings",
+                            file, what));
+}
+
+void check_same_checkpoint(const std::string& file, const nlohmann::json& settings, const std::string& checkpoint, const std::string& sha) {
+  if (settings.is_null() || !settings.contains("checkpoint_sha256") || checkpoint.empty()) return;
+  if (settings.at("checkpoint_sha256") != nlohmann::json(sha))
+    throw Error(fmt::format("{} was made from a checkpoint with sha256 {}; --checkpoint {} has {}", file,
+                            shown(settings.at("checkpoint_sha256")), checkpoint, sha));
+}
+
+double stored_seconds(const nlohmann::json& settings, const char* key) {
+  return settings.is_object() && settings.contains(key) && settings.at(key).is_number() ? settings.at(key).get<double>() : 0.0;
+}
+
+// ---- Evaluations ------------------------------------------------------------------------------
+
+std::vector<EvalResult> evaluate_fp(const QuantArgs& a, Net& net, const std::vector<std::unique_ptr<Dataset>>& tests, const EvalOptions& eo) {
+  std::vector<EvalResult> r(tests.size());
+  if (a.no_fp_eval) return r;  // n = 0: reported as null
+  for (size_t i = 0; i < tests.size(); ++i) {
+    r[i] = evaluate(net, *tests[i], eo);
+    fmt::print("FP top-1 {:.2f}% ({} images of {})\n", r[i].top1_pct(), r[i].n, tests[i]->name);
+  }
+  return r;
+}
+
+nlohmann::json pct_or_null(const EvalResult& r) { return r.n ? nlohmann::json(r.top1_pct()) : nlohmann::json(nullptr); }
+std::string pct_or_empty(const EvalResult& r) { return r.n ? fmt::format("{:.2f}", r.top1_pct()) : std::string(); }
+std::string vs_fp(const EvalResult& fp) { return fp.n ? fmt::format(" (FP {:.2f}%)", fp.top1_pct()) : std::string(); }
+
+std::vector<std::unique_ptr<Dataset>> open_tests(const QuantArgs& a) {
+  std::vector<std::unique_ptr<Dataset>> tests;
+  if (a.test_data.empty()) tests.push_back(open_dataset(a.calib_data, a.test_split));
+  for (const auto& t : a.test_data) tests.push_back(open_dataset(t, a.test_split));
+  return tests;
+}
+
+void check_augment(const QuantArgs& a) {
+  if (a.calib_augment != "train" && a.calib_augment != "none")
+    throw Error(fmt::format("--calib-augment '{}' is not train | none", a.calib_augment));
+}
+
 void apply_adalog_config(QuantArgs& a) {
   const nlohmann::json j = read_config(a.config);
   auto& o = a.ao;
   for (auto& [k, v] : j.items()) {
     try {
       auto set = [&](const char* opt, auto& field) {
-        if (!opt || !given(a, opt)) field = strict_value<std::decay_t<decltype(field)>>(v);
+        if (opt && on_command_line(a, opt)) return;
+        field = strict_value<std::decay_t<decltype(field)>>(v);
+        a.from_config.insert(opt ? std::string(opt) : "config:" + k);
       };
       if (k == "w_bit") set("--w-bit", a.o.w_bits);
       else if (k == "a_bit") set("--a-bit", o.a_bit);
@@ -207,10 +420,43 @@ void apply_adalog_config(QuantArgs& a) {
   }
 }
 
-void run_adalog(QuantArgs& a) {
+// The settings that shape an AdaLog calibrated file (calibration) and its reconstruction.
+std::vector<Setting> adalog_calib_settings(QuantArgs& a) {
+  auto& o = a.ao;
+  std::vector<Setting> s{setting("w_bits", "--w-bit", a.o.w_bits),
+                         setting("a_bits", "--a-bit", o.a_bit),
+                         setting("s_bits", "--s-bit", o.s_bit),
+                         setting("qhead_a_bits", "--qhead-a-bit", o.qhead_a_bit),
+                         setting("post_softmax_quantizer", "--post-softmax-quantizer", o.post_softmax_quantizer),
+                         setting("post_gelu_quantizer", "--post-gelu-quantizer", o.post_gelu_quantizer),
+                         setting("fpcs_keep_best", "--fpcs-keep-best", o.fpcs_keep_best),
+                         setting("weight_zero_from_range", "--weight-zero-from-range", o.weight_zero_from_range),
+                         setting("calib_size", "--calib-size", o.calib_size),
+                         setting("seed", "--adalog-seed", a.adalog_seed),
+                         setting("calib_augment", "--calib-augment", a.calib_augment),
+                         setting("eq_n", "config:eq_n", o.eq_n),
+                         setting("search_round", "config:search_round", o.search_round)};
+  s.push_back({"fpcs", "--no-fpcs", [&a] { return nlohmann::json(a.ao.fpcs && !a.no_fpcs); },
+               [&a](const nlohmann::json& v) { a.ao.fpcs = strict_value<bool>(v), a.no_fpcs = !a.ao.fpcs; }});
+  return s;
+}
+
+std::vector<Setting> adalog_optim_settings(QuantArgs& a) {
+  return {setting("optim_iters", "--optim-iters", a.ro.iters), setting("optim_size", "--optim-size", a.ro.optim_size),
+          setting("optim_warmup", "--optim-warmup", a.ro.warmup_iters), setting("train_act", "--train-act", a.ro.train_act)};
+}
+
+nlohmann::json run_adalog(QuantArgs& a) {
   const auto t_start = std::chrono::steady_clock::now();
   apply_adalog_config(a);
   auto& o = a.ao;
+  const bool loaded = !a.load_calibrated.empty();
+  const nlohmann::json stored = loaded ? read_settings(a.load_calibrated) : nlohmann::json(nullptr);
+  if (stored.is_object()) {  // before any work: a mismatch is named, the rest is the file's
+    reconcile(a, a.load_calibrated, stored.value("calib", nlohmann::json::object()), adalog_calib_settings(a));
+    if (stored.value("optimized", false) && !a.optimize)
+      reconcile(a, a.load_calibrated, stored.value("optim", nlohmann::json::object()), adalog_optim_settings(a));
+  }
   if (!given(a, "--a-bit") && a.config.empty()) o.a_bit = a.o.w_bits;  // W{b}A{b} unless told otherwise
   if (!given(a, "--s-bit") && a.config.empty()) o.s_bit = o.a_bit;
   if (!given(a, "--qhead-a-bit") && a.config.empty()) o.qhead_a_bit = o.a_bit;
@@ -219,7 +465,8 @@ void run_adalog(QuantArgs& a) {
   o.progress = a.o.progress;
   for (int b : {o.w_bit, o.a_bit, o.s_bit, o.qhead_a_bit})
     if (b < 2 || b > 8) throw Error(fmt::format("AdaLog bit widths must be 2..8 (got {})", b));
-  const bool loaded = !a.load_calibrated.empty();
+  const std::string ckpt_sha = file_sha256(a.m.checkpoint);
+  check_same_checkpoint(a.load_calibrated, stored, a.m.checkpoint, ckpt_sha);
   LoadedModel lm;
   adalog::QuantModel qm;
   if (loaded) {  // resume from a calibrated file: its own model config and weights
@@ -231,32 +478,43 @@ void run_adalog(QuantArgs& a) {
   const std::string family = lm.config.value("family", "");
   adalog::plan(*lm.net, family, o);  // unsupported families fail before any data is read
   auto calib_set = open_dataset(a.calib_data, a.calib_split);
-  std::vector<std::unique_ptr<Dataset>> tests;
-  if (a.test_data.empty()) tests.push_back(open_dataset(a.calib_data, a.test_split));
-  for (const auto& t : a.test_data) tests.push_back(open_dataset(t, a.test_split));
+  const auto tests = open_tests(a);
+  const Draw calib_draw = make_draw(a, *calib_set, o.calib_size, a.adalog_seed, a.calib_list, "--calib-list", "--calib-size");
+  o.calib_size = calib_draw.d.n;
+  Draw optim_draw;
+  if (a.optimize) {
+    optim_draw = make_draw(a, *calib_set, a.ro.optim_size, a.adalog_seed + 1, a.optim_list, "--optim-list", "--optim-size");
+    a.ro.optim_size = optim_draw.d.n;
+  }
+  if (stored.is_object() && !a.optimize) check_same_images(a.load_calibrated, stored, "calib_images", draw_digest(*calib_set, calib_draw), "calibration");
   const EvalOptions eo{a.batch, a.test_limit, o.progress};
   fmt::print("AdaLog W{}A{} (softmax {} bits, head input {} bits) on {} ({}), {} calibration images from {}\n", o.w_bit, o.a_bit,
              o.s_bit, o.qhead_a_bit, lm.net->arch, loaded ? a.load_calibrated : a.m.checkpoint, o.calib_size, calib_set->name);
-  std::vector<EvalResult> fp_r(tests.size()), q_r;
   // FP accuracy: of the checkpoint (a calibrated file has folded biases, so it needs --checkpoint too)
   std::shared_ptr<Net> fp_net = loaded ? nullptr : lm.net;
   if (loaded && !a.m.checkpoint.empty()) fp_net = load_model(model_config(a.m), a.m.checkpoint).net;
-  for (size_t i = 0; i < tests.size() && fp_net; ++i) {
-    fp_r[i] = evaluate(*fp_net, *tests[i], eo);
-    fmt::print("FP top-1 {:.2f}% ({} images of {})\n", fp_r[i].top1_pct(), fp_r[i].n, tests[i]->name);
+  std::vector<EvalResult> fp_r(tests.size()), q_r;
+  if (fp_net) fp_r = evaluate_fp(a, *fp_net, tests, eo);
+  nlohmann::json record = provenance(a, ckpt_sha, *calib_set, tests);
+  record["images"] = {{"calib", describe_draw(*calib_set, calib_draw)}};
+  if (a.optimize) record["images"]["optim"] = describe_draw(*calib_set, optim_draw);
+  if (a.fp_only) {
+    nlohmann::json res = nlohmann::json::array();
+    for (size_t i = 0; i < tests.size(); ++i) res.push_back({{"dataset", tests[i]->name}, {"images", fp_r[i].n}, {"fp_top1", pct_or_null(fp_r[i])}});
+    record.update({{"model", lm.net->arch}, {"method", "adalog"}, {"fp_only", true}, {"results", res}});
+    return record;
   }
-  if (a.test_before) return;
   auto log = [](const std::string& s) {
     fmt::print("{}\n", s);
     std::fflush(stdout);
   };
   if (loaded) {
     fmt::print("loaded {} calibrated layers from {}\n", qm.layers.size(), a.load_calibrated);
+    qm.calib_seconds = stored_seconds(stored, "calib_seconds");
   } else {
-    const at::Tensor images = logart::sample_images(*lm.net, *calib_set, o.calib_size, a.adalog_seed);
-    qm = adalog::calibrate(lm.net, family, images, o, log);
+    qm = adalog::calibrate(lm.net, family, logart::sample_images(*lm.net, *calib_set, calib_draw.d), o, log);
   }
-  double optim_s = 0;
+  double optim_s = loaded && !a.optimize ? stored_seconds(stored, "optim_seconds") : 0.0;
   std::vector<EvalResult> calib_r;
   if (a.optimize) {  // the calibrate-only accuracy first (bias not yet folded: the same function)
     adalog::install(qm, true);
@@ -269,26 +527,33 @@ void run_adalog(QuantArgs& a) {
     ro.seed = a.adalog_seed;
     if (!given(a, "--optim-warmup")) ro.warmup_iters = ro.iters / 5;
     // The calibration images are the first of the optimisation images, with their own augmentation draws.
-    const at::Tensor optim = logart::sample_images(*lm.net, *calib_set, ro.optim_size, a.adalog_seed + 1);
+    const at::Tensor optim = logart::sample_images(*lm.net, *calib_set, optim_draw.d);
     const auto t0 = std::chrono::steady_clock::now();
     adalog::reconstruct(qm, optim, ro, log);
     optim_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   }
   adalog::fold_post_gelu_bias(qm);  // skipped where already folded (a loaded calibrated file: pitfall 5)
   adalog::install(qm, true);
+  const bool optimized = a.optimize || (stored.is_object() && stored.value("optimized", false));
+  nlohmann::json settings{{"calib", settings_json(adalog_calib_settings(a))}, {"optimized", optimized},
+                          {"calib_images", stored.is_object() && !a.optimize ? stored.value("calib_images", nlohmann::json(nullptr))
+                                                                               : nlohmann::json(draw_digest(*calib_set, calib_draw))},
+                          {"checkpoint_sha256", ckpt_sha.empty() && stored.is_object() ? stored.value("checkpoint_sha256", nlohmann::json(nullptr)) : nlohmann::json(ckpt_sha)},
+                          {"calib_seconds", qm.calib_seconds}, {"optim_seconds", optim_s}};
+  if (optimized) settings["optim"] = a.optimize ? settings_json(adalog_optim_settings(a)) : stored.value("optim", nlohmann::json(nullptr));
   if (!a.save_calibrated.empty()) {
     adalog::save_calibrated(qm, lm.config, a.save_calibrated, {{"logq.version", LOGQ_VERSION}, {"logq.command", a.cmd},
-                                                             {"logq.optimized", a.optimize ? "true" : "false"}});
+                                                             {"logq.optimized", optimized ? "true" : "false"}, {"logq.settings", settings.dump()}});
     fmt::print("wrote {}\n", a.save_calibrated);
   }
   for (size_t i = 0; i < tests.size(); ++i) {
     q_r.push_back(evaluate(*qm.net, *tests[i], eo));
-    fmt::print("AdaLog W{}A{} top-1 {:.2f}% (FP {:.2f}%) on {}\n", o.w_bit, o.a_bit, q_r[i].top1_pct(), fp_r[i].top1_pct(), tests[i]->name);
+    fmt::print("AdaLog W{}A{} top-1 {:.2f}%{} on {}\n", o.w_bit, o.a_bit, q_r[i].top1_pct(), vs_fp(fp_r[i]), tests[i]->name);
   }
   std::vector<EvalResult> qa_r;
   if (a.o.act_bits > 0) {  // hardware path: the patch-embed image as U(b), min/max on the calibration images
     if (a.o.act_bits > 16) throw Error(fmt::format("--act-bits {} outside 0..16", a.o.act_bits));
-    adalog::calibrate_float_inputs(qm, logart::sample_images(*qm.net, *calib_set, o.calib_size, a.adalog_seed), a.o.act_bits);
+    adalog::calibrate_float_inputs(qm, logart::sample_images(*qm.net, *calib_set, calib_draw.d), a.o.act_bits);
     for (size_t i = 0; i < tests.size(); ++i) {
       qa_r.push_back(evaluate(*qm.net, *tests[i], eo));
       fmt::print("AdaLog W{}A{} + U({}) patch-embed input top-1 {:.2f}% on {}\n", o.w_bit, o.a_bit, a.o.act_bits, qa_r[i].top1_pct(), tests[i]->name);
@@ -296,7 +561,7 @@ void run_adalog(QuantArgs& a) {
   }
   if (!a.export_path.empty())
     write_export(a, *qm.net, adalog::export_source(qm),
-                 {{"family", family}, {"method", "adalog"}, {"w_bits", o.w_bit}, {"a_bits", o.a_bit}, {"s_bits", o.s_bit}, {"optimized", a.optimize}},
+                 {{"family", family}, {"method", "adalog"}, {"w_bits", o.w_bit}, {"a_bits", o.a_bit}, {"s_bits", o.s_bit}, {"optimized", optimized}},
                  *tests[0], qa_r.empty() ? q_r[0] : qa_r[0]);
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
   nlohmann::json opts{{"s_bit", o.s_bit}, {"qhead_a_bit", o.qhead_a_bit}, {"act_bits", a.o.act_bits}, {"fpcs", o.fpcs}, {"fpcs_keep_best", o.fpcs_keep_best}, {"weight_zero_from_range", o.weight_zero_from_range},
@@ -309,62 +574,68 @@ void run_adalog(QuantArgs& a) {
     for (auto& ch : opt_str) if (ch == '"') ch = '\'';
     for (size_t i = 0; i < tests.size(); ++i)
       append_csv(a.results, header,
-                 fmt::format("{},adalog,{},{},\"{}\",{},{},{},{},{},{:.2f},{:.2f},{:.2f},{:.1f},{:.1f},{:.1f}", lm.net->arch, o.w_bit, o.a_bit, opt_str,
-                             o.calib_size, a.optimize ? a.ro.optim_size : 0, a.adalog_seed, tests[i]->name, q_r[i].n, fp_r[i].top1_pct(),
+                 fmt::format("{},adalog,{},{},\"{}\",{},{},{},{},{},{},{:.2f},{:.2f},{:.1f},{:.1f},{:.1f}", lm.net->arch, o.w_bit, o.a_bit, opt_str,
+                             o.calib_size, a.optimize ? a.ro.optim_size : 0, a.adalog_seed, tests[i]->name, q_r[i].n, pct_or_empty(fp_r[i]),
                              (a.optimize ? calib_r[i] : q_r[i]).top1_pct(), q_r[i].top1_pct(), qm.calib_seconds, optim_s, wall));
   }
-  if (!a.json.empty()) {
-    nlohmann::json res = nlohmann::json::array();
-    for (size_t i = 0; i < tests.size(); ++i)
-    {
-      res.push_back({{"dataset", tests[i]->name}, {"images", q_r[i].n}, {"fp_top1", fp_r[i].top1_pct()},
-                     {"calib_top1", (a.optimize ? calib_r[i] : q_r[i]).top1_pct()}, {"q_top1", q_r[i].top1_pct()}});
-      if (!qa_r.empty()) res.back()["q_top1_act"] = qa_r[i].top1_pct();
-    }
-    write_text(a.json, nlohmann::json{{"model", lm.net->arch}, {"method", "adalog"}, {"w_bits", o.w_bit}, {"a_bits", o.a_bit}, {"options", opts},
-                                      {"results", res}, {"calib_seconds", qm.calib_seconds}, {"optim_seconds", optim_s}, {"wall_seconds", wall}}.dump(2) + "\n");
+  nlohmann::json res = nlohmann::json::array();
+  for (size_t i = 0; i < tests.size(); ++i) {
+    res.push_back({{"dataset", tests[i]->name}, {"images", q_r[i].n}, {"fp_top1", pct_or_null(fp_r[i])},
+                   {"calib_top1", (a.optimize ? calib_r[i] : q_r[i]).top1_pct()}, {"q_top1", q_r[i].top1_pct()}});
+    if (!qa_r.empty()) res.back()["q_top1_act"] = qa_r[i].top1_pct();
   }
+  record.update({{"model", lm.net->arch}, {"model_config", lm.config}, {"method", "adalog"}, {"w_bits", o.w_bit}, {"a_bits", o.a_bit},
+                 {"options", opts}, {"settings", settings}, {"results", res}, {"calib_seconds", qm.calib_seconds},
+                 {"optim_seconds", optim_s}, {"wall_seconds", wall}});
+  if (loaded) record["resumed_from"] = {{"path", a.load_calibrated}, {"sha256", sha256_file(a.load_calibrated)}};
+  return record;
 }
 
 // The uniform min/max baseline (quant/uniform/): per-row U(w) weights, per-tensor U(a) activations.
-void run_uniform(QuantArgs& a) {
+nlohmann::json run_uniform(QuantArgs& a) {
   const auto t_start = std::chrono::steady_clock::now();
   auto& o = a.o;
   if (!given(a, "--act-bits")) o.act_bits = 8;
+  const std::string ckpt_sha = file_sha256(a.m.checkpoint);
   LoadedModel fp = load_model(model_config(a.m), a.m.checkpoint);
   LoadedModel q = load_model(fp.config, a.m.checkpoint);
   const std::string family = fp.config.value("family", "");
   auto calib_set = open_dataset(a.calib_data, a.calib_split);
-  std::vector<std::unique_ptr<Dataset>> tests;
-  if (a.test_data.empty()) tests.push_back(open_dataset(a.calib_data, a.test_split));
-  for (const auto& t : a.test_data) tests.push_back(open_dataset(t, a.test_split));
+  const auto tests = open_tests(a);
+  const Draw draw = make_draw(a, *calib_set, o.search_samples, o.seed, a.search_list, "--search-list", "--search-samples");
+  o.search_samples = draw.d.n;
   const EvalOptions eo{a.batch, a.test_limit, o.progress};
   fmt::print("uniform baseline W{}A{} (per-row min/max weights, per-tensor min/max activations) on {}, {} calibration images from {}\n",
              o.w_bits, o.act_bits, fp.net->arch, o.search_samples, calib_set->name);
-  const at::Tensor calib = logart::sample_images(*fp.net, *calib_set, o.search_samples, o.seed);
-  const uniform::UniformModel um = uniform::quantize(q.net, calib, o.w_bits, o.act_bits);
-  std::vector<EvalResult> fp_r, q_r;
-  for (const auto& t : tests) {
-    fp_r.push_back(evaluate(*fp.net, *t, eo));
-    q_r.push_back(evaluate(*q.net, *t, eo));
-    fmt::print("uniform W{}A{} top-1 {:.2f}% (FP {:.2f}%) on {}\n", o.w_bits, o.act_bits, q_r.back().top1_pct(), fp_r.back().top1_pct(), t->name);
+  const std::vector<EvalResult> fp_r = evaluate_fp(a, *fp.net, tests, eo);
+  nlohmann::json record = provenance(a, ckpt_sha, *calib_set, tests);
+  record["images"] = {{"calib", describe_draw(*calib_set, draw)}};
+  std::vector<EvalResult> q_r;
+  if (!a.fp_only) {
+    const uniform::UniformModel um = uniform::quantize(q.net, logart::sample_images(*fp.net, *calib_set, draw.d), o.w_bits, o.act_bits);
+    for (size_t i = 0; i < tests.size(); ++i) {
+      q_r.push_back(evaluate(*q.net, *tests[i], eo));
+      fmt::print("uniform W{}A{} top-1 {:.2f}%{} on {}\n", o.w_bits, o.act_bits, q_r.back().top1_pct(), vs_fp(fp_r[i]), tests[i]->name);
+    }
+    if (!a.export_path.empty())
+      write_export(a, *q.net, uniform::export_source(um),
+                   {{"family", family}, {"method", "uniform"}, {"w_bits", o.w_bits}, {"act_bits", o.act_bits}}, *tests[0], q_r[0]);
   }
-  if (!a.export_path.empty())
-    write_export(a, *q.net, uniform::export_source(um),
-                 {{"family", family}, {"method", "uniform"}, {"w_bits", o.w_bits}, {"act_bits", o.act_bits}}, *tests[0], q_r[0]);
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
-  if (!a.results.empty())
+  if (!a.results.empty() && !a.fp_only)
     for (size_t i = 0; i < tests.size(); ++i)
       append_csv(a.results, "model,method,w_bits,act_bits,calib_samples,seed,dataset,images,fp_top1,q_top1,wall_s",
-                 fmt::format("{},uniform,{},{},{},{},{},{},{:.2f},{:.2f},{:.1f}", fp.net->arch, o.w_bits, o.act_bits, o.search_samples, o.seed,
-                             tests[i]->name, q_r[i].n, fp_r[i].top1_pct(), q_r[i].top1_pct(), wall));
-  if (!a.json.empty()) {
-    nlohmann::json res = nlohmann::json::array();
-    for (size_t i = 0; i < tests.size(); ++i)
-      res.push_back({{"dataset", tests[i]->name}, {"images", q_r[i].n}, {"fp_top1", fp_r[i].top1_pct()}, {"q_top1", q_r[i].top1_pct()}});
-    write_text(a.json, nlohmann::json{{"model", fp.net->arch}, {"method", "uniform"}, {"w_bits", o.w_bits}, {"act_bits", o.act_bits},
-                                      {"results", res}, {"wall_seconds", wall}}.dump(2) + "\n");
+                 fmt::format("{},uniform,{},{},{},{},{},{},{},{:.2f},{:.1f}", fp.net->arch, o.w_bits, o.act_bits, o.search_samples, o.seed,
+                             tests[i]->name, q_r[i].n, pct_or_empty(fp_r[i]), q_r[i].top1_pct(), wall));
+  nlohmann::json res = nlohmann::json::array();
+  for (size_t i = 0; i < tests.size(); ++i) {
+    res.push_back({{"dataset", tests[i]->name}, {"images", a.fp_only ? fp_r[i].n : q_r[i].n}, {"fp_top1", pct_or_null(fp_r[i])}});
+    if (!a.fp_only) res.back()["q_top1"] = q_r[i].top1_pct();
   }
+  record.update({{"model", fp.net->arch}, {"model_config", fp.config}, {"method", "uniform"}, {"w_bits", o.w_bits}, {"act_bits", o.act_bits},
+                 {"options", {{"calib_samples", o.search_samples}, {"seed", o.seed}}}, {"results", res}, {"wall_seconds", wall}});
+  if (a.fp_only) record["fp_only"] = true;
+  return record;
 }
 
 // Every file a run will write is checked before the run, so hours of work never end in
@@ -375,14 +646,46 @@ void check_outputs(const QuantArgs& a) {
     check_output_path(*path, opt);
 }
 
-void run_quantize(QuantArgs& a) {
+// The settings that shape a LogART --save file: the search, and the LLR when the file has it.
+std::vector<Setting> logart_search_settings(QuantArgs& a) {
+  auto& o = a.o;
+  return {setting("w_bits", "--w-bit", o.w_bits),
+          setting("scale_method", "--scale-method", a.scale_method),
+          setting("search_method", "--search-method", a.search_method),
+          setting("w_sym", "--w-sym", o.sym),
+          setting("hardware_approx", "--hardware-approx", a.hw_approx),
+          setting("approx_k", "--approx-k", a.approx_k),
+          setting("m2", "--m2", a.m2),
+          setting("search_samples", "--search-samples", o.search_samples),
+          setting("seed", "--seed", o.seed),
+          setting("calib_augment", "--calib-augment", a.calib_augment)};
+}
+
+std::vector<Setting> logart_llr_settings(QuantArgs& a) {
+  auto& o = a.o;
+  return {setting("calib_samples", "--calib-samples", o.calib_samples), setting("iters_w", "--iters-w", o.iters),
+          setting("lr", "--lr", o.lr),
+          setting("lr_min_ratio", "--lr-min-ratio", o.lr_min_ratio),
+          setting("round_weight", "--round-weight", o.round_weight),
+          setting("approx_everywhere", "--approx-everywhere", a.approx_everywhere),
+          setting("optim_metric", "--optim-metric", o.optim_metric),
+          setting("optim_mode", "--optim-mode", o.optim_mode),
+          setting("drop_prob", "--drop-prob", o.drop_prob),
+          setting("temp", "--temp", o.temp),
+          setting("use_mean_hessian", "--use-mean-hessian", o.use_mean_hessian)};
+}
+
+nlohmann::json run_logart(QuantArgs& a) {
   const auto t_start = std::chrono::steady_clock::now();
-  check_outputs(a);
-  if (a.method == "adalog") return run_adalog(a);
-  if (a.method == "uniform") return run_uniform(a);
-  if (a.method != "logart") throw Error(fmt::format("--method '{}' is not logart | adalog | uniform", a.method));
   apply_logart_config(a);
   auto& o = a.o;
+  // A resumed file first: a mismatched setting stops the run here, before any model or data is read.
+  const nlohmann::json stored = a.load.empty() ? nlohmann::json(nullptr) : read_settings(a.load);
+  const bool file_has_llr = stored.is_object() && stored.value("llr", nlohmann::json(nullptr)).is_object();
+  if (stored.is_object()) {
+    reconcile(a, a.load, stored.value("search", nlohmann::json::object()), logart_search_settings(a));
+    if (file_has_llr) reconcile(a, a.load, stored.at("llr"), logart_llr_settings(a));
+  }
   o.scale_method = logart::parse_scale_method(a.scale_method);
   if (o.w_bits < 2 || o.w_bits > 8) throw Error(fmt::format("--w-bit {} outside 2..8", o.w_bits));
   if (a.m2 != "floor" && a.m2 != "trunc") throw Error(fmt::format("--m2 '{}' is not floor | trunc", a.m2));
@@ -395,6 +698,8 @@ void run_quantize(QuantArgs& a) {
     throw Error(fmt::format("--approx-k {} is not 1.5 (1+1/2) | 1.4375 (1+1/2-1/16) | 1.421875 (1+1/2-1/16-1/64)", a.approx_k));
   o.k_odd = a.hw_approx ? a.approx_k : 0.0;
   o.vit_approx_everywhere = a.approx_everywhere;
+  const std::string ckpt_sha = file_sha256(a.m.checkpoint);
+  check_same_checkpoint(a.load, stored, a.m.checkpoint, ckpt_sha);
 
   LoadedModel fp = load_model(model_config(a.m), a.m.checkpoint);
   LoadedModel qm_net = load_model(fp.config, a.m.checkpoint);
@@ -407,11 +712,22 @@ void run_quantize(QuantArgs& a) {
   o.search_method = logart::parse_search_method(a.search_method);
   if (vit && !given(a, "--search-samples") && a.config.empty()) o.search_samples = 128;
   if (vit && !given(a, "--lr-min-ratio")) o.lr_min_ratio = 1.0;  // LogART-ViT never steps its scheduler
+  const bool k_everywhere = !vit || a.approx_everywhere;  // LogART-ViT: the approximation reaches DBS only
+  const double k_test = o.test_with_hw_approx ? a.approx_k : (k_everywhere ? o.k_odd : 0.0);
+  const bool hw_test = k_test > 0;
 
   auto calib_set = open_dataset(a.calib_data, a.calib_split);
-  std::vector<std::unique_ptr<Dataset>> tests;
-  if (a.test_data.empty()) tests.push_back(open_dataset(a.calib_data, a.test_split));
-  for (const auto& t : a.test_data) tests.push_back(open_dataset(t, a.test_split));
+  const auto tests = open_tests(a);
+  const Draw search_draw = make_draw(a, *calib_set, o.search_samples, o.seed, a.search_list, "--search-list", "--search-samples");
+  o.search_samples = search_draw.d.n;
+  const bool will_llr = o.llr && !file_has_llr;  // LLR runs here (fresh, or resumed from a DBS-only file)
+  Draw llr_draw;
+  if (o.llr && (will_llr || file_has_llr)) {
+    llr_draw = make_draw(a, *calib_set, o.calib_samples, o.seed + 1, a.calib_list, "--calib-list", "--calib-samples");
+    o.calib_samples = llr_draw.d.n;
+  }
+  check_same_images(a.load, stored, "search_images", draw_digest(*calib_set, search_draw), "search");
+  if (file_has_llr && o.llr) check_same_images(a.load, stored, "llr_images", draw_digest(*calib_set, llr_draw), "LLR");
   auto log = [](const std::string& s) {
     fmt::print("{}\n", s);
     std::fflush(stdout);
@@ -419,14 +735,38 @@ void run_quantize(QuantArgs& a) {
   const EvalOptions eo{a.batch, a.test_limit, o.progress};
   fmt::print("LogART W{} {} {} on {} ({}), search {} + LLR {} images from {}\n", o.w_bits, a.scale_method, a.search_method, fp.net->arch,
              a.m.checkpoint, o.search_samples, o.llr ? o.calib_samples : 0, calib_set->name);
-  std::vector<EvalResult> fp_r, q_r, qa_r(tests.size());
-  for (const auto& t : tests) {
-    fp_r.push_back(evaluate(*fp.net, *t, eo));
-    fmt::print("FP top-1 {:.2f}% ({} images of {})\n", fp_r.back().top1_pct(), fp_r.back().n, t->name);
+  if (will_llr && search_draw.list_path.empty() && llr_draw.list_path.empty())
+    if (const size_t n = overlap(search_draw, llr_draw)) fmt::print("{} of the {} search images are among the LLR images (independent draws, as in the reference)\n", n, o.search_samples);
+  const std::vector<EvalResult> fp_r = evaluate_fp(a, *fp.net, tests, eo);
+  nlohmann::json record = provenance(a, ckpt_sha, *calib_set, tests);
+  record["images"] = {{"search", describe_draw(*calib_set, search_draw)}};
+  if (o.llr) record["images"]["llr"] = describe_draw(*calib_set, llr_draw);
+  if (a.fp_only) {
+    nlohmann::json res = nlohmann::json::array();
+    for (size_t i = 0; i < tests.size(); ++i) res.push_back({{"dataset", tests[i]->name}, {"images", fp_r[i].n}, {"fp_top1", pct_or_null(fp_r[i])}});
+    record.update({{"model", fp.net->arch}, {"method", "logart"}, {"fp_only", true}, {"results", res}});
+    return record;
   }
-  if (a.test_before) return;
 
-  const at::Tensor search = logart::sample_images(*fp.net, *calib_set, o.search_samples, o.seed);
+  // The DBS-only accuracy (the reference's --test_before_calibration), on a separate copy so LLR
+  // starts from exactly the state it would without it.
+  std::vector<EvalResult> dbs_r;
+  const auto eval_dbs = [&](const logart::LayerParams& layers) {
+    LoadedModel ev = load_model(fp.config, a.m.checkpoint);
+    fold_batchnorms(*ev.net);
+    logart::QuantizedModel snap;
+    snap.net = ev.net;
+    snap.layers = layers;
+    logart::apply(snap, k_test, 0);
+    for (size_t i = 0; i < tests.size(); ++i) {
+      dbs_r.push_back(evaluate(*snap.net, *tests[i], eo));
+      fmt::print("LogART W{} DBS only (before LLR) top-1 {:.2f}% on {}\n", o.w_bits, dbs_r[i].top1_pct(), tests[i]->name);
+    }
+  };
+  std::function<void(const logart::LayerParams&)> on_searched;
+  if (will_llr && (a.test_before || !a.no_dbs_eval)) on_searched = eval_dbs;
+
+  const at::Tensor search = logart::sample_images(*fp.net, *calib_set, search_draw.d);
   at::Tensor calib;
   logart::QuantizedModel qm;
   bool resumed = false;
@@ -438,23 +778,23 @@ void run_quantize(QuantArgs& a) {
     const bool has_llr = !qm.layers.empty() && !qm.layers.front().second.round_up.empty();
     if (o.llr && !has_llr) {  // resume: the saved DBS result, then LLR
       LoadedModel fresh = load_model(fp.config, a.m.checkpoint);
-      calib = logart::sample_images(*fp.net, *calib_set, o.calib_samples, o.seed + 1);
+      calib = logart::sample_images(*fp.net, *calib_set, llr_draw.d);
       logart::QuantizedModel searched = std::move(qm);
-      qm = logart::quantize(*fp.net, fresh.net, search, calib, o, log, &searched);
+      qm = logart::quantize(*fp.net, fresh.net, search, calib, o, log, &searched, on_searched);
       resumed = true;
     }
     o.llr = o.llr && (has_llr || resumed);
+    qm.search_seconds = stored_seconds(stored, "search_seconds");  // the run that searched
+    if (!resumed) qm.llr_seconds = stored_seconds(stored, "llr_seconds");
   } else {
-    if (o.llr) calib = logart::sample_images(*fp.net, *calib_set, o.calib_samples, o.seed + 1);
-    qm = logart::quantize(*fp.net, qm_net.net, search, calib, o, log);
+    if (o.llr) calib = logart::sample_images(*fp.net, *calib_set, llr_draw.d);
+    qm = logart::quantize(*fp.net, qm_net.net, search, calib, o, log, nullptr, on_searched);
   }
-  const bool k_everywhere = !vit || a.approx_everywhere;  // LogART-ViT: the approximation reaches DBS only
-  const double k_test = o.test_with_hw_approx ? a.approx_k : (k_everywhere ? o.k_odd : 0.0);
-  const bool hw_test = k_test > 0;
   logart::apply(qm, k_test, 0);
+  std::vector<EvalResult> q_r, qa_r(tests.size());
   for (size_t i = 0; i < tests.size(); ++i) {
     q_r.push_back(evaluate(*qm.net, *tests[i], eo));
-    fmt::print("LogART W{} top-1 {:.2f}% (FP {:.2f}%) on {}\n", o.w_bits, q_r[i].top1_pct(), fp_r[i].top1_pct(), tests[i]->name);
+    fmt::print("LogART W{} top-1 {:.2f}%{} on {}\n", o.w_bits, q_r[i].top1_pct(), vs_fp(fp_r[i]), tests[i]->name);
   }
   if (o.act_bits > 0) {
     logart::calibrate_activations(qm, search, o.act_bits);
@@ -471,38 +811,138 @@ void run_quantize(QuantArgs& a) {
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
   nlohmann::json opts{{"scale_method", a.scale_method}, {"search_method", a.search_method}, {"w_sym", o.sym}, {"hardware_approx", a.hw_approx}, {"approx_k", a.approx_k}, {"approx_everywhere", a.approx_everywhere},
                       {"test_with_hardware_approx", o.test_with_hw_approx}, {"m2", a.m2}, {"llr", o.llr}, {"iters_w", o.iters},
-                      {"lr", o.lr}, {"lr_min_ratio", o.lr_min_ratio}, {"round_weight", o.round_weight}, {"act_bits", o.act_bits}};
+                      {"lr", o.lr}, {"lr_min_ratio", o.lr_min_ratio}, {"round_weight", o.round_weight}, {"act_bits", o.act_bits},
+                      {"search_samples", o.search_samples}, {"calib_samples", o.llr ? o.calib_samples : 0}, {"seed", o.seed}, {"calib_augment", a.calib_augment}};
   if (vit) opts.update({{"optim_metric", o.optim_metric}, {"optim_mode", o.optim_mode}, {"drop_prob", o.drop_prob}, {"temp", o.temp},
                         {"use_mean_hessian", o.use_mean_hessian}});
+  nlohmann::json settings{{"search", settings_json(logart_search_settings(a))},
+                          {"llr", o.llr ? settings_json(logart_llr_settings(a)) : nlohmann::json(nullptr)},
+                          {"search_images", draw_digest(*calib_set, search_draw)},
+                          {"llr_images", o.llr ? nlohmann::json(draw_digest(*calib_set, llr_draw)) : nlohmann::json(nullptr)},
+                          {"checkpoint_sha256", ckpt_sha}, {"search_seconds", qm.search_seconds}, {"llr_seconds", qm.llr_seconds}};
   if (!a.save.empty() && (a.load.empty() || resumed)) {
     logart::save_quantized(qm, a.save, {{"logq.version", LOGQ_VERSION}, {"logq.command", a.cmd}, {"logq.model_config", fp.config.dump()},
-                                       {"logq.checkpoint", a.m.checkpoint}, {"logq.options", opts.dump()}, {"logq.w_bits", std::to_string(o.w_bits)}});
+                                       {"logq.checkpoint", a.m.checkpoint}, {"logq.options", opts.dump()}, {"logq.w_bits", std::to_string(o.w_bits)},
+                                       {"logq.settings", settings.dump()}});
     fmt::print("wrote {}\n", a.save);
   }
   if (!a.results.empty()) {
     const std::string header =
         "model,method,w_bits,act_bits,scale_method,search_method,llr,hardware_approx,options,search_samples,calib_samples,seed,"
-        "dataset,images,fp_top1,q_top1,q_top1_act,search_s,llr_s,wall_s";
+        "dataset,images,fp_top1,dbs_top1,q_top1,q_top1_act,search_s,llr_s,wall_s";
     std::string opt_str = opts.dump();
     for (auto& c : opt_str) if (c == '"') c = '\'';
     for (size_t i = 0; i < tests.size(); ++i)
       append_csv(a.results, header,
-                 fmt::format("{},logart,{},{},{},{},{},{},\"{}\",{},{},{},{},{},{:.2f},{:.2f},{},{:.1f},{:.1f},{:.1f}", fp.net->arch, o.w_bits,
+                 fmt::format("{},logart,{},{},{},{},{},{},\"{}\",{},{},{},{},{},{},{},{:.2f},{},{:.1f},{:.1f},{:.1f}", fp.net->arch, o.w_bits,
                              o.act_bits, a.scale_method, a.search_method, o.llr ? 1 : 0, hw_test ? 1 : 0, opt_str, o.search_samples,
-                             o.llr ? o.calib_samples : 0, o.seed, tests[i]->name, q_r[i].n, fp_r[i].top1_pct(), q_r[i].top1_pct(),
+                             o.llr ? o.calib_samples : 0, o.seed, tests[i]->name, q_r[i].n, pct_or_empty(fp_r[i]),
+                             dbs_r.empty() ? std::string() : pct_or_empty(dbs_r[i]), q_r[i].top1_pct(),
                              o.act_bits > 0 ? fmt::format("{:.2f}", qa_r[i].top1_pct()) : std::string(), qm.search_seconds, qm.llr_seconds, wall));
   }
-  if (!a.json.empty()) {
-    nlohmann::json res = nlohmann::json::array();
-    for (size_t i = 0; i < tests.size(); ++i) {
-      nlohmann::json r{{"dataset", tests[i]->name}, {"images", q_r[i].n}, {"fp_top1", fp_r[i].top1_pct()}, {"q_top1", q_r[i].top1_pct()}};
-      if (o.act_bits > 0) r["q_top1_act"] = qa_r[i].top1_pct();
-      res.push_back(r);
-    }
-    nlohmann::json j{{"model", fp.net->arch}, {"method", "logart"}, {"w_bits", o.w_bits}, {"act_bits", o.act_bits}, {"options", opts},
-                     {"results", res}, {"search_seconds", qm.search_seconds}, {"llr_seconds", qm.llr_seconds}, {"wall_seconds", wall}};
-    write_text(a.json, j.dump(2) + "\n");
+  nlohmann::json res = nlohmann::json::array();
+  for (size_t i = 0; i < tests.size(); ++i) {
+    nlohmann::json r{{"dataset", tests[i]->name}, {"images", q_r[i].n}, {"fp_top1", pct_or_null(fp_r[i])}, {"q_top1", q_r[i].top1_pct()}};
+    if (!dbs_r.empty()) r["dbs_top1"] = dbs_r[i].top1_pct();
+    if (o.act_bits > 0) r["q_top1_act"] = qa_r[i].top1_pct();
+    res.push_back(r);
   }
+  record.update({{"model", fp.net->arch}, {"model_config", fp.config}, {"method", "logart"}, {"w_bits", o.w_bits}, {"act_bits", o.act_bits},
+                 {"options", opts}, {"settings", settings}, {"results", res}, {"search_seconds", qm.search_seconds},
+                 {"llr_seconds", qm.llr_seconds}, {"wall_seconds", wall}});
+  if (!a.load.empty()) record["resumed_from"] = {{"path", a.load}, {"sha256", sha256_file(a.load)}};
+  return record;
+}
+
+// ---- --replay ---------------------------------------------------------------------------------
+
+// The options a replay may add to the recorded command: where its outputs go, and progress.
+bool is_output_option(const std::string& name) {
+  static const std::set<std::string> out = {"--json", "--results", "--save", "--save-calibrated", "--export", "--progress", "--no-progress", "--replay"};
+  return out.count(name) > 0;
+}
+bool takes_value(const std::string& name) { return name != "--progress" && name != "--no-progress"; }
+
+// The recorded arguments without their output options (a replay never overwrites the original's files).
+std::vector<std::string> without_outputs(const std::vector<std::string>& args, bool* had_other) {
+  std::vector<std::string> out;
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string name = args[i].substr(0, args[i].find('='));
+    if (is_output_option(name)) {
+      if (takes_value(name) && args[i].find('=') == std::string::npos) ++i;
+      continue;
+    }
+    if (had_other && i > 0 && args[i].rfind("-", 0) == 0) *had_other = true;
+    out.push_back(args[i]);
+  }
+  return out;
+}
+
+nlohmann::json read_replay(const std::string& path) {
+  const nlohmann::json j = read_json_file(path, "--replay result");
+  if (!j.is_object() || !j.contains("argv") || !j.at("argv").is_array() || j.at("argv").empty() || j.at("argv").size() > 10000)
+    throw Error(fmt::format("{}: not a logq quantize result JSON (no \"argv\" list)", path));
+  for (const auto& v : j.at("argv"))
+    if (!v.is_string()) throw Error(fmt::format("{}: \"argv\" holds a non-string", path));
+  if (j.at("argv").at(0) != "quantize") throw Error(fmt::format("{}: records `logq {}`, not `logq quantize`", path, shown(j.at("argv").at(0))));
+  return j;
+}
+
+// Before any work: the replay reads the same checkpoint and lists as the recorded run.
+void check_replay_inputs(const nlohmann::json& rec, const std::string& path) {
+  if (rec.value("logq_version", "") != LOGQ_VERSION)
+    fmt::print(stderr, "logq: warning: {} was written by logq {}; this is logq {}\n", path, rec.value("logq_version", "?"), LOGQ_VERSION);
+  const nlohmann::json& ck = rec.value("checkpoint", nlohmann::json(nullptr));
+  if (ck.is_object()) {
+    const std::string p = ck.value("path", ""), want = ck.value("sha256", "");
+    if (!p.empty() && sha256_file(p) != want)
+      throw Error(fmt::format("--replay {}: checkpoint {} has changed (sha256 {} recorded)", path, p, want));
+  }
+  const nlohmann::json images = rec.value("images", nlohmann::json::object());  // named: items() would dangle on a temporary
+  for (const auto& [step, d] : images.items())
+    if (d.is_object() && d.value("list", nlohmann::json(nullptr)).is_string() && sha256_file(d.at("list").get<std::string>()) != d.value("list_sha256", ""))
+      throw Error(fmt::format("--replay {}: the {} image list {} has changed", path, step, d.at("list").get<std::string>()));
+}
+
+// After the run: every recorded number and image draw must come out the same.
+void compare_replay(const nlohmann::json& rec, const nlohmann::json& now, const std::string& path) {
+  std::vector<std::string> diffs;
+  const nlohmann::json r0 = rec.value("results", nlohmann::json::array()), r1 = now.value("results", nlohmann::json::array());
+  if (r0.size() != r1.size()) diffs.push_back(fmt::format("{} result rows recorded, {} now", r0.size(), r1.size()));
+  size_t same = 0;
+  for (size_t i = 0; i < std::min(r0.size(), r1.size()); ++i)
+    for (const auto& [k, v] : r0[i].items()) {
+      if (r1[i].value(k, nlohmann::json(nullptr)) == v) ++same;
+      else diffs.push_back(fmt::format("results[{}].{}: recorded {}, now {}", i, k, v.dump(), r1[i].value(k, nlohmann::json(nullptr)).dump()));
+    }
+  const nlohmann::json images = rec.value("images", nlohmann::json::object()), images_now = now.value("images", nlohmann::json::object());
+  for (const auto& [step, d] : images.items()) {
+    const nlohmann::json n = images_now.value(step, nlohmann::json::object());
+    if (d.value("digest", "") != n.value("digest", "")) diffs.push_back(fmt::format("the {} images differ", step));
+  }
+  if (!diffs.empty()) {
+    std::string list;
+    for (const auto& d : diffs) list += "\n  " + d;
+    throw Error(fmt::format("--replay {}: the run did not reproduce the record:{}", path, list));
+  }
+  fmt::print("replay of {}: the {} recorded numbers and the image draws are reproduced exactly\n", path, same);
+}
+
+void run_quantize(QuantArgs& a) {
+  check_outputs(a);
+  check_augment(a);
+  nlohmann::json recorded;
+  if (!a.replay.empty()) {
+    recorded = read_replay(a.replay);
+    check_replay_inputs(recorded, a.replay);
+  }
+  nlohmann::json record;
+  if (a.method == "adalog") record = run_adalog(a);
+  else if (a.method == "uniform") record = run_uniform(a);
+  else if (a.method == "logart") record = run_logart(a);
+  else throw Error(fmt::format("--method '{}' is not logart | adalog | uniform", a.method));
+  if (!a.json.empty()) write_text(a.json, record.dump(2) + "\n");
+  if (!a.replay.empty()) compare_replay(recorded, record, a.replay);
 }
 
 }  // namespace
@@ -545,7 +985,23 @@ void add_quantize_options(CLI::App* qz, QuantArgs& qa) {
   qz->add_option("--load-quantized", qa.load, "evaluate parameters written by --save instead of searching");
   qz->add_option("--results", qa.results, "append a CSV row to FILE");
   qz->add_option("--json", qa.json, "write the result as JSON to FILE (- for stdout)");
-  qz->add_flag("--test-before-calibration", qa.test_before, "only evaluate the FP model");
+  qz->add_flag("--test-before-calibration", qa.test_before,
+               "LogART: evaluate the DBS-only model before LLR, then continue (the reference's flag; logq does this by default)");
+  qz->add_flag("--no-dbs-eval", qa.no_dbs_eval, "LogART: skip the DBS-only evaluation before LLR (the ablation reported as dbs_top1)");
+  qz->add_flag("--fp-only", qa.fp_only, "only evaluate the FP model (no quantization)");
+  qz->add_flag("--no-fp-eval", qa.no_fp_eval, "skip the FP evaluation (fp_top1 is null in the JSON): for multi-step workflows that know it");
+  qz->add_option("--search-list", qa.search_list,
+                 "LogART: the DBS images (uniform: the calibration images) as a list FILE, one per line: an index in the --calib-data "
+                 "order or an id ('cat/0001.jpg' in an image folder, the file name in a CIFAR-10 .bin folder); overrides --search-samples");
+  qz->add_option("--calib-list", qa.calib_list, "LogART: the LLR images; AdaLog: the calibration images (a list FILE as for --search-list)");
+  qz->add_option("--optim-list", qa.optim_list, "AdaLog --optimize: the reconstruction images (a list FILE as for --search-list)");
+  qz->add_option("--calib-augment", qa.calib_augment,
+                 "how search/calibration images are prepared: train = the references' training transform applied once (both "
+                 "reference pipelines do this on ImageNet: RandomResizedCrop + flip, AdaLog also ColorJitter; here images up to 64 px "
+                 "get pad-and-crop + flip instead); none = the evaluation transform")->capture_default_str();
+  qz->add_option("--replay", qa.replay,
+                 "repeat the run a --json FILE records (its arguments, checkpoint and lists checked by sha256) and check that every "
+                 "number comes out the same; only output options (--json, --results, --save, --export, --progress) may be added");
   qz->add_option("--a-bit", qa.ao.a_bit, "AdaLog: activation bits (default = --w-bit)");
   qz->add_option("--s-bit", qa.ao.s_bit, "AdaLog: post-softmax bits (default = --a-bit)");
   qz->add_option("--qhead-a-bit", qa.ao.qhead_a_bit, "AdaLog: head input bits (default = --a-bit)");
@@ -566,12 +1022,41 @@ void add_quantize_options(CLI::App* qz, QuantArgs& qa) {
   qz->add_option("--adalog-seed", qa.adalog_seed, "AdaLog: calibration image seed (reference 5)")->capture_default_str();
   qz->add_option("--export", qa.export_path, "write the final quantized model as .lqm (docs/lqm.md) for logq golden / verify / sim");
   qz->add_option("--export-samples", qa.export_samples, "--export: first N test images whose per-layer input codes and fake-quant logits the file keeps")->capture_default_str();
-  qz->add_flag("--progress,!--no-progress", qa.o.progress, "progress output on stderr (--no-progress: none)");
+  qa.o.progress = stderr_is_terminal();
+  qz->add_flag("--progress", qa.o.progress, "show progress on stderr (default: only when stderr is a terminal; in a log, one line every 30 s)");
+  qz->add_flag("--no-progress", [&qa](int64_t) { qa.o.progress = false; }, "no progress output");
+}
+
+std::vector<std::string> expand_replay_args(const std::vector<std::string>& args) {
+  // logq [global options] quantize ... --replay FILE ...: the recorded arguments + this call's outputs.
+  const auto q = std::find(args.begin(), args.end(), std::string("quantize"));
+  if (q == args.end()) return args;
+  std::string file;
+  for (auto it = q + 1; it != args.end(); ++it) {
+    if (*it == "--replay" && it + 1 != args.end()) file = *(it + 1);
+    else if (it->rfind("--replay=", 0) == 0) file = it->substr(9);
+  }
+  if (file.empty()) return args;
+  bool other = false;
+  const std::vector<std::string> mine(q, args.end());
+  without_outputs(mine, &other);
+  if (other) throw Error("--replay takes only output options (--json, --results, --save, --save-calibrated, --export, --progress): the rest is the record's");
+  std::vector<std::string> out(args.begin(), q);
+  const auto recorded = read_replay(file).at("argv").get<std::vector<std::string>>();
+  for (const auto& r : without_outputs(recorded, nullptr)) out.push_back(r);
+  for (size_t i = 1; i < mine.size(); ++i) out.push_back(mine[i]);  // this call's outputs and --replay itself
+  return out;
 }
 
 void add_quantize_commands(CLI::App& app, int argc, char** argv) {
   static QuantArgs qa;
   qa.cmd = command_line(argc, argv);
+  for (int i = 1; i < argc; ++i)
+    if (std::string(argv[i]) == "quantize") {
+      qa.argv.assign(argv + i, argv + argc);
+      qa.argv = without_outputs(qa.argv, nullptr);
+      break;
+    }
   auto* qz = app.add_subcommand("quantize", "Post-training quantization: LogART (log weights, DBS + LLR) of a CNN or ViT, AdaLog (log activations, FPCS + reconstruction) of a ViT or Swin");
   qa.app = qz;
   add_quantize_options(qz, qa);

@@ -5,6 +5,7 @@
 #include <fstream>
 #include <map>
 #include <sstream>
+#include <unordered_map>
 
 #include <fmt/format.h>
 #include <zlib.h>
@@ -85,9 +86,11 @@ class MemoryDataset : public Dataset {
     return im;
   }
   int64_t label(size_t i) const override { return labels[i]; }
+  std::string id(size_t i) const override { return ids.empty() ? std::to_string(i) : ids[i]; }
   int64_t h = 0, w = 0, c = 0;
   std::vector<uint8_t> pixels;
   std::vector<int64_t> labels;
+  std::vector<std::string> ids;  // CIFAR-10 .bin: the file names of y_labels.csv
 };
 
 class FolderDataset : public Dataset {
@@ -98,7 +101,9 @@ class FolderDataset : public Dataset {
     return decode_jpeg(bytes->data(), bytes->size(), files[i]);
   }
   int64_t label(size_t i) const override { return labels[i]; }
-  std::vector<std::string> files;
+  std::string id(size_t i) const override { return ids[i]; }
+  std::vector<std::string> files, ids;  // ids: "<class>/<file name>"
+
   std::vector<int64_t> labels;
 };
 
@@ -159,6 +164,7 @@ std::unique_ptr<Dataset> open_cifar_bin(const std::string& dir) {
     if (bytes->size() != 3072) throw Error(fmt::format("{}/{}: {} bytes, a CIFAR-10 .bin image has 3072", dir, file, bytes->size()));
     ds->pixels.insert(ds->pixels.end(), bytes->data(), bytes->data() + 3072);
     ds->labels.push_back(y);
+    ds->ids.push_back(file);
   }
   if (ds->labels.empty()) throw Error(fmt::format("{}: no images listed", csv));
   return ds;
@@ -179,6 +185,7 @@ std::unique_ptr<Dataset> open_image_folder(const std::string& dir) {
       if (e.is_regular_file() && is_jpeg_name(e.path())) files.push_back(e.path().string());
     std::sort(files.begin(), files.end());
     for (auto& f : files) {
+      ds->ids.push_back(classes[c] + "/" + fs::path(f).filename().string());
       ds->files.push_back(f);
       ds->labels.push_back(int64_t(c));
     }
@@ -211,27 +218,33 @@ std::vector<int64_t> select_indices(size_t size, size_t n, uint64_t seed) {
   return all;
 }
 
-void save_indices(const std::string& path, const std::vector<int64_t>& idx) {
-  std::string s;
-  for (auto i : idx) s += std::to_string(i) + "\n";
-  write_file_atomic(path, s.data(), s.size());
-}
-
-std::vector<int64_t> load_indices(const std::string& path, size_t dataset_size) {
-  std::istringstream in(read_text_file(path));
+std::vector<int64_t> read_image_list(const std::string& path, const Dataset& ds) {
+  std::unordered_map<std::string, int64_t> by_id;
+  by_id.reserve(ds.size());
+  for (size_t i = 0; i < ds.size(); ++i) by_id.emplace(ds.id(i), int64_t(i));
+  std::istringstream in(read_text_file(path, size_t{64} << 20));
   std::vector<int64_t> out;
+  std::unordered_map<int64_t, int64_t> line_of;  // index -> the line that listed it
   std::string line;
-  int64_t row = 0;
-  while (std::getline(in, line)) {
-    ++row;
-    if (line.empty()) continue;
-    size_t used = 0;
-    long long v = -1;
-    try { v = std::stoll(line, &used); } catch (...) {}
-    if (v < 0 || size_t(v) >= dataset_size || used != line.size())
-      throw Error(fmt::format("{}:{}: '{}' is not an index below {}", path, row, line, dataset_size));
-    out.push_back(v);
+  for (int64_t row = 1; std::getline(in, line); ++row) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line.empty() || line[0] == '#') continue;
+    int64_t idx = -1;
+    if (const auto it = by_id.find(line); it != by_id.end()) {
+      idx = it->second;
+    } else if (line.find_first_not_of("0123456789") == std::string::npos && line.size() <= 18) {
+      idx = std::stoll(line);
+      if (size_t(idx) >= ds.size())
+        throw Error(fmt::format("{}:{}: index {} is outside {} ({} images)", path, row, idx, ds.name, ds.size()));
+    } else {
+      throw Error(fmt::format("{}:{}: '{}' names no image of {} (give an index below {} or an id such as '{}')", path, row,
+                              printable(line.substr(0, 200)), ds.name, ds.size(), ds.id(0)));
+    }
+    if (const auto [it, fresh] = line_of.emplace(idx, row); !fresh)
+      throw Error(fmt::format("{}:{}: image {} ('{}') is listed twice (line {} too)", path, row, idx, ds.id(size_t(idx)), it->second));
+    out.push_back(idx);
   }
+  if (out.empty()) throw Error(fmt::format("{}: lists no images", path));
   return out;
 }
 

@@ -26,6 +26,9 @@ class Dataset {
   virtual size_t size() const = 0;
   virtual Image image(size_t i) const = 0;  // decodes on demand where the source is compressed
   virtual int64_t label(size_t i) const = 0;
+  // The name an image list may use for image i: its path under the dataset folder for an image
+  // folder ("cat/0001.jpg"), its file name for a CIFAR-10 .bin folder, its index otherwise.
+  virtual std::string id(size_t i) const { return std::to_string(i); }
   std::string name;                          // e.g. "fashion-mnist/test"
   std::vector<std::string> classes;
 };
@@ -66,7 +69,11 @@ Image resize_pil(const Image& img, int64_t out_h, int64_t out_w, bool bicubic);
 
 // A seeded, reproducible selection of n indices out of size (without replacement, sorted).
 std::vector<int64_t> select_indices(size_t size, size_t n, uint64_t seed);
-void save_indices(const std::string& path, const std::vector<int64_t>& idx);
-std::vector<int64_t> load_indices(const std::string& path, size_t dataset_size);
+
+// An image list (--search-list, --calib-list, ...): one image per line, named by its index in the
+// dataset's order (a whole number) or by its id (Dataset::id: "cat/0001.jpg", "img_17.bin");
+// blank lines and lines starting with '#' are skipped. Returns the indices in the list's order.
+// Every line is checked (unknown name, index out of range, an image listed twice) with file:line.
+std::vector<int64_t> read_image_list(const std::string& path, const Dataset& ds);
 
 }  // namespace logq

@@ -366,7 +366,247 @@ TEST_CASE("logq quantize --method adalog: calibrate, save, reload and optimize t
   REQUIRE(opt.code == 0);
   CHECK_THAT(opt.out, Contains("loaded 38 calibrated layers") && Contains("recon blocks.5") && Contains("recon head"));
   CHECK_THAT(opt.out, !Contains("calib blocks"));
-  for (const auto& p : {cfg, saved, js, junk, logq::test::temp_path("adalog_bad.json")}) std::remove(p.c_str());
+  // A resume that contradicts the file stops before any evaluation and names the setting; the rest is the file's.
+  const Run w3 = run_logq("quantize --method adalog --load-calibrated " + q(saved) + " --checkpoint " + vit + " --calib-data " + fmnist +
+                          " --test-limit 50 --no-progress --w-bit 3");
+  CHECK(w3.code == 1);
+  CHECK_THAT(w3.out, Contains("was made with --w-bit 4; this run asks for --w-bit 3 (on the command line)"));
+  CHECK_THAT(w3.out, !Contains("FP top-1"));
+  const Run other_ckpt = run_logq("quantize --method adalog --load-calibrated " + q(saved) + " --checkpoint " + resnet + " --calib-data " +
+                                  fmnist + " --test-limit 50 --no-progress");
+  CHECK(other_ckpt.code == 1);
+  CHECK_THAT(other_ckpt.out, Contains("was made from a checkpoint with sha256") && !Contains("FP top-1"));
+  const std::string js2 = logq::test::temp_path("adalog_back.json");
+  const Run back = run_logq("quantize --method adalog --load-calibrated " + q(saved) + " --calib-data " + fmnist + " --test-data " + fmnist +
+                            " --test-limit 300 --no-progress --json " + q(js2));
+  INFO(back.out);
+  REQUIRE(back.code == 0);
+  CHECK_THAT(back.out, Contains("from " + saved + ": ") && Contains("--calib-size 8"));
+  std::ifstream jf2(js2);
+  const json j2 = json::parse(jf2);
+  CHECK(j2.at("results").at(0).at("q_top1") == j.at("results").at(0).at("q_top1"));
+  CHECK(j2.at("calib_seconds") == j.at("calib_seconds"));  // the time of the run that calibrated, not of the load
+  CHECK(j2.at("resumed_from").at("path") == saved);
+  for (const auto& p : {cfg, saved, js, js2, junk, logq::test::temp_path("adalog_bad.json")}) std::remove(p.c_str());
+}
+
+namespace {
+
+// Runs logq with stderr in its own file (a log, not a terminal).
+Run run_logq_log(const std::string& args, const std::string& err_file) {
+  return run_logq(args + " 2>" + q(err_file), false);
+}
+
+std::string text_of(const std::string& path) {
+  const auto b = logq::test::read_bytes(path);
+  return std::string(b.begin(), b.end());
+}
+
+json json_of(const std::string& path) {
+  std::ifstream f(path);
+  return json::parse(f);
+}
+
+}  // namespace
+
+TEST_CASE("bringing one's own model: torch checkpoints without a config, presets with overrides, inline JSON, a missing data block", "[cli][models][bad-input]") {
+  const std::string torch_ckpt = logq::test::data_path("pickle/legacy.pt");
+  const Run bare = run_logq("eval --checkpoint " + q(torch_ckpt) + " --data /usr/share/datasets/fashion-mnist");
+  CHECK(bare.code == 1);
+  CHECK_THAT(bare.out, Contains(torch_ckpt + ": a torch checkpoint holds weights but no model config: give --model PRESET"));
+  CHECK_THAT(bare.out, !Contains("safetensors"));
+  const Run no_data = run_logq(R"(eval --model-config '{"family": "vit", "img_size": 28, "patch_size": 4, "in_chans": 1, "num_classes": 10, "embed_dim": 64, "depth": 6, "num_heads": 2}' --data /usr/share/datasets/fashion-mnist --limit 5)");
+  CHECK(no_data.code == 1);
+  CHECK_THAT(no_data.out, Contains("no \"data\" block, and the ImageNet default normalizes 3 channels but in_chans is 1") &&
+                              Contains("\"mean\": [...], \"std\": [...]"));
+  const Run clash = run_logq(R"(eval --model fmnist_resnet --model-config '{"family": "vit"}' --data /usr/share/datasets/fashion-mnist)");
+  CHECK(clash.code == 1);
+  CHECK_THAT(clash.out, Contains("\"family\": \"vit\" contradicts --model fmnist_resnet"));
+  const char* fmnist = "/usr/share/datasets/fashion-mnist";
+  if (!logq::test::exists(fmnist)) {
+    WARN("SKIPPED: the rest needs " << fmnist);
+    return;
+  }
+  const std::string ckpt = q(logq::test::source_dir() + "/models/fmnist_resnet.safetensors");
+  const auto top1 = [&](const std::string& model_args) {
+    const std::string js = logq::test::temp_path("own_model.json");
+    const Run r = run_logq("eval " + model_args + " --checkpoint " + ckpt + " --data " + fmnist + " --limit 200 --no-progress --json " + q(js));
+    INFO(r.out);
+    REQUIRE(r.code == 0);
+    const double t = json_of(js).at("top1");
+    std::remove(js.c_str());
+    return t;
+  };
+  const double own = top1("");  // the checkpoint's own config
+  CHECK(own > 85.0);
+  CHECK(top1("--model fmnist_resnet") == own);
+  CHECK(top1(R"(--model-config '{"preset": "fmnist_resnet"}')") == own);         // inline JSON
+  CHECK(top1(R"(--model fmnist_resnet --model-config '{"num_classes": 10}')") == own);  // a preset with overrides
+  // An override that changes the normalization changes the result: it was applied.
+  CHECK(top1(R"(--model fmnist_resnet --model-config '{"data": {"mean": [0.0], "std": [1.0]}}')") != own);
+}
+
+TEST_CASE("logq quantize runs are reproducible: DBS-only accuracy, lists, resumption checks, provenance, --replay, logs without carriage returns", "[cli][logart][provenance]") {
+  const char* fmnist = "/usr/share/datasets/fashion-mnist";
+  if (!logq::test::exists(fmnist)) {
+    WARN("SKIPPED: " << fmnist << " is absent (apt-get install dataset-fashion-mnist)");
+    return;
+  }
+  const std::string ckpt = logq::test::source_dir() + "/models/fmnist_resnet.safetensors";
+  const std::string common = "quantize --method logart --checkpoint " + q(ckpt) + " --calib-data " + fmnist + " --test-limit 200 --search-samples 8";
+  const std::string llr = " --iters-w 20 --calib-samples 32";
+  const std::string j1 = logq::test::temp_path("prov1.json"), s1 = logq::test::temp_path("prov1.safetensors"),
+                    err = logq::test::temp_path("prov1.err");
+  const Run r1 = run_logq_log(common + llr + " --json " + q(j1) + " --save " + q(s1), err);
+  INFO(r1.out << text_of(err));
+  REQUIRE(r1.code == 0);
+  CHECK(text_of(err).find('\r') == std::string::npos);  // stderr is a log here: no progress line rewriting
+  CHECK(r1.out.find('\r') == std::string::npos);
+  CHECK_THAT(r1.out, Contains("LogART W4 DBS only (before LLR) top-1"));
+  const json rec = json_of(j1);
+  // The record: checkpoint digest, data, every image used, the settings, the command line.
+  CHECK(rec.at("checkpoint").at("sha256").get<std::string>().size() == 64);
+  CHECK(rec.at("calib_data").at("name") == "fashion-mnist/train");
+  CHECK(rec.at("images").at("search").at("ids").size() == 8);
+  CHECK(rec.at("images").at("llr").at("count") == 32);
+  CHECK(rec.at("argv").at(0) == "quantize");
+  CHECK(rec.at("settings").at("search").at("w_bits") == 4);
+  CHECK(rec.at("settings").at("llr").at("iters_w") == 20);
+  const json res1 = rec.at("results").at(0);
+
+  // The DBS-only number is what a --no-llr run reports.
+  const std::string j_dbs = logq::test::temp_path("prov_dbs.json");
+  const Run dbs = run_logq(common + " --no-llr --no-progress --no-fp-eval --json " + q(j_dbs));
+  INFO(dbs.out);
+  REQUIRE(dbs.code == 0);
+  CHECK_THAT(dbs.out, !Contains("FP top-1"));
+  const json rd = json_of(j_dbs).at("results").at(0);
+  CHECK(rd.at("q_top1") == res1.at("dbs_top1"));
+  CHECK(rd.at("fp_top1").is_null());
+
+  // --replay repeats the recorded run and checks every number.
+  const std::string j2 = logq::test::temp_path("prov2.json");
+  const Run rp = run_logq("quantize --replay " + q(j1) + " --json " + q(j2));
+  INFO(rp.out);
+  REQUIRE(rp.code == 0);
+  CHECK_THAT(rp.out, Contains("replay of " + j1 + ": the 5 recorded numbers and the image draws are reproduced exactly"));
+  CHECK(json_of(j2).at("results") == rec.at("results"));
+  CHECK(json_of(j2).at("argv") == rec.at("argv"));
+  const Run rp_opt = run_logq("quantize --replay " + q(j1) + " --w-bit 3");
+  CHECK(rp_opt.code == 1);
+  CHECK_THAT(rp_opt.out, Contains("--replay takes only output options"));
+  json doctored = rec;
+  doctored["results"][0]["q_top1"] = 12.5;
+  const std::string j3 = logq::test::temp_path("prov3.json");
+  std::ofstream(j3) << doctored.dump();
+  const Run rp_bad = run_logq("quantize --replay " + q(j3) + " --no-progress");
+  CHECK(rp_bad.code == 1);
+  CHECK_THAT(rp_bad.out, Contains("did not reproduce the record") && Contains("results[0].q_top1: recorded 12.5"));
+
+  // A resume that contradicts the file fails before any evaluation, naming the setting.
+  const Run approx = run_logq(common + " --load-quantized " + q(s1) + " --hardware-approx --no-progress");
+  CHECK(approx.code == 1);
+  CHECK_THAT(approx.out, Contains(s1 + " was made with --hardware-approx false; this run asks for --hardware-approx true"));
+  CHECK_THAT(approx.out, !Contains("FP top-1"));
+  const Run bits = run_logq(common + " --load-quantized " + q(s1) + " --w-bit 3 --no-progress");
+  CHECK(bits.code == 1);
+  CHECK_THAT(bits.out, Contains("was made with --w-bit 4; this run asks for --w-bit 3") && !Contains("FP top-1"));
+  const Run seed = run_logq("quantize --method logart --checkpoint " + q(ckpt) + " --calib-data " + fmnist +
+                            " --test-limit 200 --search-samples 8 --seed 3 --load-quantized " + q(s1) + " --no-progress");
+  CHECK(seed.code == 1);
+  CHECK_THAT(seed.out, Contains("was made with --seed 0; this run asks for --seed 3"));
+  // Resumed as it was made: the file's settings, its search and LLR times.
+  const std::string j4 = logq::test::temp_path("prov4.json");
+  const Run back = run_logq("quantize --method logart --checkpoint " + q(ckpt) + " --calib-data " + fmnist + " --test-limit 200 --load-quantized " +
+                            q(s1) + " --no-progress --no-fp-eval --json " + q(j4));
+  INFO(back.out);
+  REQUIRE(back.code == 0);
+  CHECK_THAT(back.out, Contains("from " + s1 + ": ") && Contains("--search-samples 8") && Contains("--iters-w 20"));
+  const json rb = json_of(j4);
+  CHECK(rb.at("results").at(0).at("q_top1") == res1.at("q_top1"));
+  CHECK(rb.at("search_seconds") == rec.at("search_seconds"));
+  CHECK(rb.at("llr_seconds") == rec.at("llr_seconds"));
+
+  // A list of the seeded draw's images (in the dataset's order) is the same run.
+  std::vector<int64_t> idx = rec.at("images").at("search").at("indices").get<std::vector<int64_t>>();
+  std::sort(idx.begin(), idx.end());
+  const std::string list = logq::test::temp_path("prov_list.txt"), j5 = logq::test::temp_path("prov5.json");
+  {
+    std::ofstream l(list);
+    l << "# the seeded draw of 8, by index\n";
+    for (int64_t i : idx) l << i << "\n";
+  }
+  const Run listed = run_logq("quantize --method logart --checkpoint " + q(ckpt) + " --calib-data " + fmnist +
+                              " --test-limit 200 --no-llr --no-progress --no-fp-eval --search-list " + q(list) + " --json " + q(j5));
+  INFO(listed.out);
+  REQUIRE(listed.code == 0);
+  CHECK(json_of(j5).at("results").at(0).at("q_top1") == rd.at("q_top1"));
+  CHECK(json_of(j5).at("images").at("search").at("ids") == rec.at("images").at("search").at("ids"));
+  CHECK(json_of(j5).at("images").at("search").at("list") == list);
+  const Run both = run_logq("quantize --method logart --checkpoint " + q(ckpt) + " --calib-data " + fmnist + " --no-llr --search-list " + q(list) +
+                            " --search-samples 9");
+  CHECK(both.code == 1);
+  CHECK_THAT(both.out, Contains("--search-samples 9 but --search-list " + list + " lists 8 images"));
+
+  // --calib-augment none: recorded, and other images than the train transform's.
+  const std::string j6 = logq::test::temp_path("prov6.json");
+  const Run plain = run_logq(common + " --no-llr --no-progress --no-fp-eval --calib-augment none --json " + q(j6));
+  REQUIRE(plain.code == 0);
+  CHECK(json_of(j6).at("images").at("search").at("augment") == "none");
+  CHECK(json_of(j6).at("images").at("search").at("ids") == rec.at("images").at("search").at("ids"));
+  CHECK(json_of(j6).at("images").at("search").at("digest") != rec.at("images").at("search").at("digest"));
+  CHECK(run_logq(common + " --calib-augment crop").out.find("--calib-augment 'crop' is not train | none") != std::string::npos);
+
+  // --fp-only: the FP model only (the old meaning of --test-before-calibration).
+  const Run fp_only = run_logq(common + " --fp-only --no-progress");
+  REQUIRE(fp_only.code == 0);
+  CHECK_THAT(fp_only.out, Contains("FP top-1") && !Contains("LogART W4 top-1") && !Contains("DBS"));
+  const Run help = run_logq("quantize --help");
+  CHECK_THAT(help.out, Contains("--no-progress") && Contains("--calib-augment") && Contains("--search-list") && Contains("--replay"));
+  CHECK_THAT(help.out, !Contains("{false}"));
+  for (const auto& p : {j1, s1, err, j_dbs, j2, j3, j4, list, j5, j6}) std::remove(p.c_str());
+}
+
+TEST_CASE("a list-driven calibration equals the same images as a symlink folder (real CIFAR-10 JPEGs, ResNet-20)", "[cli][logart][provenance][shared]") {
+  if (!logq::test::have_shared("data/cifar10/train-jpeg-subset") || !logq::test::have_shared("data/cifar10/models/resnet20-12fca82f.th")) return;
+  const std::string train = logq::test::shared_path("data/cifar10/train-jpeg-subset");
+  const std::string folder = logq::test::temp_path("symlinked_calib"), list = logq::test::temp_path("symlinked_calib.txt");
+  std::filesystem::remove_all(folder);
+  {
+    std::ofstream l(list);
+    for (const char* cls : {"airplane", "cat", "ship"})
+      for (const char* file : {"0003.jpg", "0010.jpg", "0042.jpg"}) {
+        std::filesystem::create_directories(folder + "/" + cls);
+        std::filesystem::create_symlink(std::filesystem::canonical(train + "/" + cls + "/" + file), folder + "/" + cls + "/" + file);
+        l << cls << "/" << file << "\n";
+      }
+  }
+  const std::string common = "quantize --method logart --model resnet20_cifar --checkpoint " +
+                             q(logq::test::shared_path("data/cifar10/models/resnet20-12fca82f.th")) + " --test-data " +
+                             q(logq::test::shared_path("data/cifar10/test-jpeg")) + " --test-limit 100 --iters-w 10 --no-fp-eval --no-progress";
+  const std::string ja = logq::test::temp_path("sym_a.json"), jb = logq::test::temp_path("sym_b.json");
+  const std::string sa = logq::test::temp_path("sym_a.safetensors"), sb = logq::test::temp_path("sym_b.safetensors");
+  const Run a = run_logq(common + " --calib-data " + q(folder) + " --search-samples 9 --calib-samples 9 --json " + q(ja) + " --save " + q(sa));
+  INFO(a.out);
+  REQUIRE(a.code == 0);
+  const Run b = run_logq(common + " --calib-data " + q(train) + " --search-list " + q(list) + " --calib-list " + q(list) + " --json " + q(jb) +
+                         " --save " + q(sb));
+  INFO(b.out);
+  REQUIRE(b.code == 0);
+  CHECK(json_of(ja).at("results") == json_of(jb).at("results"));
+  CHECK(json_of(ja).at("images").at("llr").at("ids") == json_of(jb).at("images").at("llr").at("ids"));
+  // The searched bases and learned roundings are the same, bit for bit.
+  const auto fa = logq::SafetensorsFile::open(sa), fb = logq::SafetensorsFile::open(sb);
+  REQUIRE(fa.tensors().size() == fb.tensors().size());
+  for (const auto& t : fa.tensors()) {
+    if (t.name.find(".logart.") == std::string::npos) continue;
+    INFO(t.name);
+    const auto& u = fb.at(t.name);
+    REQUIRE(u.nbytes == t.nbytes);
+    CHECK(std::memcmp(fa.data(t), fb.data(u), t.nbytes) == 0);
+  }
+  std::filesystem::remove_all(folder);
+  for (const auto& p : {list, ja, jb, sa, sb}) std::remove(p.c_str());
 }
 
 TEST_CASE("logq quantize --export, logq export and logq golden: the embedded ResNet under hardware numerics", "[cli][golden]") {

@@ -9,6 +9,7 @@
 
 #include "io/error.h"
 #include "io/dataset.h"
+#include "io/sha256.h"
 #include "test_util.h"
 
 using namespace logq;
@@ -176,18 +177,64 @@ TEST_CASE("eval preprocessing resizes the short side, centre-crops and normalize
   CHECK(error_of([&] { preprocess_eval(rgb, one, out.data()); }).find("3 channels, the model takes 1") != std::string::npos);
 }
 
-TEST_CASE("calibration index lists are seeded, reproducible and validated", "[data]") {
+TEST_CASE("calibration index draws are seeded and reproducible", "[data]") {
   const auto a = select_indices(1000, 32, 5), b = select_indices(1000, 32, 5), c = select_indices(1000, 32, 6);
   CHECK(a == b);
   CHECK(a != c);
   CHECK(std::set<int64_t>(a.begin(), a.end()).size() == 32);
   CHECK(std::is_sorted(a.begin(), a.end()));
-  const std::string path = test::temp_path("calib.txt");
-  save_indices(path, a);
-  CHECK(load_indices(path, 1000) == a);
-  CHECK(error_of([&] { load_indices(path, 10); }).find("is not an index below 10") != std::string::npos);
   CHECK(error_of([&] { select_indices(10, 11, 0); }).find("cannot select 11") != std::string::npos);
+}
+
+TEST_CASE("image lists name images by index or id, in their own order, and every bad line is named", "[data]") {
+  // A CIFAR-10 .bin folder of four images: ids are the file names of y_labels.csv.
+  const std::string dir = test::temp_path("list_bin");
+  ::mkdir(dir.c_str(), 0755);
+  std::string csv;
+  for (int i = 0; i < 4; ++i) {
+    const std::string name = "img_" + std::to_string(i) + ".bin";
+    std::ofstream(dir + "/" + name, std::ios::binary) << std::string(3072, char(i));
+    csv += name + ",10," + std::to_string(i) + "\n";
+  }
+  std::ofstream(dir + "/y_labels.csv") << csv;
+  const auto ds = open_dataset(dir);
+  CHECK(ds->id(2) == "img_2.bin");
+  const std::string list = test::temp_path("images.txt");
+  auto read = [&](const std::string& text) {
+    std::ofstream(list) << text;
+    return read_image_list(list, *ds);
+  };
+  CHECK(read("# search images\nimg_3.bin\n1\n\nimg_0.bin\r\n") == std::vector<int64_t>{3, 1, 0});
+  CHECK(error_of([&] { read("img_9.bin\n"); }).find("images.txt:1: 'img_9.bin' names no image of") != std::string::npos);
+  CHECK(error_of([&] { read("0\n7\n"); }).find("images.txt:2: index 7 is outside") != std::string::npos);
+  CHECK(error_of([&] { read("img_1.bin\n1\n"); }).find("images.txt:2: image 1 ('img_1.bin') is listed twice (line 1 too)") != std::string::npos);
+  CHECK(error_of([&] { read("# nothing\n"); }).find("lists no images") != std::string::npos);
+  CHECK(error_of([&] { read("-1\n"); }).find("names no image") != std::string::npos);
+  // Fashion-MNIST has no file names: its ids are its indices.
+  if (test::exists("/usr/share/datasets/fashion-mnist")) CHECK(open_dataset("/usr/share/datasets/fashion-mnist", "test")->id(17) == "17");
+  std::remove(list.c_str());
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("SHA-256 of the provenance record matches FIPS 180-4's examples", "[data]") {
+  CHECK(sha256_hex("") == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  CHECK(sha256_hex("abc") == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  CHECK(sha256_hex("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq") ==
+        "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
+  Sha256 h;  // a million 'a's, fed in uneven pieces: the block boundary handling
+  const std::string chunk(977, 'a');
+  size_t left = 1000000;
+  while (left) {
+    const size_t n = std::min(left, chunk.size());
+    h.update(chunk.data(), n);
+    left -= n;
+  }
+  CHECK(h.hex() == "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
+  const std::string path = test::temp_path("sha.txt");
+  std::ofstream(path) << "abc";
+  CHECK(sha256_file(path) == sha256_hex("abc"));
   std::remove(path.c_str());
+  CHECK(error_of([] { sha256_file("/nonexistent/file"); }).find("/nonexistent/file: cannot open") != std::string::npos);
 }
 
 TEST_CASE("timm's train transform is seeded and stays within the image's value range", "[data]") {

@@ -4,11 +4,15 @@
 // the errors for inputs the reference crashes or asserts on.
 #include <cmath>
 #include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <random>
 #include <set>
 
 #include <fmt/format.h>
 #include <torch/utils.h>
 
+#include "io/dataset.h"
 #include "io/error.h"
 #include "io/safetensors.h"
 #include "quant/eval/runner.h"
@@ -323,4 +327,82 @@ TEST_CASE("LogART block-wise DBS and Hessian-weighted LLR run on a ViT", "[logar
   auto fp2 = create_model_from_config(cfg);
   CHECK_THROWS_WITH(quantize(*fp2, create_model_from_config(cfg), images, images, lw, [](const std::string&) {}),
                     Catch::Contains("ViTs use block_wise"));
+}
+
+namespace {
+
+// A CIFAR-10 .bin folder of n random 32x32 images (labels i % 10).
+std::unique_ptr<Dataset> random_bin_folder(const std::string& name, int n) {
+  const std::string dir = test::temp_path(name);
+  std::filesystem::create_directories(dir);
+  std::mt19937 rng(11);
+  std::string csv;
+  for (int i = 0; i < n; ++i) {
+    std::string px(3072, '\0');
+    for (auto& c : px) c = char(rng() & 0xff);
+    const std::string file = fmt::format("im{}.bin", i);
+    std::ofstream(dir + "/" + file, std::ios::binary) << px;
+    csv += fmt::format("{},10,{}\n", file, i % 10);
+  }
+  std::ofstream(dir + "/y_labels.csv") << csv;
+  return open_dataset(dir);
+}
+
+}  // namespace
+
+TEST_CASE("search and calibration draws: a whole-folder list is the folder's draw, and --calib-augment none is the eval transform", "[logart][data]") {
+  auto net = tiny_resnet();
+  const auto ds = random_bin_folder("draws_bin", 12);
+  ImageDraw seeded;
+  seeded.n = 12;
+  seeded.seed = 4;
+  ImageDraw listed = seeded;
+  listed.list = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11};  // the folder's own order
+  const auto order = draw_order(*ds, seeded);
+  CHECK(order == draw_order(*ds, listed));
+  CHECK(order != listed.list);  // shuffled into loader order
+  CHECK(at::equal(sample_images(*net, *ds, seeded), sample_images(*net, *ds, listed)));
+  // A list keeps its images (in the seed's loader order), whatever n says.
+  listed.list = {7, 2, 9};
+  listed.n = 999;
+  const auto three = draw_order(*ds, listed);
+  CHECK(std::set<int64_t>(three.begin(), three.end()) == std::set<int64_t>{2, 7, 9});
+  // No augmentation: exactly the evaluation batch of those images.
+  ImageDraw plain = seeded;
+  plain.augment = false;
+  const at::Tensor x = sample_images(*net, *ds, plain);
+  CHECK(at::equal(x, make_batch(*ds, order, 0, order.size(), preprocess_for(*net), nullptr)));
+  CHECK(!at::equal(x, sample_images(*net, *ds, seeded)));  // the train transform moved pixels
+  std::filesystem::remove_all(test::temp_path("draws_bin"));
+}
+
+TEST_CASE("LogART DBS-only evaluation hook sees the --no-llr result and leaves LLR bit-identical", "[logart]") {
+  const at::Tensor images = at::randn({48, 3, 16, 16});
+  Options o;
+  o.iters = 30;
+  o.progress = false;
+  const auto quiet = [](const std::string&) {};
+  // The reference run: DBS + LLR, no hook.
+  auto fp1 = tiny_resnet();
+  QuantizedModel plain = quantize(*fp1, tiny_resnet(), images.slice(0, 0, 16), images, o, quiet);
+  // DBS only.
+  Options no_llr = o;
+  no_llr.llr = false;
+  auto fp2 = tiny_resnet();
+  QuantizedModel dbs = quantize(*fp2, tiny_resnet(), images.slice(0, 0, 16), images, no_llr, quiet);
+  // DBS + LLR with the hook.
+  LayerParams seen;
+  auto fp3 = tiny_resnet();
+  QuantizedModel hooked = quantize(*fp3, tiny_resnet(), images.slice(0, 0, 16), images, o, quiet, nullptr,
+                                   [&](const LayerParams& p) { seen = p; });
+  REQUIRE(seen.size() == dbs.layers.size());
+  REQUIRE(hooked.layers.size() == plain.layers.size());
+  for (size_t i = 0; i < seen.size(); ++i) {
+    CHECK(seen[i].first == dbs.layers[i].first);
+    CHECK(seen[i].second.s_idx == dbs.layers[i].second.s_idx);
+    CHECK(seen[i].second.c2 == dbs.layers[i].second.c2);
+    CHECK(seen[i].second.round_up.empty());
+    CHECK(hooked.layers[i].second.s_idx == plain.layers[i].second.s_idx);
+    CHECK(hooked.layers[i].second.round_up == plain.layers[i].second.round_up);
+  }
 }

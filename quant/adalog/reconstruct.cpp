@@ -4,6 +4,8 @@
 #include <cmath>
 
 #include <fmt/format.h>
+
+#include "io/progress.h"
 #include <torch/optim/adam.h>
 
 #include "io/error.h"
@@ -129,6 +131,7 @@ void reconstruct(QuantModel& qm, const at::Tensor& images, const ReconOptions& r
     const bool head = si + 1 == stages.size();
     double last = 0, last_round = 0;
     const int64_t B = std::min<int64_t>(ro.batch, N);
+    Progress bar("recon " + st.name, ro.iters, ro.progress);
     for (int64_t t = 1; t <= ro.iters; ++t) {
       if (opt_a) {  // CosineAnnealingLR(T_max = iters, eta_min = 0), stepped after each iteration
         const double lr = ro.lr_a * (1 + std::cos(M_PI * double(t - 1) / double(ro.iters))) / 2;
@@ -158,10 +161,9 @@ void reconstruct(QuantModel& qm, const at::Tensor& images, const ReconOptions& r
       opt_w.step();
       if (opt_a) opt_a->step();
       last = rec.item<double>();
-      if (ro.progress && (t % 1000 == 0 || t == ro.iters))
-        std::fprintf(stderr, "\rrecon %-24s iter %6lld/%lld rec %.5g round %.4g   ", st.name.c_str(), (long long)t, (long long)ro.iters, last, last_round);
+      bar.update(t, fmt::format("rec {:.5g} round {:.4g}", last, last_round));
     }
-    if (ro.progress) std::fprintf(stderr, "\n");
+    bar.finish();
     // Hard rounding written into the weights; learned scales into the quantizers; back to FP.
     c10::NoGradGuard g;
     for (auto& tr : ts) {

@@ -10,8 +10,11 @@
 #include <torch/optim/adamw.h>
 #include <torch/optim/sgd.h>
 
+#include "io/checkpoint.h"
 #include "io/error.h"
+#include "io/file_io.h"
 #include "io/json_input.h"
+#include "io/progress.h"
 #include "io/safetensors.h"
 
 namespace logq {
@@ -32,26 +35,6 @@ DType to_dtype(at::ScalarType t) {
   }
 }
 
-// Progress on stderr, at most every half second, only when it is a terminal or asked for.
-class Progress {
- public:
-  Progress(std::string what, int64_t total, bool on) : what_(std::move(what)), total_(total), on_(on) {}
-  void update(int64_t done, const std::string& extra) {
-    if (!on_ || (since(last_) < 0.5 && done < total_)) return;
-    last_ = Clock::now();
-    const double el = since(start_);
-    const double eta = done ? el * double(total_ - done) / double(done) : 0.0;
-    std::fprintf(stderr, "\r%s %lld/%lld (%.0f%%) %s %.0fs, eta %.0fs   ", what_.c_str(), (long long)done, (long long)total_,
-                 100.0 * double(done) / double(std::max<int64_t>(total_, 1)), extra.c_str(), el, eta);
-    if (done >= total_) std::fprintf(stderr, "\n");
-  }
-
- private:
-  std::string what_;
-  int64_t total_;
-  bool on_;
-  Clock::time_point start_ = Clock::now(), last_ = Clock::now() - std::chrono::seconds(1);
-};
 }  // namespace
 
 Preprocess preprocess_for(const Net& net) {
@@ -89,6 +72,12 @@ LoadedModel load_model(const nlohmann::json& config, const std::string& checkpoi
   nlohmann::json cfg = config;
   if (cfg.is_null()) {
     if (checkpoint.empty()) throw Error("no model: give --model, --model-config or a logq checkpoint");
+    {  // a torch.save file holds weights only: say so before a safetensors parser calls it garbage
+      const auto bytes = Bytes::map_file(checkpoint);
+      if (is_torch_checkpoint(bytes->data(), bytes->size()))
+        throw Error(fmt::format("{}: a torch checkpoint holds weights but no model config: give --model PRESET (see `logq models`), "
+                                "--model-config JSON, or both (a preset with overrides)", checkpoint));
+    }
     const auto f = SafetensorsFile::open(checkpoint);
     const std::string s = f.metadata_or("logq.model_config", "");
     if (s.empty()) throw Error(fmt::format("{}: no logq.model_config metadata; give --model or --model-config", checkpoint));
@@ -175,7 +164,7 @@ EvalResult train(Net& net, const Dataset& train_set, const Dataset& test_set, co
     net.train();
     double loss_sum = 0;
     int64_t seen = 0;
-    Progress bar(fmt::format("epoch {}/{}", epoch + 1, opt.epochs), int64_t(n), true);
+    Progress bar(fmt::format("epoch {}/{}", epoch + 1, opt.epochs), int64_t(n), stderr_is_terminal());
     for (size_t b = 0; b < n; b += size_t(opt.batch), ++step) {
       const size_t e = std::min(n, b + size_t(opt.batch));
       at::Tensor x = at::empty({int64_t(e - b), p.in_chans, S, S}), y = at::empty({int64_t(e - b)}, at::kLong);

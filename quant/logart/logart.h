@@ -134,17 +134,32 @@ struct QuantizedModel {
   double search_seconds = 0, llr_seconds = 0;
 };
 
-// Images for search/reconstruction: `n` indices chosen with `seed` from `ds`, preprocessed with
-// the model's train augmentation applied once (CIFAR/FMNIST-sized: pad-crop + flip; larger:
-// timm RandomResizedCrop + flip + jitter).
+// Which images a search/calibration step takes and how they are prepared.
+struct ImageDraw {
+  int64_t n = 0;               // images drawn with `seed` when `list` is empty
+  uint64_t seed = 0;           // the draw, the shuffle into loader order and the augmentation
+  std::vector<int64_t> list;   // the user's images (read_image_list): exactly these, n is ignored
+  bool augment = true;         // the references' train transform applied once; false: the eval transform
+};
+// The images' dataset indices in the order they are used: `n` chosen with `seed` (or the list),
+// shuffled with `seed` as a shuffled loader would. A list of every image of a folder gives the
+// same order as the folder itself with n = its size.
+std::vector<int64_t> draw_order(const Dataset& ds, const ImageDraw& d);
+// The images of draw_order(), preprocessed: with `augment`, the model's train augmentation
+// applied once (CIFAR/FMNIST-sized: pad-crop + flip; larger: timm RandomResizedCrop + flip +
+// jitter), drawn from the generator that shuffled them; without, the eval transform.
+at::Tensor sample_images(const Net& net, const Dataset& ds, const ImageDraw& d);
 at::Tensor sample_images(const Net& net, const Dataset& ds, int64_t n, uint64_t seed);
 
 // Runs DBS and (optionally) LLR on `fp` (unchanged) and returns the quantized copy `q` (built by
 // the caller from the same config/checkpoint: the pipeline folds BN in both).
 // With `searched` (parameters loaded from a DBS-only --save file) the search is skipped.
+// `on_searched`, when set, sees the DBS result (nearest rounding) before LLR starts: the DBS-only
+// accuracy every paper prints as its ablation.
+using LayerParams = std::vector<std::pair<std::string, WeightQuant>>;
 QuantizedModel quantize(Net& fp, std::shared_ptr<Net> q, const at::Tensor& search_images, const at::Tensor& calib_images,
                         const Options& opt, const std::function<void(const std::string&)>& log,
-                        const QuantizedModel* searched = nullptr);
+                        const QuantizedModel* searched = nullptr, const std::function<void(const LayerParams&)>& on_searched = {});
 
 // Installs golden-exact fake-quant weights (odd √2 factor K as given, 0 = exact) and, when act_bits > 0, the
 // calibrated activation quantizers.

@@ -7,6 +7,8 @@
 #include <map>
 
 #include <fmt/format.h>
+
+#include "io/progress.h"
 #include <torch/csrc/autograd/autograd.h>
 #include <torch/optim/adam.h>
 
@@ -123,22 +125,50 @@ bool is_transformer(const std::vector<Stage>& st) {
 }
 }  // namespace
 
-at::Tensor sample_images(const Net& net, const Dataset& ds, int64_t n, uint64_t seed) {
-  if (n <= 0) throw Error("the number of search/calibration images must be positive");
-  if (size_t(n) > ds.size())
-    throw Error(fmt::format("{} has {} images; {} were asked for search/calibration", ds.name, ds.size(), n));
-  std::vector<int64_t> idx = select_indices(ds.size(), size_t(n), seed);
-  std::mt19937_64 rng(seed);
+namespace {
+
+// The draw with its generator, which goes on to drive the augmentation.
+std::vector<int64_t> draw_order(const Dataset& ds, const ImageDraw& d, std::mt19937_64& rng) {
+  std::vector<int64_t> idx = d.list;
+  if (idx.empty()) {
+    if (d.n <= 0) throw Error("the number of search/calibration images must be positive");
+    if (size_t(d.n) > ds.size())
+      throw Error(fmt::format("{} has {} images; {} were asked for search/calibration", ds.name, ds.size(), d.n));
+    idx = select_indices(ds.size(), size_t(d.n), d.seed);
+  }
+  rng.seed(d.seed);
   std::shuffle(idx.begin(), idx.end(), rng);  // batches mix classes, as a shuffled loader does
+  return idx;
+}
+
+}  // namespace
+
+std::vector<int64_t> draw_order(const Dataset& ds, const ImageDraw& d) {
+  std::mt19937_64 rng;
+  return draw_order(ds, d, rng);
+}
+
+at::Tensor sample_images(const Net& net, const Dataset& ds, const ImageDraw& d) {
+  std::mt19937_64 rng;
+  const std::vector<int64_t> idx = draw_order(ds, d, rng);
   const Preprocess p = preprocess_for(net);
-  const int64_t per = p.in_chans * p.img_size * p.img_size;
+  const int64_t n = int64_t(idx.size()), per = p.in_chans * p.img_size * p.img_size;
   at::Tensor x = at::empty({n, p.in_chans, p.img_size, p.img_size});
   for (int64_t i = 0; i < n; ++i) {
     const Image img = ds.image(size_t(idx[size_t(i)]));
-    if (p.img_size <= 64) preprocess_train(img, p, p.img_size <= 28 ? 2 : 4, true, rng, x.data_ptr<float>() + i * per);
-    else preprocess_timm_train(img, p, rng, x.data_ptr<float>() + i * per);
+    float* out = x.data_ptr<float>() + i * per;
+    if (!d.augment) preprocess_eval(img, p, out);
+    else if (p.img_size <= 64) preprocess_train(img, p, p.img_size <= 28 ? 2 : 4, true, rng, out);
+    else preprocess_timm_train(img, p, rng, out);
   }
   return x;
+}
+
+at::Tensor sample_images(const Net& net, const Dataset& ds, int64_t n, uint64_t seed) {
+  ImageDraw d;
+  d.n = n;
+  d.seed = seed;
+  return sample_images(net, ds, d);
 }
 
 namespace {
@@ -273,6 +303,7 @@ struct Pipeline {
       const int64_t T = opt.iters, B = std::min(opt.recon_batch, N);
       const double warm = opt.warmup * double(T);
       double first = 0, last_rec = 0, last_round = 0;
+      Progress bar("LLR " + s.name, T, opt.progress);
       for (int64_t t = 1; t <= T; ++t) {
         const double lr = opt.lr * opt.lr_min_ratio + (opt.lr - opt.lr * opt.lr_min_ratio) * (1 + std::cos(M_PI * double(t - 1) / double(T))) / 2;
         for (auto& g : adam.param_groups()) static_cast<torch::optim::AdamOptions&>(g.options()).lr(lr);
@@ -305,11 +336,9 @@ struct Pipeline {
         loss.backward();
         adam.step();
         last_rec = rec.item<double>();
-        if (opt.progress && (t % 500 == 0 || t == T))
-          std::fprintf(stderr, "\rLLR %-24s iter %5lld/%lld rec %.5g round %.4g   ", s.name.c_str(), (long long)t, (long long)T,
-                       last_rec, last_round);
+        bar.update(t, fmt::format("rec {:.5g} round {:.4g}", last_rec, last_round));
       }
-      if (opt.progress) std::fprintf(stderr, "\n");
+      bar.finish();
       for (size_t i = 0; i < names.size(); ++i) {
         wq.at(names[i]).round_up = llr[i]->hard_round_up();
         fix_nearest(names[i]);  // golden's codes for k = ⌊u⌋ + [α ≥ 0]
@@ -325,7 +354,8 @@ struct Pipeline {
 }  // namespace
 
 QuantizedModel quantize(Net& fp, std::shared_ptr<Net> qnet, const at::Tensor& search_images, const at::Tensor& calib_images,
-                        const Options& opt, const std::function<void(const std::string&)>& log, const QuantizedModel* searched) {
+                        const Options& opt, const std::function<void(const std::string&)>& log, const QuantizedModel* searched,
+                        const std::function<void(const LayerParams&)>& on_searched) {
   fold_batchnorms(fp);
   fold_batchnorms(*qnet);
   fp.eval();
@@ -364,6 +394,11 @@ QuantizedModel quantize(Net& fp, std::shared_ptr<Net> qnet, const at::Tensor& se
     p.search(search_images);
   }
   qm.search_seconds = since(t0);
+  if (on_searched) {
+    LayerParams dbs;
+    for (const auto& n : p.order) dbs.emplace_back(n, p.wq.at(n));
+    on_searched(dbs);
+  }
   // LogART-ViT passes --hardware_approx only to its search copy: LLR runs with exact √2 there.
   if (p.vit && !opt.vit_approx_everywhere)
     for (auto& [n, w] : p.wq) w.k_odd = 0.0;

@@ -32,7 +32,8 @@ nlohmann::json resolve_model_config(const nlohmann::json& cfg);
 nlohmann::json preset_config(const std::string& name);  // Error listing the presets if unknown
 std::shared_ptr<Net> create_model_from_config(const nlohmann::json& cfg);
 std::shared_ptr<Net> create_model(const std::string& preset_name);
-// `--model NAME` or `--model-config FILE.json`: exactly one must be non-empty.
-nlohmann::json model_config_from_cli(const std::string& name, const std::string& config_file);
+// `--model NAME`, `--model-config CONFIG` or both (the preset with CONFIG's overrides). CONFIG is a
+// file, or inline JSON when it starts with '{'.
+nlohmann::json model_config_from_cli(const std::string& name, const std::string& config);
 
 }  // namespace logq

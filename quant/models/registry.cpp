@@ -120,7 +120,16 @@ nlohmann::json resolve_model_config(const nlohmann::json& cfg) {
   }
   if (!out.contains("family")) throw Error("model config: needs \"family\" or \"preset\"");
   if (!out.contains("name")) out["name"] = out["family"];
-  if (!out.contains("data")) out["data"] = nlohmann::json::parse(std::string("{") + kInData + "}")["data"];
+  if (!out.contains("data")) {  // no preset and no data block: ImageNet normalization fits 3 channels only
+    const nlohmann::json& ch = out.contains("in_chans") ? out.at("in_chans") : nlohmann::json(3);
+    if (ch != nlohmann::json(3))
+      throw Error(fmt::format("model config: no \"data\" block, and the ImageNet default normalizes 3 channels but in_chans is {}: "
+                              "add \"data\": {{\"mean\": [...], \"std\": [...]}} with {} value(s) each (img_size defaults to the model's), "
+                              "or start from a preset: {{\"preset\": NAME, ...overrides}}", ch.dump(), ch.dump()));
+    out["data"] = nlohmann::json::parse(std::string("{") + kInData + "}")["data"];
+  }
+  if (!out["data"].is_object()) throw Error("model config: \"data\" must be an object");
+  if (!out["data"].contains("img_size") && out.contains("img_size")) out["data"]["img_size"] = out["img_size"];
   const auto& allowed = family_keys(out.at("family").get<std::string>());
   for (const auto& [k, v] : out.items())
     if (k != "family" && k != "name" && k != "data" && !allowed.count(k))
@@ -147,14 +156,30 @@ std::shared_ptr<Net> create_model_from_config(const nlohmann::json& cfg_in) {
 
 std::shared_ptr<Net> create_model(const std::string& name) { return create_model_from_config(preset_config(name)); }
 
-nlohmann::json model_config_from_cli(const std::string& name, const std::string& file) {
-  if (name.empty() == file.empty()) throw Error("give exactly one of --model NAME and --model-config FILE.json");
-  if (!name.empty()) return preset_config(name);
-  const nlohmann::json j = read_json_file(file, "model config");
+nlohmann::json model_config_from_cli(const std::string& name, const std::string& config) {
+  if (name.empty() && config.empty()) throw Error("no model: give --model NAME, --model-config JSON, or both (a preset and overrides)");
+  if (config.empty()) return preset_config(name);
+  // --model-config is a file, or the JSON itself when it starts with '{'.
+  const bool inline_json = config.find_first_not_of(" \t\n\r") != std::string::npos && config[config.find_first_not_of(" \t\n\r")] == '{';
+  const std::string what = inline_json ? "--model-config" : config;
+  nlohmann::json j = inline_json ? parse_json_input(config, "--model-config") : read_json_file(config, "model config");
   try {
+    if (!name.empty()) {  // --model NAME --model-config {overrides}: the preset, overridden
+      if (!j.is_object()) throw Error(fmt::format("{}: a model config must be a JSON object", what));
+      if (j.contains("preset") && j.at("preset") != nlohmann::json(name))
+        throw Error(fmt::format("{}: \"preset\": {} contradicts --model {}", what, j.at("preset").dump(), name));
+      if (j.contains("family") && j.at("family") != preset_config(name).at("family"))
+        throw Error(fmt::format("{}: \"family\": {} contradicts --model {} (a {} preset)", what, j.at("family").dump(), name,
+                                preset_config(name).at("family").get<std::string>()));
+      j["preset"] = name;
+    }
     return resolve_model_config(j);
   } catch (const nlohmann::json::exception& e) {
-    throw Error(fmt::format("{}: {}", file, e.what()));
+    throw Error(fmt::format("{}: {}", what, e.what()));
+  } catch (const Error& e) {
+    const std::string m = e.what();
+    if (m.rfind(what, 0) == 0) throw;
+    throw Error(fmt::format("{}: {}", what, m));
   }
 }
 

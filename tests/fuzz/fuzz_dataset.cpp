@@ -35,7 +35,7 @@ uint32_t be32(const uint8_t* p) { return uint32_t(p[0]) << 24 | uint32_t(p[1]) <
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   logq::fuzz::tight_limits();
   if (size < 1) return 0;
-  const uint8_t kind = data[0] % 3;
+  const uint8_t kind = data[0] % 4;
   ++data, --size;
   try {
     if (kind == 0) {
@@ -51,6 +51,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       write(d + "/t10k-labels-idx1-ubyte.gz", lab.data(), lab.size());
       auto ds = logq::open_fashion_mnist(d, "test");
       if (ds->size()) (void)ds->image(0);
+    } else if (kind == 3) {  // an image list (--search-list) against a one-image CIFAR .bin folder
+      const std::string d = scratch_dir() + "/listed";
+      std::filesystem::create_directories(d);
+      const std::string csv = "a.bin,10,1\n";
+      write(d + "/y_labels.csv", reinterpret_cast<const uint8_t*>(csv.data()), csv.size());
+      const uint8_t img[3072] = {};
+      write(d + "/a.bin", img, sizeof img);
+      write(d + "/list.txt", data, size);
+      auto ds = logq::open_cifar_bin(d);
+      (void)logq::read_image_list(d + "/list.txt", *ds);
     } else {
       const std::string d = scratch_dir() + "/cifar";
       std::filesystem::create_directories(d);

@@ -41,5 +41,6 @@ put("pickle", "state_dict.pkl", h.state_dict_pickle([("w", "0", 6, [2, 3], [3, 1
 put("dataset", "idx", b"\x01" + struct.pack(">IIII", 0x803, 2, 2, 2) + bytes(range(8)))
 put("dataset", "jpeg", b"\x00" + h.jpeg_header(8, 8))
 put("dataset", "cifar_csv", b"\x02a.bin,10,3\n")
+put("dataset", "image_list", b"\x03# search images\na.bin\n")
 for name in sorted(os.listdir(os.path.join(root, "configs", "hw"))):
     put("hw_config", name, open(os.path.join(root, "configs", "hw", name), "rb").read())
