@@ -22,6 +22,7 @@
 #include <chrono>
 #include <cstring>
 #include <fstream>
+#include <filesystem>
 #include <functional>
 #include <set>
 #include <sstream>
@@ -61,7 +62,7 @@ struct QuantArgs {
   std::string export_path;
   int64_t export_samples = 8;
   // Which images (issue 23): the user's lists, the augmentation, the evaluations to run.
-  std::string search_list, calib_list, optim_list, calib_augment = "train";
+  std::string search_list, calib_list, optim_list, calib_augment = "train", image_draw = "logq";
   bool fp_only = false, no_fp_eval = false, no_dbs_eval = false;
   std::string replay;                    // --replay FILE: the result JSON this run repeats
   std::string cmd;
@@ -209,6 +210,7 @@ Draw make_draw(const QuantArgs& a, const Dataset& ds, int64_t n, uint64_t seed, 
   r.d.n = n;
   r.d.seed = seed;
   r.d.augment = a.calib_augment == "train";
+  r.d.numpy = a.image_draw == "numpy";
   r.list_path = list;
   if (!list.empty()) {
     r.d.list = read_image_list(list, ds);
@@ -240,6 +242,7 @@ nlohmann::json describe_draw(const Dataset& ds, const Draw& r) {
     idx.push_back(i);
   }
   nlohmann::json j{{"dataset", ds.name}, {"count", r.order.size()}, {"seed", r.d.seed}, {"augment", r.d.augment ? "train" : "none"},
+                   {"draw", !r.list_path.empty() ? "list" : r.d.numpy ? "numpy" : "logq"},
                    {"list", r.list_path.empty() ? nlohmann::json(nullptr) : nlohmann::json(r.list_path)},
                    {"digest", draw_digest(ds, r)}, {"indices", idx}, {"ids", ids}};
   if (!r.list_path.empty()) j["list_sha256"] = sha256_file(r.list_path);
@@ -265,9 +268,11 @@ nlohmann::json provenance(const QuantArgs& a, const std::string& checkpoint_sha,
                          {"size", tests[i]->size()}, {"limit", a.test_limit}});
   nlohmann::json ckpt = nullptr;
   if (!a.m.checkpoint.empty()) ckpt = {{"path", a.m.checkpoint}, {"sha256", checkpoint_sha}};
-  return {{"logq_version", LOGQ_VERSION}, {"command", a.cmd}, {"argv", a.argv}, {"checkpoint", ckpt},
+  std::error_code ec;
+  const std::string cwd = std::filesystem::current_path(ec).string();  // relative paths in argv are relative to it
+  return {{"logq_version", LOGQ_VERSION}, {"command", a.cmd}, {"argv", a.argv}, {"cwd", cwd}, {"checkpoint", ckpt},
           {"calib_data", {{"path", a.calib_data}, {"split", a.calib_split}, {"name", calib.name}, {"size", calib.size()}}},
-          {"test_data", test_sets}, {"calib_augment", a.calib_augment}};
+          {"test_data", test_sets}, {"calib_augment", a.calib_augment}, {"image_draw", a.image_draw}};
 }
 
 // ---- Resumed files: every setting that shaped the file, checked before any work ----------------
@@ -381,6 +386,7 @@ std::vector<std::unique_ptr<Dataset>> open_tests(const QuantArgs& a) {
 void check_augment(const QuantArgs& a) {
   if (a.calib_augment != "train" && a.calib_augment != "none")
     throw Error(fmt::format("--calib-augment '{}' is not train | none", a.calib_augment));
+  if (a.image_draw != "logq" && a.image_draw != "numpy") throw Error(fmt::format("--image-draw '{}' is not logq | numpy", a.image_draw));
 }
 
 void apply_adalog_config(QuantArgs& a) {
@@ -434,6 +440,7 @@ std::vector<Setting> adalog_calib_settings(QuantArgs& a) {
                          setting("calib_size", "--calib-size", o.calib_size),
                          setting("seed", "--adalog-seed", a.adalog_seed),
                          setting("calib_augment", "--calib-augment", a.calib_augment),
+                         setting("image_draw", "--image-draw", a.image_draw),
                          setting("eq_n", "config:eq_n", o.eq_n),
                          setting("search_round", "config:search_round", o.search_round)};
   s.push_back({"fpcs", "--no-fpcs", [&a] { return nlohmann::json(a.ao.fpcs && !a.no_fpcs); },
@@ -483,7 +490,10 @@ nlohmann::json run_adalog(QuantArgs& a) {
   o.calib_size = calib_draw.d.n;
   Draw optim_draw;
   if (a.optimize) {
-    optim_draw = make_draw(a, *calib_set, a.ro.optim_size, a.adalog_seed + 1, a.optim_list, "--optim-list", "--optim-size");
+    // The reference draws both sets from seed 5 (its 32 are the first of its 1024); logq's own draw
+    // takes the next seed for the optimisation set.
+    const uint64_t optim_seed = a.image_draw == "numpy" ? a.adalog_seed : a.adalog_seed + 1;
+    optim_draw = make_draw(a, *calib_set, a.ro.optim_size, optim_seed, a.optim_list, "--optim-list", "--optim-size");
     a.ro.optim_size = optim_draw.d.n;
   }
   if (stored.is_object() && !a.optimize) check_same_images(a.load_calibrated, stored, "calib_images", draw_digest(*calib_set, calib_draw), "calibration");
@@ -658,7 +668,8 @@ std::vector<Setting> logart_search_settings(QuantArgs& a) {
           setting("m2", "--m2", a.m2),
           setting("search_samples", "--search-samples", o.search_samples),
           setting("seed", "--seed", o.seed),
-          setting("calib_augment", "--calib-augment", a.calib_augment)};
+          setting("calib_augment", "--calib-augment", a.calib_augment),
+          setting("image_draw", "--image-draw", a.image_draw)};
 }
 
 std::vector<Setting> logart_llr_settings(QuantArgs& a) {
@@ -812,7 +823,7 @@ nlohmann::json run_logart(QuantArgs& a) {
   nlohmann::json opts{{"scale_method", a.scale_method}, {"search_method", a.search_method}, {"w_sym", o.sym}, {"hardware_approx", a.hw_approx}, {"approx_k", a.approx_k}, {"approx_everywhere", a.approx_everywhere},
                       {"test_with_hardware_approx", o.test_with_hw_approx}, {"m2", a.m2}, {"llr", o.llr}, {"iters_w", o.iters},
                       {"lr", o.lr}, {"lr_min_ratio", o.lr_min_ratio}, {"round_weight", o.round_weight}, {"act_bits", o.act_bits},
-                      {"search_samples", o.search_samples}, {"calib_samples", o.llr ? o.calib_samples : 0}, {"seed", o.seed}, {"calib_augment", a.calib_augment}};
+                      {"search_samples", o.search_samples}, {"calib_samples", o.llr ? o.calib_samples : 0}, {"seed", o.seed}, {"calib_augment", a.calib_augment}, {"image_draw", a.image_draw}};
   if (vit) opts.update({{"optim_metric", o.optim_metric}, {"optim_mode", o.optim_mode}, {"drop_prob", o.drop_prob}, {"temp", o.temp},
                         {"use_mean_hessian", o.use_mean_hessian}});
   nlohmann::json settings{{"search", settings_json(logart_search_settings(a))},
@@ -999,6 +1010,10 @@ void add_quantize_options(CLI::App* qz, QuantArgs& qa) {
                  "how search/calibration images are prepared: train = the references' training transform applied once (both "
                  "reference pipelines do this on ImageNet: RandomResizedCrop + flip, AdaLog also ColorJitter; here images up to 64 px "
                  "get pad-and-crop + flip instead); none = the evaluation transform")->capture_default_str();
+  qz->add_option("--image-draw", qa.image_draw,
+                 "how seeded draws pick images: logq = a seeded sample, shuffled into loader order; numpy = the references' "
+                 "np.random.seed(SEED); np.random.permutation(N)[:n] in that order (with --adalog-seed 5 on an ImageNet train "
+                 "folder: AdaLog's own 32 calibration images, and its 1,024 optimisation images from the same seed)")->capture_default_str();
   qz->add_option("--replay", qa.replay,
                  "repeat the run a --json FILE records (its arguments, checkpoint and lists checked by sha256) and check that every "
                  "number comes out the same; only output options (--json, --results, --save, --export, --progress) may be added");

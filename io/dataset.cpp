@@ -218,6 +218,25 @@ std::vector<int64_t> select_indices(size_t size, size_t n, uint64_t seed) {
   return all;
 }
 
+std::vector<int64_t> numpy_permutation(size_t size, uint64_t seed) {
+  if (seed > 0xffffffffu) throw Error(fmt::format("numpy draws take seeds below 2^32 (got {})", seed));
+  std::mt19937 mt{uint32_t(seed)};  // numpy's mt19937_seed is init_genrand, as std::mt19937's constructor
+  std::vector<int64_t> a(size);
+  for (size_t i = 0; i < size; ++i) a[i] = int64_t(i);
+  for (size_t i = size; i-- > 1;) {
+    uint64_t mask = i;
+    for (int sh : {1, 2, 4, 8, 16, 32}) mask |= mask >> sh;
+    uint64_t j;
+    if (i <= 0xffffffffu) {
+      do j = uint64_t(mt()) & mask; while (j > i);
+    } else {  // numpy's 64-bit path: two 32-bit outputs, high word first
+      do j = ((uint64_t(mt()) << 32) | uint64_t(mt())) & mask; while (j > i);
+    }
+    std::swap(a[i], a[size_t(j)]);
+  }
+  return a;
+}
+
 std::vector<int64_t> read_image_list(const std::string& path, const Dataset& ds) {
   std::unordered_map<std::string, int64_t> by_id;
   by_id.reserve(ds.size());

@@ -69,6 +69,10 @@ Image resize_pil(const Image& img, int64_t out_h, int64_t out_w, bool bicubic);
 
 // A seeded, reproducible selection of n indices out of size (without replacement, sorted).
 std::vector<int64_t> select_indices(size_t size, size_t n, uint64_t seed);
+// numpy's legacy `np.random.seed(seed); np.random.permutation(size)` (MT19937 seeded by
+// init_genrand, Fisher-Yates from the end with masked rejection sampling): the draw both
+// reference pipelines use for their calibration subsets. Seeds must fit 32 bits, as in numpy.
+std::vector<int64_t> numpy_permutation(size_t size, uint64_t seed);
 
 // An image list (--search-list, --calib-list, ...): one image per line, named by its index in the
 // dataset's order (a whole number) or by its id (Dataset::id: "cat/0001.jpg", "img_17.bin");

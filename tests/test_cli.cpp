@@ -557,6 +557,14 @@ TEST_CASE("logq quantize runs are reproducible: DBS-only accuracy, lists, resump
   CHECK(json_of(j6).at("images").at("search").at("digest") != rec.at("images").at("search").at("digest"));
   CHECK(run_logq(common + " --calib-augment crop").out.find("--calib-augment 'crop' is not train | none") != std::string::npos);
 
+  // --image-draw numpy: the references' np.random.seed(5); permutation(N)[:n], in that order.
+  const std::string j7 = logq::test::temp_path("prov7.json");
+  const Run np = run_logq(common + " --fp-only --no-progress --image-draw numpy --seed 5 --json " + q(j7));
+  REQUIRE(np.code == 0);
+  CHECK(json_of(j7).at("images").at("search").at("indices") == json({22141, 38496, 30738, 15418, 13266, 8305, 42497, 6290}));
+  CHECK(json_of(j7).at("images").at("search").at("draw") == "numpy");
+  std::remove(j7.c_str());
+
   // --fp-only: the FP model only (the old meaning of --test-before-calibration).
   const Run fp_only = run_logq(common + " --fp-only --no-progress");
   REQUIRE(fp_only.code == 0);

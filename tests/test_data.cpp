@@ -186,6 +186,19 @@ TEST_CASE("calibration index draws are seeded and reproducible", "[data]") {
   CHECK(error_of([&] { select_indices(10, 11, 0); }).find("cannot select 11") != std::string::npos);
 }
 
+TEST_CASE("numpy's legacy permutation is reproduced: the references' calibration draws", "[data]") {
+  // np.random.seed(0); np.random.permutation(10) and the same with seed 42, as numpy prints them.
+  CHECK(numpy_permutation(10, 0) == std::vector<int64_t>{2, 8, 4, 9, 1, 6, 7, 3, 0, 5});
+  CHECK(numpy_permutation(10, 42) == std::vector<int64_t>{8, 1, 5, 0, 7, 2, 9, 4, 3, 6});
+  // AdaLog's draw on a 60,000-image train set: seed 5, the first 8 of its 32.
+  const auto p = numpy_permutation(60000, 5);
+  CHECK(std::vector<int64_t>(p.begin(), p.begin() + 8) == std::vector<int64_t>{22141, 38496, 30738, 15418, 13266, 8305, 42497, 6290});
+  CHECK(std::set<int64_t>(p.begin(), p.end()).size() == 60000);
+  CHECK(numpy_permutation(1, 3) == std::vector<int64_t>{0});
+  CHECK(numpy_permutation(0, 3).empty());
+  CHECK(error_of([] { numpy_permutation(4, uint64_t(1) << 32); }).find("below 2^32") != std::string::npos);
+}
+
 TEST_CASE("image lists name images by index or id, in their own order, and every bad line is named", "[data]") {
   // A CIFAR-10 .bin folder of four images: ids are the file names of y_labels.csv.
   const std::string dir = test::temp_path("list_bin");

@@ -140,6 +140,7 @@ struct ImageDraw {
   uint64_t seed = 0;           // the draw, the shuffle into loader order and the augmentation
   std::vector<int64_t> list;   // the user's images (read_image_list): exactly these, n is ignored
   bool augment = true;         // the references' train transform applied once; false: the eval transform
+  bool numpy = false;          // numpy_permutation(size, seed)[:n] in that order: the references' own draw
 };
 // The images' dataset indices in the order they are used: `n` chosen with `seed` (or the list),
 // shuffled with `seed` as a shuffled loader would. A list of every image of a folder gives the

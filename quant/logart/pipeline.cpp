@@ -134,6 +134,12 @@ std::vector<int64_t> draw_order(const Dataset& ds, const ImageDraw& d, std::mt19
     if (d.n <= 0) throw Error("the number of search/calibration images must be positive");
     if (size_t(d.n) > ds.size())
       throw Error(fmt::format("{} has {} images; {} were asked for search/calibration", ds.name, ds.size(), d.n));
+    if (d.numpy) {  // already in random order: the reference loads perm[:n] as it comes
+      idx = numpy_permutation(ds.size(), d.seed);
+      idx.resize(size_t(d.n));
+      rng.seed(d.seed);
+      return idx;
+    }
     idx = select_indices(ds.size(), size_t(d.n), d.seed);
   }
   rng.seed(d.seed);
