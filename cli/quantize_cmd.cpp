@@ -313,13 +313,14 @@ void reconcile(QuantArgs& a, const std::string& file, const nlohmann::json& stor
                                 a.from_config.count(s.option) ? "from --config" : "on the command line"));
       continue;
     }
+    const bool differs = s.get() != want;  // only what changes this run's defaults is worth a line
     try {
       s.set(want);
     } catch (const std::exception& e) {
       throw Error(fmt::format("{}: setting '{}': {}", file, s.key, e.what()));
     }
     a.from_file.insert(s.option);
-    if (want != nlohmann::json(false)) adopted.push_back(fmt::format("{} {}", s.option, shown(want)));
+    if (differs) adopted.push_back(fmt::format("{} {}", s.option, shown(want)));
   }
   if (!adopted.empty()) {
     std::string line;
