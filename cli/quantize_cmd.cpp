@@ -377,6 +377,15 @@ nlohmann::json pct_or_null(const EvalResult& r) { return r.n ? nlohmann::json(r.
 std::string pct_or_empty(const EvalResult& r) { return r.n ? fmt::format("{:.2f}", r.top1_pct()) : std::string(); }
 std::string vs_fp(const EvalResult& fp) { return fp.n ? fmt::format(" (FP {:.2f}%)", fp.top1_pct()) : std::string(); }
 
+// --fp-only: the record with the FP results only.
+nlohmann::json fp_only_record(nlohmann::json record, const std::string& model, const char* method,
+                              const std::vector<std::unique_ptr<Dataset>>& tests, const std::vector<EvalResult>& fp_r) {
+  nlohmann::json res = nlohmann::json::array();
+  for (size_t i = 0; i < tests.size(); ++i) res.push_back({{"dataset", tests[i]->name}, {"images", fp_r[i].n}, {"fp_top1", pct_or_null(fp_r[i])}});
+  record.update({{"model", model}, {"method", method}, {"fp_only", true}, {"results", res}});
+  return record;
+}
+
 std::vector<std::unique_ptr<Dataset>> open_tests(const QuantArgs& a) {
   std::vector<std::unique_ptr<Dataset>> tests;
   if (a.test_data.empty()) tests.push_back(open_dataset(a.calib_data, a.test_split));
@@ -509,12 +518,7 @@ nlohmann::json run_adalog(QuantArgs& a) {
   nlohmann::json record = provenance(a, ckpt_sha, *calib_set, tests);
   record["images"] = {{"calib", describe_draw(*calib_set, calib_draw)}};
   if (a.optimize) record["images"]["optim"] = describe_draw(*calib_set, optim_draw);
-  if (a.fp_only) {
-    nlohmann::json res = nlohmann::json::array();
-    for (size_t i = 0; i < tests.size(); ++i) res.push_back({{"dataset", tests[i]->name}, {"images", fp_r[i].n}, {"fp_top1", pct_or_null(fp_r[i])}});
-    record.update({{"model", lm.net->arch}, {"method", "adalog"}, {"fp_only", true}, {"results", res}});
-    return record;
-  }
+  if (a.fp_only) return fp_only_record(std::move(record), lm.net->arch, "adalog", tests, fp_r);
   auto log = [](const std::string& s) {
     fmt::print("{}\n", s);
     std::fflush(stdout);
@@ -753,12 +757,7 @@ nlohmann::json run_logart(QuantArgs& a) {
   nlohmann::json record = provenance(a, ckpt_sha, *calib_set, tests);
   record["images"] = {{"search", describe_draw(*calib_set, search_draw)}};
   if (o.llr) record["images"]["llr"] = describe_draw(*calib_set, llr_draw);
-  if (a.fp_only) {
-    nlohmann::json res = nlohmann::json::array();
-    for (size_t i = 0; i < tests.size(); ++i) res.push_back({{"dataset", tests[i]->name}, {"images", fp_r[i].n}, {"fp_top1", pct_or_null(fp_r[i])}});
-    record.update({{"model", fp.net->arch}, {"method", "logart"}, {"fp_only", true}, {"results", res}});
-    return record;
-  }
+  if (a.fp_only) return fp_only_record(std::move(record), fp.net->arch, "logart", tests, fp_r);
 
   // The DBS-only accuracy (the reference's --test_before_calibration), on a separate copy so LLR
   // starts from exactly the state it would without it.
