@@ -1,6 +1,4 @@
 // logq: logarithmic post-training quantization of vision models and the hardware that runs them.
-#include <malloc.h>
-
 #include <climits>
 #include <cstdio>
 #include <cstring>
@@ -27,26 +25,11 @@
 #include "io/error.h"
 #include "io/file_io.h"
 #include "io/limits.h"
+#include "io/process.h"
 #include "logq_version.h"
 
-namespace {
-
-// glibc returns every block above 128 KiB to the kernel on free and trims the heap eagerly; the
-// search and evaluation loops free and re-allocate the same few-MB tensors thousands of times, so
-// the default turned most of their time into mmap/munmap and page faults (LogART DBS: 2.4 s of
-// system time per 32 s; up to 100 s of 283 s on ResNet-44, at random). Blocks up to 32 MiB stay in
-// the heap and the heap is kept: the process reuses its own memory. A user's GLIBC_TUNABLES win.
-void keep_freed_memory() {
-  const char* tunables = std::getenv("GLIBC_TUNABLES");
-  if (tunables && std::strstr(tunables, "glibc.malloc.")) return;
-  mallopt(M_MMAP_THRESHOLD, 32 << 20);
-  mallopt(M_TRIM_THRESHOLD, INT_MAX);
-}
-
-}  // namespace
-
 int main(int argc_in, char** argv_in) {
-  keep_freed_memory();
+  logq::set_up_process();  // allocator and BLAS threads (io/process.h)
   // `quantize --replay FILE` stands for the arguments FILE records (expanded before parsing).
   std::vector<std::string> args(argv_in, argv_in + argc_in);
 #ifdef LOGQ_WITH_TORCH
