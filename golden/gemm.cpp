@@ -149,7 +149,6 @@ LayerStats term_stats(const GemmProblem& p, const Expanded& x, const Expanded& w
 struct Scratch {
   std::vector<int16_t> x16, w16, xpad, wpack;
   std::vector<int32_t> y32, x32, w32;
-  std::vector<int64_t> bound;
 };
 Scratch& scratch() {
   thread_local Scratch s;
@@ -252,12 +251,9 @@ void dot_rows_i32(const int32_t* x, const int32_t* w, int64_t* y, int64_t N, int
 }
 
 template <typename T>
-void narrow_into(const Expanded& e, int64_t n, std::vector<T>& out, bool abs) {
+void narrow_into(const Expanded& e, int64_t n, std::vector<T>& out) {
   out.resize(n);
-  if (abs)
-    for (int64_t i = 0; i < n; ++i) out[i] = static_cast<T>(std::abs(e.at(i)));
-  else
-    for (int64_t i = 0; i < n; ++i) out[i] = static_cast<T>(e.at(i));
+  for (int64_t i = 0; i < n; ++i) out[i] = static_cast<T>(e.at(i));
 }
 
 }  // namespace
@@ -304,46 +300,6 @@ WidthBound required_width(const GemmProblem& p, const HwConfig& hw) {
   return b;
 }
 
-// The exact sums Σ_k x'·w' (or Σ_k |x'|·|w'| with `abs`) of every output on the fast kernels;
-// false when the operands are too wide for them. `need` bounds every partial sum (acc_bits_for).
-bool exact_sums(const Expanded& x, const Expanded& w, int64_t M, int64_t N, int64_t K, int need, bool abs, std::vector<int64_t>& out) {
-  Scratch& sc = scratch();
-  out.resize(M * N);
-  if (need <= 32 && x.max_abs <= INT16_MAX && w.max_abs <= INT16_MAX) {
-    narrow_into(x, M * K, sc.x16, abs);
-    narrow_into(w, N * K, sc.w16, abs);
-    sc.y32.resize(M * N);
-    gemm_i16(sc.x16.data(), sc.w16.data(), sc.y32.data(), M, N, K);
-    std::copy(sc.y32.begin(), sc.y32.end(), out.begin());
-    return true;
-  }
-  if (x.max_abs <= INT32_MAX && w.max_abs <= INT32_MAX) {
-    narrow_into(x, M * K, sc.x32, abs);
-    narrow_into(w, N * K, sc.w32, abs);
-    for (int64_t m = 0; m < M; ++m) dot_rows_i32(sc.x32.data() + m * K, sc.w32.data(), out.data() + m * N, N, K);
-    return true;
-  }
-  return false;
-}
-
-// One output through a W-bit accumulator term by term, in k order, with Accumulator::add's rules
-// on the exact terms: a term that does not fit wraps and counts, a sum that leaves the range
-// wraps and counts. Returns the overflow count.
-int64_t accumulate_wrapping(const Expanded& x, const Expanded& w, int64_t m, int64_t n, int64_t K, int W, int64_t* value) {
-  const int64_t hi = (int64_t{1} << (W - 1)) - 1, lo = -hi - 1;
-  int64_t v = 0, overflows = 0;
-  for (int64_t k = 0; k < K; ++k) {
-    const int64_t t = x.at(m * K + k) * w.at(n * K + k);  // |t| < 2^62: the caller's bound
-    if (t == 0) continue;                                   // zero terms never change the sum
-    const int64_t tw = (t < lo || t > hi) ? wrap_to_bits(t, W) : t;
-    const __int128 exact = static_cast<__int128>(v) + tw;
-    v = (exact < lo || exact > hi) ? wrap_to_bits(exact, W) : static_cast<int64_t>(exact);
-    overflows += (tw != t || v != exact) ? 1 : 0;
-  }
-  *value = v;
-  return overflows;
-}
-
 GemmResult gemm(const GemmProblem& p, const HwConfig& hw) {
   check_problem(p);
   const Expanded x = expand_x(p, hw), w = expand_w(p, hw);
@@ -351,20 +307,24 @@ GemmResult gemm(const GemmProblem& p, const HwConfig& hw) {
   const __int128 prod = static_cast<__int128>(x.max_abs) * w.max_abs;
   if (prod >= (static_cast<__int128>(1) << 62)) return gemm_reference(p, hw);
   const int need = acc_bits_for(static_cast<int64_t>(prod), 0, std::max<int64_t>(p.K, 1));
-  if (need > 63) return gemm_reference(p, hw);
+  if (need > hw.acc_bits || need > 63) return gemm_reference(p, hw);  // overflow possible: count it exactly
 
   GemmResult r;
   r.stats = term_stats(p, x, w);
-  if (!exact_sums(x, w, p.M, p.N, p.K, need, false, r.acc)) return gemm_reference(p, hw);
-  if (need > hw.acc_bits) {
-    // Overflow is possible but rare: an output whose Σ|x'|·|w'| fits the accumulator cannot
-    // overflow at any partial sum, so its exact sum stands; only the others go term by term.
-    std::vector<int64_t>& bound = scratch().bound;
-    if (!exact_sums(x, w, p.M, p.N, p.K, need, true, bound)) return gemm_reference(p, hw);
-    const int64_t hi = (int64_t{1} << (hw.acc_bits - 1)) - 1;
-    for (int64_t m = 0; m < p.M; ++m)
-      for (int64_t n = 0; n < p.N; ++n)
-        if (bound[m * p.N + n] > hi) r.stats.overflows += accumulate_wrapping(x, w, m, n, p.K, hw.acc_bits, &r.acc[m * p.N + n]);
+  r.acc.resize(p.M * p.N);
+  Scratch& sc = scratch();
+  if (need <= 32 && x.max_abs <= INT16_MAX && w.max_abs <= INT16_MAX) {
+    narrow_into(x, p.M * p.K, sc.x16);
+    narrow_into(w, p.N * p.K, sc.w16);
+    sc.y32.resize(p.M * p.N);
+    gemm_i16(sc.x16.data(), sc.w16.data(), sc.y32.data(), p.M, p.N, p.K);
+    std::copy(sc.y32.begin(), sc.y32.end(), r.acc.begin());
+  } else if (x.max_abs <= INT32_MAX && w.max_abs <= INT32_MAX) {
+    narrow_into(x, p.M * p.K, sc.x32);
+    narrow_into(w, p.N * p.K, sc.w32);
+    for (int64_t m = 0; m < p.M; ++m) dot_rows_i32(sc.x32.data() + m * p.K, sc.w32.data(), r.acc.data() + m * p.N, p.N, p.K);
+  } else {
+    return gemm_reference(p, hw);
   }
   for (int64_t v : r.acc) r.stats.max_abs_acc = std::max(r.stats.max_abs_acc, std::abs(v));
   return r;
