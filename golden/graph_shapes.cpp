@@ -7,6 +7,7 @@
 #include <fmt/ranges.h>
 
 #include "io/error.h"
+#include "io/json_input.h"
 #include "io/limits.h"
 
 namespace logq {
@@ -70,7 +71,7 @@ const Shape& tensor_shape(const json& layer, const std::map<std::string, Shape>&
 
 
 Shape float_op_shape(const json& layer, const std::vector<Shape>& in, const std::map<std::string, Shape>& tensors) {
-  const std::string op = layer.value("op", "");
+  const std::string op = json_string_or(layer, "op", "", "layer");
   if (op == "roll") {
     need_inputs(layer, in, 1);
     const Shape shifts = attr_shape(layer, "shifts"), dims = attr_shape(layer, "dims");
@@ -240,7 +241,7 @@ const TensorInfo& named_tensor(const SafetensorsFile& f, const json& layer, cons
 
 // Scale (and zero point) element counts each operand role may have: 1, or one per group.
 void check_groups(const SafetensorsFile& f, const json& layer, const json& operand, const char* role, int64_t groups) {
-  if (!operand.is_object() || operand.value("format", "") == "F32") return;
+  if (!operand.is_object() || json_string_or(operand, "format", "", std::string("operand ") + role) == "F32") return;
   const int64_t n = named_tensor(f, layer, operand.value("scale", json())).numel();
   if (n < 1 || (n != 1 && n != groups))
     fail(layer, fmt::format("operand '{}' has {} scales; it takes 1 or {}", role, n, groups));
@@ -252,7 +253,7 @@ constexpr int64_t kMaxDim = int64_t{1} << 31;
 
 GemmGeometry gemm_geometry(const SafetensorsFile& f, const json& layer) {
   GemmGeometry g;
-  const std::string op = layer.value("op", "");
+  const std::string op = json_string_or(layer, "op", "", "layer");
   const json& ops = layer.at("operands");
   if (op == "matmul") {
     g.op = LayerOp::Matmul;
@@ -265,7 +266,7 @@ GemmGeometry gemm_geometry(const SafetensorsFile& f, const json& layer) {
   }
   g.op = op == "conv2d" ? LayerOp::Conv2d : LayerOp::Linear;
   const json& w = ops.at("w");
-  const std::string wf = w.value("format", "");
+  const std::string wf = json_string_or(w, "format", "", "weight operand");
   if (wf != "U" && wf != "L") fail(layer, fmt::format("weight format '{}' has no integer path (U or L)", wf));
   const TensorInfo& wt = named_tensor(f, layer, w.value(wf == "L" ? "sign" : "codes", json()));
   if (wt.shape.size() < 2 || wt.shape[0] < 1) fail(layer, fmt::format("weight '{}' {} is not [O, ...] with O >= 1", printable(wt.name), shape_str(wt.shape)));
@@ -390,7 +391,7 @@ struct GraphCheck {
 
   static LqmOperand operand(const json& o) {
     LqmOperand r;
-    r.format = o.value("format", std::string("U"));
+    r.format = json_string_or(o, "format", "U", "operand");
     r.bits = r.format == "F32" ? 32 : o.value("bits", 0);
     r.q = o.value("q", 0);
     return r;

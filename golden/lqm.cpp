@@ -84,6 +84,8 @@ struct Checker {
 
   void operand(const std::string& where, const json& op) {
     if (!op.is_object()) fail(where, "operand is not an object");
+    if (op.contains("format") && !op["format"].is_string())
+      fail(where, fmt::format("'format' must be a string, not {}", op["format"].type_name()));
     const std::string fmt_name = op.value("format", "");
     if (fmt_name == "F32") return;
     if (fmt_name == "U") {
@@ -238,8 +240,12 @@ LqmFile LqmFile::parse(std::shared_ptr<const Bytes> bytes, std::string name) {
   } catch (const JsonInputError& e) {
     throw Error(fmt::format("{}: invalid lqm: metadata 'graph' is not valid JSON ({})", path, e.detail));
   }
-  validate_lqm(m.file_, m.graph_);
-  m.model_ = check_lqm_graph(m.file_, m.graph_);
+  try {
+    validate_lqm(m.file_, m.graph_);
+    m.model_ = check_lqm_graph(m.file_, m.graph_);
+  } catch (const nlohmann::json::exception& e) {  // a type the checks above missed: still bad input, never a crash
+    throw Error(fmt::format("{}: invalid lqm: {}", path, e.what()));
+  }
   const json& layers = m.graph_["layers"];
   for (size_t i = 0; i < layers.size(); ++i) m.layer_index_[layers[i]["name"].get<std::string>()] = i;
   return m;

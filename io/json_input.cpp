@@ -99,4 +99,12 @@ json read_json_file(const std::string& path, const std::string& what_for) {
   return parse_json_input(std::string_view(reinterpret_cast<const char*>(bytes->data()), bytes->size()), path);
 }
 
+std::string json_string_or(const nlohmann::json& o, const char* key, const std::string& fallback, const std::string& where) {
+  if (!o.is_object()) throw Error(fmt::format("{}: expected a JSON object", where));
+  const auto it = o.find(key);
+  if (it == o.end()) return fallback;
+  if (!it->is_string()) throw Error(fmt::format("{}: '{}' must be a string, not {}", where, key, it->type_name()));
+  return it->get<std::string>();
+}
+
 }  // namespace logq

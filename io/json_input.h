@@ -28,4 +28,8 @@ nlohmann::json parse_json_input(std::string_view text, const std::string& what);
 // The same for a whole file (a regular file; size-checked before reading).
 nlohmann::json read_json_file(const std::string& path, const std::string& what_for);
 
+// o[key] as a string, `fallback` when absent; an Error naming `where` and the key when it holds
+// anything else (nlohmann's value() would throw its own type_error, which no reader expects).
+std::string json_string_or(const nlohmann::json& o, const char* key, const std::string& fallback, const std::string& where);
+
 }  // namespace logq

@@ -145,6 +145,14 @@ TEST_CASE("invalid .lqm files are rejected naming the layer and the rule", "[lqm
     layers[0]["operands"]["x"]["scale"] = "fc.x.zero_point";
     expect_invalid(m, "scale 'fc.x.zero_point' must be F32");
   }
+  SECTION("a format that is not a string (found by fuzz_lqm: nlohmann's type_error escaped the reader)") {
+    layers[0]["operands"]["w"]["format"] = 7;
+    expect_invalid(m, "layer 'fc'.operands.w: 'format' must be a string, not number");
+  }
+  SECTION("an op that is not a string") {
+    layers[0]["op"] = nlohmann::json::array();
+    CHECK_THROWS_AS(LqmFile::parse(Bytes::from_vector(serialize(m)), "m.lqm"), Error);
+  }
   SECTION("unknown format") {
     layers[2]["operands"]["a"]["format"] = "Q";
     expect_invalid(m, "unknown operand format 'Q'");
