@@ -738,7 +738,7 @@ nlohmann::json run_logart(QuantArgs& a) {
   o.search_samples = search_draw.d.n;
   const bool will_llr = o.llr && !file_has_llr;  // LLR runs here (fresh, or resumed from a DBS-only file)
   Draw llr_draw;
-  if (o.llr && (will_llr || file_has_llr)) {
+  if (o.llr) {  // LLR images: drawn for a run that learns, checked against a file that has learned
     llr_draw = make_draw(a, *calib_set, o.calib_samples, o.seed + 1, a.calib_list, "--calib-list", "--calib-samples");
     o.calib_samples = llr_draw.d.n;
   }
