@@ -256,6 +256,87 @@ void narrow_into(const Expanded& e, int64_t n, std::vector<T>& out) {
   for (int64_t i = 0; i < n; ++i) out[i] = static_cast<T>(e.at(i));
 }
 
+// Σ over k in [kb, ke) of x·w (or |x|·|w|) for every output, by the fast kernels on that K slice.
+void slice_sums(const GemmProblem& p, const Expanded& x, const Expanded& w, int64_t kb, int64_t ke, bool magnitude, bool i16,
+                std::vector<int64_t>& out) {
+  const int64_t B = ke - kb;
+  const auto val = [magnitude](int64_t v) { return magnitude ? std::abs(v) : v; };
+  Scratch& sc = scratch();
+  out.resize(p.M * p.N);
+  if (i16) {
+    sc.x16.resize(p.M * B);
+    sc.w16.resize(p.N * B);
+    for (int64_t m = 0; m < p.M; ++m)
+      for (int64_t k = 0; k < B; ++k) sc.x16[m * B + k] = static_cast<int16_t>(val(x.at(m * p.K + kb + k)));
+    for (int64_t n = 0; n < p.N; ++n)
+      for (int64_t k = 0; k < B; ++k) sc.w16[n * B + k] = static_cast<int16_t>(val(w.at(n * p.K + kb + k)));
+    sc.y32.resize(p.M * p.N);
+    gemm_i16(sc.x16.data(), sc.w16.data(), sc.y32.data(), p.M, p.N, B);
+    std::copy(sc.y32.begin(), sc.y32.end(), out.begin());
+    return;
+  }
+  sc.x32.resize(p.M * B);
+  sc.w32.resize(p.N * B);
+  for (int64_t m = 0; m < p.M; ++m)
+    for (int64_t k = 0; k < B; ++k) sc.x32[m * B + k] = static_cast<int32_t>(val(x.at(m * p.K + kb + k)));
+  for (int64_t n = 0; n < p.N; ++n)
+    for (int64_t k = 0; k < B; ++k) sc.w32[n * B + k] = static_cast<int32_t>(val(w.at(n * p.K + kb + k)));
+  for (int64_t m = 0; m < p.M; ++m) dot_rows_i32(sc.x32.data() + m * B, sc.w32.data(), out.data() + m * p.N, p.N, B);
+}
+
+int64_t wrap64(int64_t v, int bits) {
+  const uint64_t mask = (uint64_t{1} << bits) - 1;
+  uint64_t u = static_cast<uint64_t>(v) & mask;
+  if (u >> (bits - 1) & 1) u |= ~mask;  // sign-extend
+  return static_cast<int64_t>(u);
+}
+
+// One output term by term, as Accumulator::add does (a term that does not fit wraps and counts;
+// a sum that leaves the range wraps and counts), on the exact expansion: term k = x'·w' (the
+// caller's exact operands with |x'·w'|·K < 2^62, so nothing here overflows int64).
+int64_t accumulate_wrapping(const Expanded& x, const Expanded& w, int64_t xo, int64_t wo, int64_t K, int bits, int64_t& overflows) {
+  int64_t value = 0;
+  for (int64_t k = 0; k < K; ++k) {
+    const int64_t t = x.at(xo + k) * w.at(wo + k), tw = wrap64(t, bits), exact = value + tw;
+    value = wrap64(exact, bits);
+    overflows += (tw != t || value != exact) ? 1 : 0;
+  }
+  return value;
+}
+
+// An accumulator narrower than the worst case (e.g. explore's 20-bit points): most outputs'
+// partial sums still fit. Each output's partial sums are bounded block by block of K — |the exact
+// sum before the block| + Σ|terms in the block| — with the fast kernels; an output whose bound
+// stays inside the W-bit range never wraps, so its value is the kernel's sum and it has no
+// overflow. Only the others are accumulated term by term (the reference's exact wraps and counts).
+constexpr int64_t kBoundBlock = 32;
+
+GemmResult gemm_narrow(const GemmProblem& p, const HwConfig& hw, const Expanded& x, const Expanded& w) {
+  const __int128 prod = static_cast<__int128>(x.max_abs) * w.max_abs;
+  const bool i16 = x.max_abs <= INT16_MAX && w.max_abs <= INT16_MAX && acc_bits_for(static_cast<int64_t>(prod), 0, kBoundBlock) <= 32;
+  if (!i16 && (x.max_abs > INT32_MAX || w.max_abs > INT32_MAX)) return gemm_reference(p, hw);
+  const int64_t limit = (int64_t{1} << (hw.acc_bits - 1)) - 1;  // |partial sum| <= limit fits [-2^(W-1), 2^(W-1))
+  std::vector<int64_t> sum(p.M * p.N, 0), block, magnitude;
+  std::vector<uint8_t> may_wrap(p.M * p.N, 0);
+  for (int64_t kb = 0; kb < p.K; kb += kBoundBlock) {
+    const int64_t ke = std::min(p.K, kb + kBoundBlock);
+    slice_sums(p, x, w, kb, ke, false, i16, block);
+    slice_sums(p, x, w, kb, ke, true, i16, magnitude);
+    for (size_t i = 0; i < sum.size(); ++i) {
+      if (std::abs(sum[i]) + magnitude[i] > limit) may_wrap[i] = 1;
+      sum[i] += block[i];
+    }
+  }
+  GemmResult r;
+  r.stats = term_stats(p, x, w);
+  r.acc = std::move(sum);
+  for (int64_t m = 0; m < p.M; ++m)
+    for (int64_t n = 0; n < p.N; ++n)
+      if (may_wrap[m * p.N + n]) r.acc[m * p.N + n] = accumulate_wrapping(x, w, m * p.K, n * p.K, p.K, hw.acc_bits, r.stats.overflows);
+  for (int64_t v : r.acc) r.stats.max_abs_acc = std::max(r.stats.max_abs_acc, std::abs(v));
+  return r;
+}
+
 }  // namespace
 
 bool set_gemm_simd(bool enabled) {
@@ -307,7 +388,8 @@ GemmResult gemm(const GemmProblem& p, const HwConfig& hw) {
   const __int128 prod = static_cast<__int128>(x.max_abs) * w.max_abs;
   if (prod >= (static_cast<__int128>(1) << 62)) return gemm_reference(p, hw);
   const int need = acc_bits_for(static_cast<int64_t>(prod), 0, std::max<int64_t>(p.K, 1));
-  if (need > hw.acc_bits || need > 63) return gemm_reference(p, hw);  // overflow possible: count it exactly
+  if (need > 63) return gemm_reference(p, hw);
+  if (need > hw.acc_bits) return gemm_narrow(p, hw, x, w);  // overflow possible: bound it, count it exactly
 
   GemmResult r;
   r.stats = term_stats(p, x, w);
