@@ -76,8 +76,10 @@ std::vector<AreaRow> area_results(const std::vector<std::string>& units, bool no
   std::sort(srcs.begin(), srcs.end());
   for (const auto& p : srcs) h = fnv1a(read_text(p), h);
   for (const auto& u : units) h = fnv1a(u + ";", h);
+  // LOGQ_CACHE_DIR: a directory every node sees, on a cluster (docs/cluster.md).
   const char* home = std::getenv("HOME");
-  const fs::path cache_dir = fs::path(home ? home : "/tmp") / ".cache/logq/area";
+  const char* cache_env = std::getenv("LOGQ_CACHE_DIR");
+  const fs::path cache_dir = cache_env && *cache_env ? fs::path(cache_env) / "area" : fs::path(home ? home : "/tmp") / ".cache/logq/area";
   const fs::path cached = cache_dir / fmt::format("{:016x}.csv", h);
   if (no_cache || !fs::exists(cached)) {
     fs::create_directories(cache_dir);
@@ -99,6 +101,10 @@ std::vector<AreaRow> area_results(const std::vector<std::string>& units, bool no
   }
   const std::string text = read_text(cached);
   if (csv_text) *csv_text = text;
+  return parse_area_csv(text, cached.string());
+}
+
+std::vector<AreaRow> parse_area_csv(const std::string& text, const std::string& where) {
   std::istringstream in(text);
   std::string line;
   std::getline(in, line);  // header
@@ -106,9 +112,13 @@ std::vector<AreaRow> area_results(const std::vector<std::string>& units, bool no
   while (std::getline(in, line)) {
     if (line.empty()) continue;
     const auto f = split_csv(line);
-    if (f.size() < 7) throw Error(fmt::format("{}: malformed row '{}' (delete the cache file)", cached.string(), line));
-    AreaRow r{f[0], f[1], std::stoll(f[2]), std::stod(f[3]), std::stod(f[4]), std::stod(f[5]), f[6].empty() ? 0.0 : std::stod(f[6])};
-    rows.push_back(r);
+    try {
+      if (f.size() < 7) throw std::invalid_argument(line);
+      AreaRow r{f[0], f[1], std::stoll(f[2]), std::stod(f[3]), std::stod(f[4]), std::stod(f[5]), f[6].empty() ? 0.0 : std::stod(f[6])};
+      rows.push_back(r);
+    } catch (const std::exception&) {
+      throw Error(fmt::format("{}: malformed row '{}' (a cache file: delete it)", where, line.substr(0, 200)));
+    }
   }
   return rows;
 }

@@ -18,4 +18,7 @@ struct AreaRow {
 // results (~/.cache/logq/area, keyed by the RTL sources and the unit list). csv_text: the raw CSV.
 std::vector<AreaRow> area_results(const std::vector<std::string>& units, bool no_cache = false, std::string* csv_text = nullptr);
 
+// The rows of an area CSV (scripts/area.sh's, `logq area --csv`'s); `where` names it in errors.
+std::vector<AreaRow> parse_area_csv(const std::string& text, const std::string& where);
+
 }  // namespace logq::cli

@@ -23,7 +23,15 @@ bool write_all(int fd, const std::string& s) {
   return true;
 }
 
+std::vector<std::string>& stored_command_line() {
+  static std::vector<std::string> args;
+  return args;
+}
+
 }  // namespace
+
+void set_command_line(std::vector<std::string> args) { stored_command_line() = std::move(args); }
+const std::vector<std::string>& command_line() { return stored_command_line(); }
 
 void write_text(const std::string& path, const std::string& text) {
   if (path == "-") {

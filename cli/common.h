@@ -7,6 +7,10 @@
 
 namespace logq::cli {
 
+// The command line main() parsed (after --replay expansion), for messages that repeat it.
+void set_command_line(std::vector<std::string> args);
+const std::vector<std::string>& command_line();
+
 // Writes a report: "-" is stdout, anything else a file written atomically (temp file + rename).
 void write_text(const std::string& path, const std::string& text);
 

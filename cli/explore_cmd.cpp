@@ -14,14 +14,18 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <set>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "batch/plan.h"
 #include "cli/area.h"
 #include "cli/common.h"
 #include "io/error.h"
+#include "io/file_io.h"
+#include "io/json_input.h"
 #include "golden/layer.h"
 #include "sim/accelerator.h"
 #include "sim/report.h"
@@ -43,6 +47,7 @@ struct Options {
   std::vector<std::string> models, pes, arrays = {"8x8", "16x16"};
   std::vector<int> acc_bits = {0};
   std::string data, split = "test", hw, out = "explore";
+  std::string plan, merge, cluster;  // split the golden runs and synthesis into tasks (batch/plan.h), or merge them
   int64_t images = 1000, jobs = 2;
   bool no_plots = false, any_mantissa = false;
 };
@@ -71,17 +76,6 @@ struct Point {
   bool pareto_area = false, pareto_throughput = false, pareto_energy = false;
   double ips_per_mm2() const { return array_area_mm2 > 0 ? images_per_s / array_area_mm2 : 0; }
 };
-
-std::string self_exe() {
-  std::error_code ec;
-  const fs::path p = fs::read_symlink("/proc/self/exe", ec);
-  if (ec) throw Error("logq explore: cannot find its own executable (/proc/self/exe)");
-  // Rebuilt while running: the link names the replaced file; the new one is at the same path.
-  std::string s = p.string();
-  const std::string del = " (deleted)";
-  if (s.size() > del.size() && s.compare(s.size() - del.size(), del.size(), del) == 0) s.resize(s.size() - del.size());
-  return s;
-}
 
 std::string sh_quote(const std::string& s) {
   std::string o = "'";
@@ -140,7 +134,7 @@ bool mantissa_matches(const PeSpec& k, const ModelInfo& m) {
 // Golden top-1 (and overflows) for a model under one hardware setting, via `logq golden`.
 std::pair<double, int64_t> golden_accuracy(const Options& o, const ModelInfo& m, int acc_bits, int mant_frac_bits) {
   const std::string js = (fs::path(o.out) / fmt::format("golden_{}_acc{}_f{}.json", fs::path(m.path).stem().string(), acc_bits, mant_frac_bits)).string();
-  std::string cmd = fmt::format("{} golden {} --data {} --split {} --limit {} -j {} --no-progress --json {}", sh_quote(self_exe()), sh_quote(m.path),
+  std::string cmd = fmt::format("{} golden {} --data {} --split {} --limit {} -j {} --no-progress --json {}", sh_quote(batch::this_executable()), sh_quote(m.path),
                                 sh_quote(o.data), sh_quote(o.split), o.images, o.jobs, sh_quote(js));
   cmd += fmt::format(" --acc-bits {}", acc_bits);
   if (m.pairings.count(Pairing::LxU) || m.pairings.count(Pairing::LxA)) cmd += fmt::format(" --mant-frac-bits {}", mant_frac_bits);
@@ -279,58 +273,155 @@ void plot(const Options& o, const std::vector<Point>& pts) {
   }
 }
 
-void run(const Options& o) {
-  if (o.models.empty()) throw Error("logq explore: give one or more quantized models (.lqm, logq quantize --export)");
-  if (o.data.empty()) throw Error("logq explore: --data is required (the images the accuracy is measured on)");
-  if (o.images < 1) throw Error("--images must be >= 1");
-  for (int a : o.acc_bits)
-    if (a != 0 && (a < 8 || a > 48)) throw Error(fmt::format("--acc-bits {} outside 8..48 (0: the model's no-overflow width)", a));
-  std::vector<std::pair<int, int>> arrays;
-  for (const auto& a : o.arrays) arrays.push_back(parse_array(a));
-  for (const auto& p : o.pes) pe_spec(p);  // unknown kinds fail here
-  fs::create_directories(o.out);
-  const json base = o.hw.empty() ? json::object() : sim::load_accel_json(o.hw);
-  if (!o.hw.empty()) sim::parse_accel(base, o.hw);  // a bad base config fails before any work
+// The study: the models, the PE kinds that run each, the synthesized units and the golden runs
+// (one per model, accumulator width and mantissa: shared by every array size and by kinds that agree).
+struct GoldenRun {
+  size_t model = 0;
+  int width = 0, mant_frac_bits = 0;  // mant_frac_bits: the PE's; passed to golden for LogART models only
+  bool log_w = false;
+  std::tuple<size_t, int, int> key() const { return {model, width, log_w ? mant_frac_bits : 0}; }
+};
 
-  // Plan: models x kinds; then the units to synthesize.
+struct Study {
   std::vector<ModelInfo> models;
   std::vector<std::pair<size_t, const PeSpec*>> pairs;
+  std::vector<std::string> units;
+  std::vector<GoldenRun> golden;
+};
+
+int point_width(int a, const ModelInfo& m, const PeSpec& kind) { return a ? a : m.default_acc(kind.mant_frac_bits()); }
+
+bool has_log_weights(const ModelInfo& m) { return m.pairings.count(Pairing::LxU) || m.pairings.count(Pairing::LxA); }
+
+Study plan_study(const Options& o) {
+  Study st;
   std::set<std::string> units;
   for (const auto& path : o.models) {
-    models.push_back(model_info(path));
-    const ModelInfo& m = models.back();
+    st.models.push_back(model_info(path));
+    const ModelInfo& m = st.models.back();
     int fits = 0;
     for (const PeSpec& k : pe_specs()) {
       if (!o.pes.empty() && std::find(o.pes.begin(), o.pes.end(), k.name) == o.pes.end()) continue;
       if (!kind_fits(k, m) || (!o.any_mantissa && !mantissa_matches(k, m))) continue;
-      pairs.push_back({models.size() - 1, &k});
+      st.pairs.push_back({st.models.size() - 1, &k});
       for (const PeSpec* p : parts_of(k)) units.insert(p->area_unit());
       ++fits;
     }
     fmt::print("{} ({}): {} layers; PE kinds that take it: {}\n", path, m.label, m.w.layers.size(), fits);
     if (!fits) throw Error(fmt::format("{}: no PE kind{} runs every layer of this model", path, o.pes.empty() ? "" : " of --pe"));
   }
-  std::set<int> widths;
-  for (const auto& [mi, kind] : pairs)
-    for (int a : o.acc_bits) widths.insert(a ? a : models[mi].default_acc(kind->mant_frac_bits()));
-  for (int w : widths) units.insert(fmt::format("acc{}", w));
+  std::set<std::tuple<size_t, int, int>> seen;
+  for (const auto& [mi, kind] : st.pairs)
+    for (int a : o.acc_bits) {
+      const GoldenRun g{mi, point_width(a, st.models[mi], *kind), kind->mant_frac_bits(), has_log_weights(st.models[mi])};
+      units.insert(fmt::format("acc{}", g.width));
+      if (seen.insert(g.key()).second) st.golden.push_back(g);
+    }
   units.insert("acc32");
   units.insert("acc48");
-  const std::vector<AreaRow> rows = area_results(std::vector<std::string>(units.begin(), units.end()));
+  st.units.assign(units.begin(), units.end());
+  return st;
+}
+
+// ---- split into tasks (--plan) and merged back (--merge) -----------------------------------
+
+std::string golden_result_name(size_t i) { return fmt::format("{:04d}.json", i); }
+
+std::vector<std::string> golden_task_argv(const Options& o, const ModelInfo& m, const GoldenRun& g, const std::string& result) {
+  std::vector<std::string> a = {"logq", "golden", batch::absolute(m.path), "--data", batch::absolute(o.data), "--split", o.split,
+                                "--limit", std::to_string(o.images), "--no-progress", "--acc-bits", std::to_string(g.width)};
+  if (g.log_w) a.insert(a.end(), {"--mant-frac-bits", std::to_string(g.mant_frac_bits)});
+  a.insert(a.end(), {"--json", "{dir}/results/" + result});
+  return a;
+}
+
+batch::Plan tasks_of(const Options& o, const Study& st) {
+  batch::Plan p;
+  p.command = "explore";
+  p.programs["logq"] = batch::this_executable();
+  p.cluster = batch::load_cluster_config(o.cluster);
+  std::string units;
+  for (const auto& u : st.units) units += (units.empty() ? "" : ",") + u;
+  p.tasks.push_back({"0000", fmt::format("area of {} unit(s)", st.units.size()), {"logq", "area", "--units", units, "--arrays", "", "--csv", "{dir}/results/area.csv"}, "area.csv"});
+  for (const GoldenRun& g : st.golden) {
+    batch::Task t;
+    t.id = fmt::format("{:04d}", p.tasks.size());
+    t.result = golden_result_name(p.tasks.size());
+    const ModelInfo& m = st.models[g.model];
+    t.label = fmt::format("golden {} acc{}{}", fs::path(m.path).filename().string(), g.width, g.log_w ? fmt::format(" f{}", g.mant_frac_bits) : "");
+    t.argv = golden_task_argv(o, m, g, t.result);
+    p.tasks.push_back(t);
+  }
+  // The study is what the tasks compute: their command lines.
+  for (const auto& t : p.tasks) {
+    std::string line;
+    for (const auto& a : t.argv) line += (line.empty() ? "" : " ") + a;
+    p.study.push_back(line);
+  }
+  return p;
+}
+
+// A golden report read back from a task: a file like any other, checked before use.
+std::pair<double, int64_t> accuracy_of(const std::string& path) {
+  const json j = read_json_file(path, "golden report");
+  try {
+    const double top1 = j.at("golden_top1").get<double>();
+    int64_t ovf = 0;
+    for (const auto& l : j.at("layers")) ovf += l.at("overflows").get<int64_t>();
+    return {top1, ovf};
+  } catch (const json::exception&) {
+    throw Error(fmt::format("{}: not a `logq golden --json` report (golden_top1, layers[].overflows)", path));
+  }
+}
+
+void run(const Options& o) {
+  if (o.models.empty()) throw Error("logq explore: give one or more quantized models (.lqm, logq quantize --export)");
+  if (o.data.empty()) throw Error("logq explore: --data is required (the images the accuracy is measured on)");
+  if (o.images < 1) throw Error("--images must be >= 1");
+  if (!o.plan.empty() && !o.merge.empty()) throw Error("--plan and --merge exclude each other");
+  for (int a : o.acc_bits)
+    if (a != 0 && (a < 8 || a > 48)) throw Error(fmt::format("--acc-bits {} outside 8..48 (0: the model's no-overflow width)", a));
+  std::vector<std::pair<int, int>> arrays;
+  for (const auto& a : o.arrays) arrays.push_back(parse_array(a));
+  for (const auto& p : o.pes) pe_spec(p);  // unknown kinds fail here
+  const json base = o.hw.empty() ? json::object() : sim::load_accel_json(o.hw);
+  if (!o.hw.empty()) sim::parse_accel(base, o.hw);  // a bad base config fails before any work
+
+  const Study st = plan_study(o);
+  if (!o.plan.empty()) {
+    const std::string dir = batch::absolute(o.plan);
+    const batch::Plan p = tasks_of(o, st);
+    batch::write_plan(dir, p);
+    fmt::print("{}", batch::plan_summary(dir, p, batch::merge_command_line(command_line(), dir)));
+    return;
+  }
+  fs::create_directories(o.out);
+  std::optional<batch::Plan> merged;
+  std::string merge_dir;
+  if (!o.merge.empty()) {
+    merge_dir = batch::absolute(o.merge);
+    const batch::Plan want = tasks_of(o, st);
+    merged = batch::complete_plan(merge_dir, "explore", want.study);
+  }
+  const std::vector<AreaRow> rows = merged ? parse_area_csv(read_text_file(batch::result_path(merge_dir, merged->tasks[0])), batch::result_path(merge_dir, merged->tasks[0]))
+                                           : area_results(st.units);
   std::map<std::string, AreaRow> area;
   for (const auto& r : rows) area[r.unit] = r;
-
-  std::vector<Point> pts;
+  for (const auto& u : st.units)
+    if (!area.count(u)) throw Error(fmt::format("area results lack unit '{}'", u));
   std::map<std::tuple<size_t, int, int>, std::pair<double, int64_t>> acc_cache;
-  for (const auto& [mi, kind] : pairs) {
+  for (size_t i = 0; i < st.golden.size(); ++i) {
+    const GoldenRun& g = st.golden[i];
+    acc_cache[g.key()] = merged ? accuracy_of(batch::result_path(merge_dir, merged->tasks[i + 1])) : golden_accuracy(o, st.models[g.model], g.width, g.mant_frac_bits);
+  }
+  const auto& models = st.models;
+  std::vector<Point> pts;
+  for (const auto& [mi, kind] : st.pairs) {
     const ModelInfo& m = models[mi];
     for (int a : o.acc_bits) {
-      const int width = a ? a : m.default_acc(kind->mant_frac_bits());
-      const bool log_w = m.pairings.count(Pairing::LxU) || m.pairings.count(Pairing::LxA);
-      // golden runs at exactly this width: its overflow count checks the no-overflow default too.
-      const auto key = std::make_tuple(mi, width, log_w ? kind->mant_frac_bits() : 0);
-      if (!acc_cache.count(key)) acc_cache[key] = golden_accuracy(o, m, width, kind->mant_frac_bits());
-      const auto [top1, ovf] = acc_cache[key];
+      const int width = point_width(a, m, *kind);
+      // golden ran at exactly this width: its overflow count checks the no-overflow default too.
+      const auto [top1, ovf] = acc_cache.at(GoldenRun{mi, width, kind->mant_frac_bits(), has_log_weights(m)}.key());
       // PE area with this accumulator: each synthesized datapath (its PE less its 32-bit accumulator;
       // universal: 48) plus one accumulator of this width; fmax: the slowest datapath's PE.
       double pe_area = area.at(fmt::format("acc{}", width)).area_um2, fmax = 0;
@@ -397,6 +488,11 @@ void add_explore(CLI::App& app) {
   c->add_option("--hw", o.hw, "base hardware config (SRAM, DRAM, energy table); array, PE and clock are swept");
   c->add_option("-o,--out", o.out, "output directory")->capture_default_str();
   c->add_option("-j,--jobs", o.jobs, "processes for the golden runs")->capture_default_str()->check(CLI::Range(1, 256));
+  c->add_option("--plan", o.plan, "split the golden runs and synthesis into tasks in DIR (plan.json, job.sbatch) instead of running\n"
+                                  "them; run with `logq tasks submit|run DIR`, then the same command with --merge DIR")->type_name("DIR");
+  c->add_option("--cluster", o.cluster, "--plan: Slurm settings per task (JSON: partition, time, mem, ...; docs/cluster.md)")->type_name("FILE");
+  c->add_option("--merge", o.merge, "take the golden and area results from the finished tasks of the plan in DIR; writes what a\n"
+                                    "single-machine run writes")->type_name("DIR");
   c->add_flag("--no-plots", o.no_plots, "skip the PNG plots (no gnuplot needed)");
   c->add_flag("--any-mantissa", o.any_mantissa, "also run LogART models on PEs of another mantissa (1+1/2 codes on the f = 6 PE and back)");
   c->callback([] { run(o); });

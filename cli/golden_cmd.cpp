@@ -12,7 +12,9 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "batch/plan.h"
 #include "io/error.h"
+#include "io/json_input.h"
 #include "io/progress.h"
 #include "io/file_io.h"
 #include "golden/hw.h"
@@ -27,7 +29,8 @@ using json = nlohmann::json;
 
 struct Options {
   std::string model, data, split = "test", json_out, csv_out;
-  int64_t limit = 0, jobs = 1;
+  std::string plan, merge, cluster, range, part;  // split into tasks (batch/plan.h): plan, one task's range, merge
+  int64_t limit = 0, jobs = 1, tasks = 0;
   int acc_bits = 0, frac_bits = -1, mant_frac_bits = 0;
   std::string rounding;
   bool progress = stderr_is_terminal(), no_eval = false;
@@ -149,6 +152,25 @@ json to_json(const EvalPart& p) {
   return j;
 }
 
+// A task's part (`--part`), read back by --merge: a file like any other, checked before use.
+json read_part(const std::string& path, size_t layers) {
+  const json j = read_json_file(path, "golden task result");
+  const Error bad(fmt::format("{}: not a golden task result of this model ({} layers; written by `logq golden --range --part`)", path, layers));
+  try {
+    if (!j.is_object() || !j.at("layers").is_array() || j.at("layers").size() != layers) throw bad;
+    const int64_t n = j.at("n").get<int64_t>(), correct = j.at("correct").get<int64_t>();
+    if (correct < 0 || correct > n) throw bad;
+    for (const json& l : j.at("layers")) {
+      for (const char* k : {"terms", "zero", "ovf", "max"}) (void)l.at(k).get<int64_t>();
+      if (!l.at("hist").is_array() || l.at("hist").size() > 4096) throw bad;
+      (void)l.at("hist").get<std::vector<int64_t>>();
+    }
+  } catch (const json::exception&) {
+    throw bad;
+  }
+  return j;
+}
+
 void merge(EvalPart& into, const json& j) {
   into.n += j["n"].get<int64_t>();
   into.correct += j["correct"].get<int64_t>();
@@ -205,11 +227,113 @@ int bits_for(int64_t v) {
   return b;
 }
 
+// ---- split into tasks: --plan, --range/--part (one task), --merge ------------------------
+
+// A dataset named by path is given to the tasks as an absolute path (they may run elsewhere).
+std::string data_arg(const std::string& data) { return data.empty() ? data : batch::absolute(data); }
+
+// What every task and the merge must agree on: the model, the data and the hardware overrides.
+std::vector<std::string> study_args(const Options& o) {
+  std::vector<std::string> a = {batch::absolute(o.model), "--data", data_arg(o.data), "--split", o.split};
+  if (o.acc_bits) a.insert(a.end(), {"--acc-bits", std::to_string(o.acc_bits)});
+  if (o.frac_bits >= 0) a.insert(a.end(), {"--frac-bits", std::to_string(o.frac_bits)});
+  if (!o.rounding.empty()) a.insert(a.end(), {"--rounding", o.rounding});
+  if (o.mant_frac_bits) a.insert(a.end(), {"--mant-frac-bits", std::to_string(o.mant_frac_bits)});
+  return a;
+}
+
+std::vector<std::string> study_key(const Options& o, size_t n) {
+  std::vector<std::string> k = study_args(o);
+  k.insert(k.end(), {"--limit", std::to_string(n)});
+  return k;
+}
+
+// Task i of T evaluates images [n*i/T, n*(i+1)/T): the same split as -j T.
+std::pair<size_t, size_t> task_range(size_t n, size_t i, size_t tasks) { return {n * i / tasks, n * (i + 1) / tasks}; }
+
+void plan_tasks(const Options& o, size_t n) {
+  if (o.data.empty()) throw Error("--plan: --data is required");
+  const size_t tasks = std::min<size_t>(n, o.tasks > 0 ? size_t(o.tasks) : (n + 999) / 1000);
+  batch::Plan p;
+  p.command = "golden";
+  p.study = study_key(o, n);
+  p.programs["logq"] = batch::this_executable();
+  p.cluster = batch::load_cluster_config(o.cluster);
+  for (size_t i = 0; i < tasks; ++i) {
+    batch::Task t;
+    t.id = fmt::format("{:04d}", i);
+    const auto [b, e] = task_range(n, i, tasks);
+    t.label = fmt::format("golden images {}..{}", b, e - 1);
+    t.result = t.id + ".json";
+    t.argv = {"logq", "golden"};
+    for (const auto& a : study_args(o)) t.argv.push_back(a);
+    t.argv.insert(t.argv.end(), {"--range", fmt::format("{}:{}", b, e), "--part", "{dir}/results/" + t.result});
+    p.tasks.push_back(t);
+  }
+  const std::string dir = batch::absolute(o.plan);
+  batch::write_plan(dir, p);
+  fmt::print("{}", batch::plan_summary(dir, p, batch::merge_command_line(command_line(), dir) + " [--json FILE] [--csv FILE]"));
+}
+
+std::pair<size_t, size_t> parse_range(const std::string& s, size_t size) {
+  const size_t colon = s.find(':');
+  size_t b = 0, e = 0;
+  try {
+    if (colon == std::string::npos) throw std::invalid_argument(s);
+    b = std::stoull(s.substr(0, colon));
+    e = std::stoull(s.substr(colon + 1));
+  } catch (const std::exception&) {
+    throw Error(fmt::format("--range '{}' is not BEGIN:END", s));
+  }
+  if (b >= e || e > size) throw Error(fmt::format("--range {}: needs BEGIN < END <= {} (the dataset's size)", s, size));
+  return {b, e};
+}
+
+// One task: images [b, e) on one process, its raw counts written atomically to --part.
+void run_part(const Options& o, Network& net) {
+  if (o.part.empty() || o.data.empty()) throw Error("--range needs --part FILE and --data");
+  auto ds = open_dataset(o.data, o.split);
+  const auto [b, e] = parse_range(o.range, ds->size());
+  const auto t0 = std::chrono::steady_clock::now();
+  json j = to_json(eval_range(net, *ds, preprocess_of(net.model()), b, e, o.progress));
+  j["begin"] = b;
+  j["end"] = e;
+  j["seconds"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  write_text(o.part, j.dump() + "\n");
+  fmt::print("golden images {}..{}: {}/{} correct, wrote {}\n", b, e - 1, j["correct"].get<int64_t>(), j["n"].get<int64_t>(), o.part);
+}
+
+// --merge: the tasks' parts in image order, as eval_parallel would have summed them.
+EvalPart merge_parts(const Options& o, size_t n, size_t layers, double& task_seconds) {
+  const batch::Plan p = batch::complete_plan(batch::absolute(o.merge), "golden", study_key(o, n));
+  EvalPart total;
+  size_t next = 0;
+  for (const batch::Task& t : p.tasks) {
+    const std::string path = batch::result_path(batch::absolute(o.merge), t);
+    const json j = read_part(path, layers);
+    if (j.value("begin", json()) != next || j.value("n", int64_t{-1}) != j.value("end", int64_t{-2}) - int64_t(next))
+      throw Error(fmt::format("{}: does not hold images {}.. of the plan (a file of another run?)", path, next));
+    next = j.at("end").get<size_t>();
+    merge(total, j);
+    task_seconds += j.value("seconds", 0.0);
+  }
+  if (next != n) throw Error(fmt::format("{}: the tasks cover {} images, not {}", o.merge, next, n));
+  return total;
+}
+
 void run(const Options& o) {
   const LqmFile f = LqmFile::open(o.model);
   Network net(f, overrides(o));
   const json& m = net.model();
   fmt::print("{}: {} ({}), {} GEMM layers, input {}\n", o.model, m.value("name", "?"), m.value("method", "?"), net.gemms().size(), shape_str(net.input_shape()));
+  if (int(!o.plan.empty()) + int(!o.merge.empty()) + int(!o.range.empty()) > 1) throw Error("--plan, --merge and --range exclude each other");
+  if (!o.merge.empty() && o.no_eval) throw Error("--merge merges a dataset evaluation: not with --no-eval");
+  if (!o.range.empty()) return run_part(o, net);
+  if (!o.plan.empty()) {
+    if (o.data.empty()) throw Error("--plan: --data is required");
+    auto ds = open_dataset(o.data, o.split);
+    return plan_tasks(o, o.limit > 0 ? std::min<size_t>(size_t(o.limit), ds->size()) : ds->size());
+  }
   json out = {{"model", o.model}, {"name", m.value("name", "")}, {"method", m.value("method", "")}};
 
   const Agreement ag = agreement(f, net);
@@ -234,10 +358,12 @@ void run(const Options& o) {
     auto ds = open_dataset(o.data, o.split);
     const size_t n = o.limit > 0 ? std::min<size_t>(size_t(o.limit), ds->size()) : ds->size();
     const auto t0 = std::chrono::steady_clock::now();
-    const EvalPart r = eval_parallel(net, *ds, preprocess_of(m), n, o.jobs, o.progress);
-    const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    double task_secs = 0;
+    const EvalPart r = o.merge.empty() ? eval_parallel(net, *ds, preprocess_of(m), n, o.jobs, o.progress) : merge_parts(o, n, net.gemms().size(), task_secs);
+    const double secs = o.merge.empty() ? std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() : task_secs;
     const double top1 = r.n ? 100.0 * double(r.correct) / double(r.n) : 0.0;
-    fmt::print("golden top-1 {:.2f}% ({}/{} of {}, {:.1f} s, {} process(es))\n", top1, r.correct, r.n, ds->name, secs, o.jobs);
+    if (o.merge.empty()) fmt::print("golden top-1 {:.2f}% ({}/{} of {}, {:.1f} s, {} process(es))\n", top1, r.correct, r.n, ds->name, secs, o.jobs);
+    else fmt::print("golden top-1 {:.2f}% ({}/{} of {}, merged from {}: {:.1f} s in its tasks)\n", top1, r.correct, r.n, ds->name, o.merge, secs);
     out["dataset"] = ds->name;
     out["images"] = r.n;
     out["golden_top1"] = top1;
@@ -297,6 +423,13 @@ void add_golden(CLI::App& app) {
   c->add_flag("--no-eval", o.no_eval, "only the agreement report on the file's sample images");
   c->add_option("--json", o.json_out, "write the report as JSON to FILE (- for stdout)");
   c->add_option("--csv", o.csv_out, "write the per-layer table as CSV to FILE");
+  c->add_option("--plan", o.plan, "split the evaluation into tasks of image ranges in DIR (plan.json, job.sbatch) instead of running it;\n"
+                                  "run them with `logq tasks submit|run DIR`, then the same command with --merge DIR")->type_name("DIR");
+  c->add_option("--tasks", o.tasks, "--plan: number of tasks (default: one per 1,000 images)")->check(CLI::PositiveNumber);
+  c->add_option("--cluster", o.cluster, "--plan: Slurm settings per task (JSON: partition, time, mem, ...; docs/cluster.md)")->type_name("FILE");
+  c->add_option("--merge", o.merge, "report from the finished tasks of the plan in DIR: the same output as running here")->type_name("DIR");
+  c->add_option("--range", o.range, "(a task of a plan) evaluate images BEGIN..END-1 only and write their raw counts to --part")->type_name("B:E");
+  c->add_option("--part", o.part, "(a task of a plan) the file --range writes")->type_name("FILE");
   c->add_flag("--progress", o.progress, "show progress on stderr (default: only when stderr is a terminal; in a log, one line every 30 s)");
   c->add_flag("--no-progress", [](int64_t) { o.progress = false; }, "no progress output");
   c->callback([] { run(o); });

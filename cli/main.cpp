@@ -12,7 +12,9 @@
 #include <fmt/format.h>
 
 #include "cli/area.h"
+#include "cli/common.h"
 #include "cli/explore_cmd.h"
+#include "cli/tasks_cmd.h"
 #include "cli/golden_cmd.h"
 #include "cli/hw_cmd.h"
 #include "cli/inspect.h"
@@ -40,6 +42,7 @@ int main(int argc_in, char** argv_in) {
     return 1;
   }
 #endif
+  logq::cli::set_command_line(args);
   std::vector<char*> argv_vec;
   for (auto& a : args) argv_vec.push_back(a.data());
   argv_vec.push_back(nullptr);
@@ -70,6 +73,7 @@ int main(int argc_in, char** argv_in) {
   logq::cli::add_verify(app);
   logq::cli::add_sim(app);
   logq::cli::add_explore(app);
+  logq::cli::add_tasks(app);
 #ifdef LOGQ_WITH_TORCH
   logq::cli::add_model_commands(app, argc, argv);
   logq::cli::add_quantize_commands(app, argc, argv);

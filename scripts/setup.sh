@@ -14,6 +14,7 @@ PKGS=(
   yosys opensta
   dataset-fashion-mnist
   python3 gnuplot-nox
+  slurmctld slurmd slurm-client munge
 )
 
 SUDO=""
