@@ -256,31 +256,33 @@ void narrow_into(const Expanded& e, int64_t n, std::vector<T>& out) {
   for (int64_t i = 0; i < n; ++i) out[i] = static_cast<T>(e.at(i));
 }
 
+// Rows [0, rows) of e (row length K), columns [kb, kb + B), as T (|values| with magnitude).
+template <typename T>
+void gather_slice(const Expanded& e, int64_t rows, int64_t K, int64_t kb, int64_t B, bool magnitude, std::vector<T>& out) {
+  out.resize(rows * B);
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t k = 0; k < B; ++k) {
+      const int64_t v = e.at(r * K + kb + k);
+      out[r * B + k] = static_cast<T>(magnitude ? std::abs(v) : v);
+    }
+}
+
 // Σ over k in [kb, ke) of x·w (or |x|·|w|) for every output, by the fast kernels on that K slice.
 void slice_sums(const GemmProblem& p, const Expanded& x, const Expanded& w, int64_t kb, int64_t ke, bool magnitude, bool i16,
                 std::vector<int64_t>& out) {
   const int64_t B = ke - kb;
-  const auto val = [magnitude](int64_t v) { return magnitude ? std::abs(v) : v; };
   Scratch& sc = scratch();
   out.resize(p.M * p.N);
   if (i16) {
-    sc.x16.resize(p.M * B);
-    sc.w16.resize(p.N * B);
-    for (int64_t m = 0; m < p.M; ++m)
-      for (int64_t k = 0; k < B; ++k) sc.x16[m * B + k] = static_cast<int16_t>(val(x.at(m * p.K + kb + k)));
-    for (int64_t n = 0; n < p.N; ++n)
-      for (int64_t k = 0; k < B; ++k) sc.w16[n * B + k] = static_cast<int16_t>(val(w.at(n * p.K + kb + k)));
+    gather_slice(x, p.M, p.K, kb, B, magnitude, sc.x16);
+    gather_slice(w, p.N, p.K, kb, B, magnitude, sc.w16);
     sc.y32.resize(p.M * p.N);
     gemm_i16(sc.x16.data(), sc.w16.data(), sc.y32.data(), p.M, p.N, B);
     std::copy(sc.y32.begin(), sc.y32.end(), out.begin());
     return;
   }
-  sc.x32.resize(p.M * B);
-  sc.w32.resize(p.N * B);
-  for (int64_t m = 0; m < p.M; ++m)
-    for (int64_t k = 0; k < B; ++k) sc.x32[m * B + k] = static_cast<int32_t>(val(x.at(m * p.K + kb + k)));
-  for (int64_t n = 0; n < p.N; ++n)
-    for (int64_t k = 0; k < B; ++k) sc.w32[n * B + k] = static_cast<int32_t>(val(w.at(n * p.K + kb + k)));
+  gather_slice(x, p.M, p.K, kb, B, magnitude, sc.x32);
+  gather_slice(w, p.N, p.K, kb, B, magnitude, sc.w32);
   for (int64_t m = 0; m < p.M; ++m) dot_rows_i32(sc.x32.data() + m * B, sc.w32.data(), out.data() + m * p.N, p.N, B);
 }
 
