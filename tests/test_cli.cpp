@@ -271,7 +271,21 @@ TEST_CASE("logq quantize --method logart: embedded ResNet, results CSV/JSON, sav
   REQUIRE(rs.code == 0);
   CHECK_THAT(rs.out, Contains("DBS parameters of 14 layers resumed") && Contains("LLR layer3.1"));
   CHECK_THAT(rs.out, !Contains("DBS lw"));
-  for (const auto& p : {csv, js, js2, saved, searched, resumed}) std::remove(p.c_str());
+  // --threads 2 (LibTorch threads; OpenBLAS stays at one): the same chosen bases and codes, byte for byte.
+  const std::string threaded = logq::test::temp_path("logart_t2.safetensors");
+  const Run t2 = run_logq(common + " --iters-w 30 --calib-samples 64 --threads 2 --save " + q(threaded));
+  INFO(t2.out);
+  REQUIRE(t2.code == 0);
+  const auto tensor_bytes = [](const std::string& path) {  // a safetensors file without its header (which holds the run's seconds)
+    const auto b = logq::test::read_bytes(path);
+    REQUIRE(b.size() >= 8);
+    uint64_t n = 0;
+    for (int i = 7; i >= 0; --i) n = n << 8 | b[size_t(i)];
+    REQUIRE(n <= b.size() - 8);
+    return std::vector<uint8_t>(b.begin() + 8 + int64_t(n), b.end());
+  };
+  CHECK(tensor_bytes(threaded) == tensor_bytes(saved));
+  for (const auto& p : {csv, js, js2, saved, searched, resumed, threaded}) std::remove(p.c_str());
 }
 
 TEST_CASE("logq quantize: bad input is a clear error with non-zero exit", "[cli][logart][bad-input]") {
