@@ -996,8 +996,8 @@ void add_quantize_options(CLI::App* qz, QuantArgs& qa) {
   qz->add_option("--act-bits", qa.o.act_bits, "hardware path: U(b) per-tensor quantization of the GEMM inputs the reference keeps float (LogART: every one; AdaLog: the patch-embed image); 0: float, the reference")->capture_default_str();
   qz->add_option("--seed", qa.o.seed, "seed of image selection, augmentation and LLR batches")->capture_default_str();
   qz->add_option("--threads", qa.threads,
-                 "LibTorch threads in this process (OpenBLAS stays at one). Same results as 1; on 2 cores LogART on a\n"
-                 "CNN runs 1.67x faster with 2, AdaLog no faster (docs/results.md)")
+                 "LibTorch threads in this process (OpenBLAS stays at one). Same results as 1; on 2 cores LogART on\n"
+                 "ResNet-20/56 runs 1.67x/1.54x faster with 2, AdaLog no faster (docs/results.md)")
       ->capture_default_str()->check(CLI::Range(1, 256));
   qz->add_option("--save", qa.save, "write the quantized parameters (safetensors) to FILE");
   qz->add_option("--load-quantized", qa.load, "evaluate parameters written by --save instead of searching");
