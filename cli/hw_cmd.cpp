@@ -25,12 +25,12 @@ struct Generated {
 const Generated kGenerated[] = {{"logq_pkg.sv", rtl_package_sv}, {"logq_units.tsv", rtl_units_tsv}};
 
 void print_table() {
-  fmt::print("{:<10} {:<13} {:>5} {:>5}  {:<18} {:<30} {}\n", "PE", "datapath", "max W", "max A", "mantissa", "RTL", "description");
+  fmt::print("{:<12} {:<18} {:>5} {:>5}  {:<18} {:<30} {}\n", "PE", "datapath", "max W", "max A", "mantissa", "RTL", "description");
   for (const PeSpec& k : pe_specs()) {
     const std::string dp = k.composite() ? fmt::format("{}", fmt::join(k.parts, " + ")) : pe_kind_rtl_name(*k.kind);
     const int f = k.mant_frac_bits();
     const std::string mant = k.runs(Pairing::LxU) || k.runs(Pairing::LxA) ? fmt::format("f={} K_ODD={}", f, odd_mantissa(f)) : "-";
-    fmt::print("{:<10} {:<13} {:>5} {:>5}  {:<18} {:<30} {}\n", k.name, dp, k.max_w_bits(), k.max_a_bits(), mant,
+    fmt::print("{:<12} {:<18} {:>5} {:>5}  {:<18} {:<30} {}\n", k.name, dp, k.max_w_bits(), k.max_a_bits(), mant,
                k.composite() ? "-" : fmt::format("{} ACC_W={}", k.top, k.rtl.acc_w), k.description);
   }
   fmt::print("\ncycles of an MxNxK job on an RxC array: tiles*(K + R + C - 1) + R, tiles = ceil(M/R)*ceil(N/C)\n");

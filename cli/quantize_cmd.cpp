@@ -38,6 +38,7 @@
 #include "logq_version.h"
 #include "quant/eval/runner.h"
 #include "quant/adalog/adalog.h"
+#include "quant/fulllog/fulllog.h"
 #include "quant/logart/logart.h"
 #include "quant/uniform/uniform.h"
 
@@ -61,6 +62,8 @@ struct QuantArgs {
   double approx_k = 1.5;
   std::string export_path;
   int64_t export_samples = 8;
+  std::string fulllog_order = "acts-first";
+  bool no_adalog_eval = false;
   // Which images (issue 23): the user's lists, the augmentation, the evaluations to run.
   std::string search_list, calib_list, optim_list, calib_augment = "train", image_draw = "logq";
   bool fp_only = false, no_fp_eval = false, no_dbs_eval = false;
@@ -138,8 +141,7 @@ T strict_value(const nlohmann::json& v) {
 
 // configs/logart/*.json: every reference config field; the ones logq uses map to options, the
 // reference's unused ones are accepted and recorded; anything else is an error.
-void apply_logart_config(QuantArgs& a) {
-  const nlohmann::json j = read_config(a.config);
+void apply_logart_config(QuantArgs& a, const nlohmann::json& j, const std::string& where) {
   static const std::set<std::string> unused = {"a_bit", "qconv_a_bit", "qhead_a_bit", "calib_metric", "matmul_head_channel_wise",
                                                "token_channel_wise", "eq_n", "search_round", "keep_gpu", "recon_metric", "pct",
                                                "optim_batch_size", "description"};
@@ -166,15 +168,17 @@ void apply_logart_config(QuantArgs& a) {
       else if (k == "search_method") set("--search-method", a.search_method);
       else if (k == "scale_method") set("--scale-method", a.scale_method);
       else if ((k == "a_bit" || k == "qconv_a_bit" || k == "qhead_a_bit") && strict_value<int>(v) != 32)
-        throw Error(fmt::format("{}: {} = {}: LogART quantizes no activations (32); use --act-bits for the hardware path", a.config, k, v.get<int>()));
-      else if (!unused.count(k)) throw Error(fmt::format("{}: unknown config field '{}'", a.config, k));
+        throw Error(fmt::format("{}: {} = {}: LogART quantizes no activations (32); use --act-bits for the hardware path", where, k, v.get<int>()));
+      else if (!unused.count(k)) throw Error(fmt::format("{}: unknown config field '{}'", where, k));
     } catch (const nlohmann::json::exception& e) {
-      throw Error(fmt::format("{}: field '{}': {}", a.config, k, e.what()));
+      throw Error(fmt::format("{}: field '{}': {}", where, k, e.what()));
     } catch (const ConfigValueError& e) {
-      throw Error(fmt::format("{}: field '{}': {}", a.config, k, e.what()));
+      throw Error(fmt::format("{}: field '{}': {}", where, k, e.what()));
     }
   }
 }
+
+void apply_logart_config(QuantArgs& a) { apply_logart_config(a, read_config(a.config), a.config); }
 
 // Appends under an exclusive lock (parallel runs share one results file); the header is written
 // when the file is new and must match when it is not.
@@ -399,8 +403,7 @@ void check_augment(const QuantArgs& a) {
   if (a.image_draw != "logq" && a.image_draw != "numpy") throw Error(fmt::format("--image-draw '{}' is not logq | numpy", a.image_draw));
 }
 
-void apply_adalog_config(QuantArgs& a) {
-  const nlohmann::json j = read_config(a.config);
+void apply_adalog_config(QuantArgs& a, const nlohmann::json& j, const std::string& where) {
   auto& o = a.ao;
   for (auto& [k, v] : j.items()) {
     try {
@@ -427,14 +430,16 @@ void apply_adalog_config(QuantArgs& a) {
       else if (k == "train_act") set("--train-act", a.ro.train_act);
       else if (k == "optim_batch_size" || k == "keep_gpu" || k == "description") {
       }  // loader / device settings of the reference (recorded, no effect here)
-      else throw Error(fmt::format("{}: unknown config field '{}'", a.config, k));
+      else throw Error(fmt::format("{}: unknown config field '{}'", where, k));
     } catch (const nlohmann::json::exception& e) {
-      throw Error(fmt::format("{}: field '{}': {}", a.config, k, e.what()));
+      throw Error(fmt::format("{}: field '{}': {}", where, k, e.what()));
     } catch (const ConfigValueError& e) {
-      throw Error(fmt::format("{}: field '{}': {}", a.config, k, e.what()));
+      throw Error(fmt::format("{}: field '{}': {}", where, k, e.what()));
     }
   }
 }
+
+void apply_adalog_config(QuantArgs& a) { apply_adalog_config(a, read_config(a.config), a.config); }
 
 // The settings that shape an AdaLog calibrated file (calibration) and its reconstruction.
 std::vector<Setting> adalog_calib_settings(QuantArgs& a) {
@@ -691,17 +696,9 @@ std::vector<Setting> logart_llr_settings(QuantArgs& a) {
           setting("use_mean_hessian", "--use-mean-hessian", o.use_mean_hessian)};
 }
 
-nlohmann::json run_logart(QuantArgs& a) {
-  const auto t_start = std::chrono::steady_clock::now();
-  apply_logart_config(a);
+// LogART's options from the command line and config, checked (LogART and fulllog).
+void check_logart_options(QuantArgs& a) {
   auto& o = a.o;
-  // A resumed file first: a mismatched setting stops the run here, before any model or data is read.
-  const nlohmann::json stored = a.load.empty() ? nlohmann::json(nullptr) : read_settings(a.load);
-  const bool file_has_llr = stored.is_object() && stored.value("llr", nlohmann::json(nullptr)).is_object();
-  if (stored.is_object()) {
-    reconcile(a, a.load, stored.value("search", nlohmann::json::object()), logart_search_settings(a));
-    if (file_has_llr) reconcile(a, a.load, stored.at("llr"), logart_llr_settings(a));
-  }
   o.scale_method = logart::parse_scale_method(a.scale_method);
   if (o.w_bits < 2 || o.w_bits > 8) throw Error(fmt::format("--w-bit {} outside 2..8", o.w_bits));
   if (a.m2 != "floor" && a.m2 != "trunc") throw Error(fmt::format("--m2 '{}' is not floor | trunc", a.m2));
@@ -714,15 +711,30 @@ nlohmann::json run_logart(QuantArgs& a) {
     throw Error(fmt::format("--approx-k {} is not 1.5 (1+1/2) | 1.4375 (1+1/2-1/16) | 1.421875 (1+1/2-1/16-1/64)", a.approx_k));
   o.k_odd = a.hw_approx ? a.approx_k : 0.0;
   o.vit_approx_everywhere = a.approx_everywhere;
+}
+
+nlohmann::json run_logart(QuantArgs& a) {
+  const auto t_start = std::chrono::steady_clock::now();
+  apply_logart_config(a);
+  auto& o = a.o;
+  // A resumed file first: a mismatched setting stops the run here, before any model or data is read.
+  const nlohmann::json stored = a.load.empty() ? nlohmann::json(nullptr) : read_settings(a.load);
+  const bool file_has_llr = stored.is_object() && stored.value("llr", nlohmann::json(nullptr)).is_object();
+  if (stored.is_object()) {
+    reconcile(a, a.load, stored.value("search", nlohmann::json::object()), logart_search_settings(a));
+    if (file_has_llr) reconcile(a, a.load, stored.at("llr"), logart_llr_settings(a));
+  }
+  check_logart_options(a);
   const std::string ckpt_sha = file_sha256(a.m.checkpoint);
   check_same_checkpoint(a.load, stored, a.m.checkpoint, ckpt_sha);
 
   LoadedModel fp = load_model(model_config(a.m), a.m.checkpoint);
   LoadedModel qm_net = load_model(fp.config, a.m.checkpoint);
   const std::string family = fp.config.value("family", "");
-  const bool vit = family == "vit";
-  if (family != "vit" && family != "resnet" && family != "mobilenetv2")
-    throw Error(fmt::format("LogART supports resnet, mobilenetv2 and vit models; '{}' is a {} model", fp.net->arch, family));
+  const bool vit = family == "vit" || family == "swin";  // the transformer pipeline (§6)
+  if (!vit && family != "resnet" && family != "mobilenetv2")
+    throw Error(fmt::format("LogART supports resnet, mobilenetv2, vit and swin models; '{}' is a {} model", fp.net->arch, family));
+  o.transformer = vit;
   if (a.search_method.empty())
     a.search_method = o.scale_method != logart::ScaleMethod::LogDynamic ? "none" : vit ? "block_wise" : "layer_wise";
   o.search_method = logart::parse_search_method(a.search_method);
@@ -865,6 +877,157 @@ nlohmann::json run_logart(QuantArgs& a) {
   return record;
 }
 
+// ---- fulllog: LogART weights × AdaLog activations (quant/fulllog) ---------------------------------
+
+// configs/fulllog/*.json: {"adalog": {AdaLog config fields}, "logart": {LogART config fields},
+// "order": "acts-first" | "weights-first"}; each block is read as its method's own config.
+void apply_fulllog_config(QuantArgs& a) {
+  const nlohmann::json j = read_config(a.config);
+  const auto w_bit = [](const nlohmann::json& b) { return b.is_object() && b.contains("w_bit") ? b.at("w_bit") : nlohmann::json(nullptr); };
+  if (j.contains("adalog") && j.contains("logart") && !w_bit(j.at("adalog")).is_null() && !w_bit(j.at("logart")).is_null() &&
+      w_bit(j.at("adalog")) != w_bit(j.at("logart")))
+    throw Error(fmt::format("{}: adalog.w_bit and logart.w_bit differ; the weights are LogART's: give w_bit once", a.config));
+  for (const auto& [k, v] : j.items()) {
+    if (k == "adalog" || k == "logart") {
+      if (!v.is_object()) throw Error(fmt::format("{}: field '{}' must be an object (that method's config fields)", a.config, k));
+      if (k == "adalog") apply_adalog_config(a, v, a.config + ": adalog");
+      else apply_logart_config(a, v, a.config + ": logart");
+    } else if (k == "order") {
+      if (on_command_line(a, "--fulllog-order")) continue;
+      if (!v.is_string()) throw Error(fmt::format("{}: field 'order': expected a string", a.config));
+      a.fulllog_order = v.get<std::string>();
+      a.from_config.insert("--fulllog-order");
+    } else if (k != "description") {
+      throw Error(fmt::format("{}: unknown config field '{}' (adalog | logart | order | description)", a.config, k));
+    }
+  }
+}
+
+nlohmann::json run_fulllog(QuantArgs& a) {
+  const auto t_start = std::chrono::steady_clock::now();
+  apply_fulllog_config(a);
+  for (const auto& [opt, set] : {std::pair<const char*, bool>{"--save", !a.save.empty()}, {"--load-quantized", !a.load.empty()},
+                                 {"--save-calibrated", !a.save_calibrated.empty()}, {"--load-calibrated", !a.load_calibrated.empty()},
+                                 {"--optimize", a.optimize}})
+    if (set) throw Error(fmt::format("--method fulllog does not take {} (one run quantizes, evaluates and --export's)", opt));
+  auto& o = a.o;
+  auto& ao = a.ao;
+  if (!given(a, "--a-bit")) ao.a_bit = o.w_bits;  // W{b}A{b} unless told otherwise
+  if (!given(a, "--s-bit")) ao.s_bit = ao.a_bit;
+  if (!given(a, "--qhead-a-bit")) ao.qhead_a_bit = ao.a_bit;
+  ao.w_bit = o.w_bits;
+  ao.fpcs = ao.fpcs && !a.no_fpcs;
+  ao.progress = o.progress;
+  for (int b : {ao.a_bit, ao.s_bit, ao.qhead_a_bit})
+    if (b < 2 || b > 8) throw Error(fmt::format("AdaLog activation bit widths must be 2..8 (got {})", b));
+  check_logart_options(a);
+  if (a.search_method.empty()) a.search_method = o.scale_method != logart::ScaleMethod::LogDynamic ? "none" : "block_wise";
+  o.search_method = logart::parse_search_method(a.search_method);
+  if (!given(a, "--search-samples")) o.search_samples = 128;
+  if (!given(a, "--lr-min-ratio")) o.lr_min_ratio = 1.0;  // LogART-ViT never steps its scheduler
+  fulllog::Options fo{ao, o, fulllog::parse_order(a.fulllog_order)};
+  const double k_test = o.test_with_hw_approx ? a.approx_k : (a.approx_everywhere ? o.k_odd : 0.0);
+
+  const std::string ckpt_sha = file_sha256(a.m.checkpoint);
+  LoadedModel lm = load_model(model_config(a.m), a.m.checkpoint);
+  LoadedModel fp_copy = load_model(lm.config, a.m.checkpoint);
+  const std::string family = lm.config.value("family", "");
+  if (family != "vit" && family != "swin")
+    throw Error(fmt::format("--method fulllog quantizes transformers (vit, swin); '{}' is a {} model", lm.net->arch, family));
+  adalog::plan(*lm.net, family, ao);  // unsupported layouts fail before any data is read
+  auto calib_set = open_dataset(a.calib_data, a.calib_split);
+  const auto tests = open_tests(a);
+  const Draw calib_draw = make_draw(a, *calib_set, ao.calib_size, a.adalog_seed, a.calib_list, "--calib-list", "--calib-size");
+  ao.calib_size = fo.act.calib_size = calib_draw.d.n;
+  const Draw search_draw = make_draw(a, *calib_set, o.search_samples, o.seed, a.search_list, "--search-list", "--search-samples");
+  o.search_samples = search_draw.d.n;
+  Draw llr_draw;
+  if (o.llr) {
+    llr_draw = make_draw(a, *calib_set, o.calib_samples, o.seed + 1, a.optim_list, "--optim-list", "--calib-samples");
+    o.calib_samples = llr_draw.d.n;
+  }
+  auto log = [](const std::string& s) {
+    fmt::print("{}\n", s);
+    std::fflush(stdout);
+  };
+  const EvalOptions eo{a.batch, a.test_limit, o.progress};
+  fmt::print("fulllog ({}): LogART W{} {} {} weights x AdaLog A{} activations (softmax {} bits, head input {} bits) on {}; "
+             "AdaLog {} + search {} + LLR {} images from {}\n",
+             a.fulllog_order, o.w_bits, a.scale_method, a.search_method, ao.a_bit, ao.s_bit, ao.qhead_a_bit, lm.net->arch,
+             ao.calib_size, o.search_samples, o.llr ? o.calib_samples : 0, calib_set->name);
+  const std::vector<EvalResult> fp_r = evaluate_fp(a, *lm.net, tests, eo);
+  nlohmann::json record = provenance(a, ckpt_sha, *calib_set, tests);
+  record["images"] = {{"calib", describe_draw(*calib_set, calib_draw)}, {"search", describe_draw(*calib_set, search_draw)}};
+  if (o.llr) record["images"]["llr"] = describe_draw(*calib_set, llr_draw);
+  if (a.fp_only) return fp_only_record(std::move(record), lm.net->arch, "fulllog", tests, fp_r);
+
+  // The AdaLog-only model at the same bits (its own uniform weights) comes free with step 1.
+  std::vector<EvalResult> ada_r;
+  const auto eval_adalog = [&](Net& net) {
+    for (size_t i = 0; i < tests.size(); ++i) {
+      ada_r.push_back(evaluate(net, *tests[i], eo));
+      fmt::print("AdaLog-only W{}A{} (uniform weights) top-1 {:.2f}% on {}\n", o.w_bits, ao.a_bit, ada_r[i].top1_pct(), tests[i]->name);
+    }
+  };
+  const at::Tensor calib = logart::sample_images(*lm.net, *calib_set, calib_draw.d);
+  const at::Tensor search = logart::sample_images(*lm.net, *calib_set, search_draw.d);
+  const at::Tensor llr = o.llr ? logart::sample_images(*lm.net, *calib_set, llr_draw.d) : at::Tensor();
+  fulllog::Model m = fulllog::quantize(lm.net, fp_copy.net, family, calib, search, llr, fo, log,
+                                       a.no_adalog_eval ? std::function<void(Net&)>() : eval_adalog);
+  fulllog::apply(m, k_test);
+  std::vector<EvalResult> q_r, qa_r;
+  for (size_t i = 0; i < tests.size(); ++i) {
+    q_r.push_back(evaluate(*lm.net, *tests[i], eo));
+    fmt::print("fulllog W{}A{} top-1 {:.2f}%{} on {}\n", o.w_bits, ao.a_bit, q_r[i].top1_pct(), vs_fp(fp_r[i]), tests[i]->name);
+  }
+  if (o.act_bits > 0) {  // hardware path: the patch-embed image as U(b), min/max on the calibration images
+    adalog::calibrate_float_inputs(m.acts, calib, o.act_bits);
+    fulllog::apply(m, k_test);  // calibrate_float_inputs installs AdaLog's own weights: LogART's again
+    for (size_t i = 0; i < tests.size(); ++i) {
+      qa_r.push_back(evaluate(*lm.net, *tests[i], eo));
+      fmt::print("fulllog W{}A{} + U({}) patch-embed input top-1 {:.2f}% on {}\n", o.w_bits, ao.a_bit, o.act_bits, qa_r[i].top1_pct(), tests[i]->name);
+    }
+  }
+  if (!a.export_path.empty())
+    write_export(a, *lm.net, fulllog::export_source(m, k_test),
+                 {{"family", family}, {"method", "fulllog"}, {"order", a.fulllog_order}, {"w_bits", o.w_bits}, {"a_bits", ao.a_bit},
+                  {"s_bits", ao.s_bit}, {"act_bits", o.act_bits}, {"approx_k", k_test}},
+                 *tests[0], qa_r.empty() ? q_r[0] : qa_r[0]);
+  const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
+  nlohmann::json opts{{"order", a.fulllog_order}, {"s_bit", ao.s_bit}, {"qhead_a_bit", ao.qhead_a_bit}, {"fpcs", ao.fpcs},
+                      {"fpcs_keep_best", ao.fpcs_keep_best}, {"post_softmax_quantizer", ao.post_softmax_quantizer},
+                      {"post_gelu_quantizer", ao.post_gelu_quantizer}, {"scale_method", a.scale_method}, {"search_method", a.search_method},
+                      {"hardware_approx", a.hw_approx}, {"approx_k", a.approx_k}, {"approx_everywhere", a.approx_everywhere},
+                      {"llr", o.llr}, {"iters_w", o.iters}, {"lr", o.lr}, {"optim_mode", o.optim_mode}, {"optim_metric", o.optim_metric},
+                      {"act_bits", o.act_bits}};
+  if (!a.results.empty()) {
+    const std::string header =
+        "model,method,order,w_bits,a_bits,hardware_approx,options,calib_size,search_samples,llr_samples,seed,adalog_seed,"
+        "dataset,images,fp_top1,adalog_top1,q_top1,q_top1_act,calib_s,search_s,llr_s,wall_s";
+    std::string opt_str = opts.dump();
+    for (auto& c : opt_str) if (c == '"') c = '\'';
+    for (size_t i = 0; i < tests.size(); ++i)
+      append_csv(a.results, header,
+                 fmt::format("{},fulllog,{},{},{},{},\"{}\",{},{},{},{},{},{},{},{},{},{:.2f},{},{:.1f},{:.1f},{:.1f},{:.1f}", lm.net->arch,
+                             a.fulllog_order, o.w_bits, ao.a_bit, k_test > 0 ? 1 : 0, opt_str, ao.calib_size, o.search_samples,
+                             o.llr ? o.calib_samples : 0, o.seed, a.adalog_seed, tests[i]->name, q_r[i].n, pct_or_empty(fp_r[i]),
+                             ada_r.empty() ? std::string() : pct_or_empty(ada_r[i]), q_r[i].top1_pct(),
+                             qa_r.empty() ? std::string() : fmt::format("{:.2f}", qa_r[i].top1_pct()), m.calib_seconds,
+                             m.weights.search_seconds, m.weights.llr_seconds, wall));
+  }
+  nlohmann::json res = nlohmann::json::array();
+  for (size_t i = 0; i < tests.size(); ++i) {
+    nlohmann::json r{{"dataset", tests[i]->name}, {"images", q_r[i].n}, {"fp_top1", pct_or_null(fp_r[i])}, {"q_top1", q_r[i].top1_pct()}};
+    if (!ada_r.empty()) r["adalog_top1"] = ada_r[i].top1_pct();
+    if (!qa_r.empty()) r["q_top1_act"] = qa_r[i].top1_pct();
+    res.push_back(r);
+  }
+  record.update({{"model", lm.net->arch}, {"model_config", lm.config}, {"method", "fulllog"}, {"w_bits", o.w_bits}, {"a_bits", ao.a_bit},
+                 {"options", opts}, {"results", res}, {"calib_seconds", m.calib_seconds}, {"search_seconds", m.weights.search_seconds},
+                 {"llr_seconds", m.weights.llr_seconds}, {"wall_seconds", wall}});
+  return record;
+}
+
 // ---- --replay ---------------------------------------------------------------------------------
 
 // The options a replay may add to the recorded command: where its outputs go, and progress.
@@ -954,7 +1117,8 @@ void run_quantize(QuantArgs& a) {
   if (a.method == "adalog") record = run_adalog(a);
   else if (a.method == "uniform") record = run_uniform(a);
   else if (a.method == "logart") record = run_logart(a);
-  else throw Error(fmt::format("--method '{}' is not logart | adalog | uniform", a.method));
+  else if (a.method == "fulllog") record = run_fulllog(a);
+  else throw Error(fmt::format("--method '{}' is not logart | adalog | fulllog | uniform", a.method));
   if (!a.json.empty()) write_text(a.json, record.dump(2) + "\n");
   if (!a.replay.empty()) compare_replay(recorded, record, a.replay);
 }
@@ -964,8 +1128,16 @@ void run_quantize(QuantArgs& a) {
 // The options of `logq quantize` (and `logq export`, which takes the same ones).
 void add_quantize_options(CLI::App* qz, QuantArgs& qa) {
   add_model_args(qz, qa.m, true);
-  qz->add_option("--method", qa.method, "logart | adalog | uniform (min/max baseline: per-row U(w) weights, U(a) activations, e.g. INT8 with --w-bit 8)")->required();
-  qz->add_option("--config", qa.config, "method config JSON (configs/logart/{3,4}bit/{best,brecq_baseline}.json); CLI options override it");
+  qz->add_option("--method", qa.method,
+                 "logart | adalog | fulllog | uniform. fulllog (ViT/DeiT/Swin): LogART weights x AdaLog activations, the\n"
+                 "fully-log model (L x U, L x A and the attention matmuls U x U / U x A); uniform: the min/max baseline\n"
+                 "(per-row U(w) weights, U(a) activations, e.g. INT8 with --w-bit 8)")->required();
+  qz->add_option("--config", qa.config, "method config JSON (configs/logart/{3,4}bit/{best,brecq_baseline}.json, configs/adalog/*.json,\n"
+                                        "configs/fulllog/{3,4}bit.json = {\"adalog\": {...}, \"logart\": {...}, \"order\": ...}); CLI options override it");
+  qz->add_option("--fulllog-order", qa.fulllog_order,
+                 "fulllog: acts-first (AdaLog activations calibrated on FP weights, then DBS + LLR with them in the loop) |\n"
+                 "weights-first (DBS + LLR on float activations, then the activations searched again with the LogART weights)")->capture_default_str();
+  qz->add_flag("--no-adalog-eval", qa.no_adalog_eval, "fulllog: skip evaluating the AdaLog-only model (uniform weights) reported as adalog_top1");
   qz->add_option("--calib-data", qa.calib_data, "dataset of search/reconstruction images (see `logq eval --help`)")->required();
   qz->add_option("--calib-split", qa.calib_split, "its split")->capture_default_str();
   qz->add_option("--test-data", qa.test_data, "evaluation dataset(s), repeatable (default: --calib-data with --test-split)");
@@ -1011,8 +1183,8 @@ void add_quantize_options(CLI::App* qz, QuantArgs& qa) {
   qz->add_option("--search-list", qa.search_list,
                  "LogART: the DBS images (uniform: the calibration images) as a list FILE, one per line: an index in the --calib-data "
                  "order or an id ('cat/0001.jpg' in an image folder, the file name in a CIFAR-10 .bin folder); overrides --search-samples");
-  qz->add_option("--calib-list", qa.calib_list, "LogART: the LLR images; AdaLog: the calibration images (a list FILE as for --search-list)");
-  qz->add_option("--optim-list", qa.optim_list, "AdaLog --optimize: the reconstruction images (a list FILE as for --search-list)");
+  qz->add_option("--calib-list", qa.calib_list, "LogART: the LLR images; AdaLog and fulllog: the calibration images (a list FILE as for --search-list)");
+  qz->add_option("--optim-list", qa.optim_list, "AdaLog --optimize: the reconstruction images; fulllog: the LLR images (a list FILE as for --search-list)");
   qz->add_option("--calib-augment", qa.calib_augment,
                  "how search/calibration images are prepared: train = the references' training transform applied once (both "
                  "reference pipelines do this on ImageNet: RandomResizedCrop + flip, AdaLog also ColorJitter; here images up to 64 px "

@@ -79,6 +79,10 @@ std::vector<PeSpec> make_specs() {
   // Composites: two datapaths, one accumulator (area and energy from the synthesized parts).
   for (const auto& [a, b] : {std::pair{"int8", "ua"}, {"uu4", "ua"}, {"uu6", "ua"}, {"lu", "la"}})
     s.push_back({fmt::format("{}+{}", a, b), std::nullopt, {a, b}, RtlParams{}, "", fmt::format("{} and {} datapaths sharing one accumulator", a, b)});
+  // The fully-log transformer (logq quantize --method fulllog): L×U and L×A GEMMs, U×U and U×A
+  // attention matmuls.
+  s.push_back({"lu+la+uu4+ua", std::nullopt, {"lu", "la", "uu4", "ua"}, RtlParams{}, "",
+               "lu, la, uu4 and ua datapaths sharing one accumulator (fully-log transformers)"});
   return s;
 }
 

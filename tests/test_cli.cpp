@@ -807,6 +807,114 @@ TEST_CASE("logq verify: a full AdaLog ViT block on the RTL array, bit for bit", 
   for (const auto& p : {lqm, js}) std::remove(p.c_str());
 }
 
+TEST_CASE("logq quantize --method fulllog: LogART weights x AdaLog activations on the embedded ViT, through golden, the RTL and sim", "[cli][fulllog]") {
+  const char* fmnist = "/usr/share/datasets/fashion-mnist";
+  if (!logq::test::exists(fmnist)) {
+    WARN("SKIPPED: " << fmnist << " is absent (apt-get install dataset-fashion-mnist)");
+    return;
+  }
+  const std::string src = logq::test::source_dir();
+  const std::string vit = src + "/models/fmnist_vit.safetensors", lqm = logq::test::temp_path("fulllog.lqm"),
+                    js = logq::test::temp_path("fulllog.json"), csv = logq::test::temp_path("fulllog.csv");
+  std::remove(csv.c_str());
+  const std::string small = " --calib-data " + std::string(fmnist) + " --calib-size 8 --search-samples 16 --calib-samples 32 --iters-w 20 --test-limit 50 --no-progress";
+  const Run r = run_logq("quantize --method fulllog --checkpoint " + q(vit) + " --config " + q(src + "/configs/fulllog/4bit.json") + small +
+                         " --hardware-approx --approx-everywhere --act-bits 8 --export " + q(lqm) + " --json " + q(js) + " --results " + q(csv));
+  INFO(r.out);
+  REQUIRE(r.code == 0);
+  CHECK_THAT(r.out, Contains("fulllog (acts-first): LogART W4") && Contains("AdaLog-only W4A4 (uniform weights) top-1") &&
+                        Contains("fulllog W4A4 top-1") && Contains("+ U(8) patch-embed input top-1") && Contains("LLR blocks.5"));
+  {
+    std::ifstream jf(js);
+    const json j = json::parse(jf);
+    CHECK(j.at("method") == "fulllog");
+    CHECK(j.at("options").at("order") == "acts-first");
+    CHECK(j.at("images").contains("calib"));
+    CHECK(j.at("images").contains("search"));
+    CHECK(j.at("images").contains("llr"));
+    CHECK(j.at("results").at(0).contains("adalog_top1"));
+    CHECK(j.at("llr_seconds").get<double>() > 0);
+  }
+  CHECK_THAT(logq::read_text_file(csv), StartsWith("model,method,order,w_bits,a_bits,hardware_approx,") && Contains("fmnist_vit,fulllog,acts-first,4,4,1,"));
+  // The exported pairings: every weight log-coded, fc2's input AdaLog, attention matmuls uniform x uniform / AdaLog.
+  const Run s = run_logq("sim " + q(lqm) + " --pe lu+la+uu4+ua --clock-mhz 100 --json " + q(js));
+  INFO(s.out);
+  REQUIRE(s.code == 0);
+  {
+    std::ifstream sf(js);
+    const json sj = json::parse(sf);
+    std::map<std::string, std::string> pairing;
+    for (const auto& l : sj.at("layers")) pairing[l.at("layer").get<std::string>()] = l.at("pairing").get<std::string>();
+    REQUIRE(pairing.size() == 38);
+    for (const auto& [layer, p] : pairing) {
+      INFO(layer);
+      const auto ends = [&](const std::string& t) { return layer.size() >= t.size() && layer.compare(layer.size() - t.size(), t.size(), t) == 0; };
+      if (ends(".fc2")) CHECK(p == "LxA");
+      else if (ends(".matmul1")) CHECK(p == "UxU");
+      else if (ends(".matmul2")) CHECK(p == "UxA");
+      else CHECK(p == "LxU");  // patch embed (U(8) image), qkv, proj, fc1, head
+    }
+  }
+  const Run lula = run_logq("sim " + q(lqm) + " --pe lu+la --clock-mhz 100");
+  CHECK(lula.code != 0);
+  CHECK_THAT(lula.out, Contains("blocks.0.attn.matmul1' is UxU"));
+  // golden equals the fake-quant model (the fc2 bias folded with the LogART weights: logits agree to float rounding).
+  const Run g = run_logq("golden " + q(lqm) + " --data " + fmnist + " --limit 50 --no-progress --json " + q(js));
+  INFO(g.out);
+  REQUIRE(g.code == 0);
+  {
+    std::ifstream gf(js);
+    const json gj = json::parse(gf);
+    CHECK(std::fabs(gj.at("delta_pp").get<double>()) <= 2.0);  // at most one image of 50
+    CHECK(gj.at("agreement").at("worst_code_agreement_pct").get<double>() >= 99.9);
+    CHECK(gj.at("agreement").at("logit_max_err").get<double>() < 1e-3);
+  }
+  // One block on the RTL array, bit for bit: L x U, L x A and the matmuls.
+  const Run v = run_logq("verify " + q(lqm) + " --json " + q(js));
+  INFO(v.out);
+  REQUIRE(v.code == 0);
+  {
+    std::ifstream vf(js);
+    const json vj = json::parse(vf);
+    CHECK(vj.at("passed") == 6);
+    CHECK(vj.at("failed") == 0);
+  }
+  // The other order: LogART on float activations, then AdaLog's activation search again with the LogART weights.
+  const Run w = run_logq("quantize --method fulllog --checkpoint " + q(vit) + " --config " + q(src + "/configs/fulllog/4bit.json") + small +
+                         " --no-llr --no-adalog-eval --fulllog-order weights-first --hardware-approx --approx-everywhere --act-bits 8 --export " + q(lqm));
+  INFO(w.out);
+  REQUIRE(w.code == 0);
+  CHECK_THAT(w.out, Contains("fulllog (weights-first)") && Contains("AdaLog: activations again, with the LogART weights fixed") && !Contains("AdaLog-only"));
+  const Run g2 = run_logq("golden " + q(lqm) + " --no-eval --json " + q(js));
+  INFO(g2.out);
+  REQUIRE(g2.code == 0);
+  {
+    std::ifstream gf(js);
+    CHECK(json::parse(gf).at("agreement").at("logit_max_err").get<double>() < 1e-3);
+  }
+  // Bad input: clear errors, non-zero exit, before any work.
+  const auto config = [](const std::string& name, const std::string& text) {
+    const std::string path = logq::test::temp_path(name);
+    std::ofstream(path) << text;
+    return q(path);
+  };
+  const std::map<std::string, std::string> bad = {
+      {"--method fulllog --checkpoint " + q(src + "/models/fmnist_resnet.safetensors"), "quantizes transformers (vit, swin)"},
+      {"--method fulllog --checkpoint " + q(vit) + " --fulllog-order sideways", "--fulllog-order 'sideways' is not acts-first | weights-first"},
+      {"--method fulllog --checkpoint " + q(vit) + " --save " + q(logq::test::temp_path("x.safetensors")), "does not take --save"},
+      {"--method fulllog --checkpoint " + q(vit) + " --config " + config("fl1.json", R"({"logart": {"w_bit": 3}, "adalog": {"w_bit": 4}})"), "adalog.w_bit and logart.w_bit differ"},
+      {"--method fulllog --checkpoint " + q(vit) + " --config " + config("fl2.json", R"({"adalog": 4})"), "field 'adalog' must be an object"},
+      {"--method fulllog --checkpoint " + q(vit) + " --config " + config("fl3.json", R"({"logart": {"a_bit": 4}})"), "LogART quantizes no activations"},
+  };
+  for (const auto& [args, msg] : bad) {
+    const Run b = run_logq("quantize " + args + " --calib-data " + fmnist + " --test-limit 5 --no-progress");
+    INFO(args << "\n" << b.out);
+    CHECK(b.code != 0);
+    CHECK_THAT(b.out, Contains(msg));
+  }
+  for (const auto& p : {lqm, js, csv}) std::remove(p.c_str());
+}
+
 TEST_CASE("logq golden and logq export: bad input is a clear error with non-zero exit", "[cli][golden][bad-input]") {
   const std::string st = logq::test::temp_path("plain.safetensors");
   logq::SafetensorsWriter w;

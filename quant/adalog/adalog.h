@@ -41,6 +41,10 @@ struct Options {
   // points centre on round(−min/s) (logq option).
   bool weight_zero_from_range = false;
   bool progress = true;
+  // fulllog's second pass: every layer's weight is fixed (LogART's dequantized Ŵ of a layer, given
+  // its name and current FP weight); only activations are searched, with Ŵ in the output metric,
+  // and LayerNorms are not reparameterized again (the first pass did it).
+  std::function<at::Tensor(const std::string& layer, const at::Tensor& w)> fixed_weight;
 };
 
 // Uniform asymmetric quantizer parameters, broadcastable against the tensor they quantize.
@@ -95,8 +99,14 @@ Reparam reparameterize(torch::nn::LayerNormImpl& ln, nn::LinearImpl& lin, const 
 struct LayerHooks { nn::TensorFn* input; nn::TensorFn* weight; at::Tensor* w; };
 LayerHooks layer_hooks(torch::nn::Module& m, const std::string& name);
 
-// Installs the fake quantizers (eval decode) as hooks; `on=false` removes them (FP).
-void install(QuantModel& qm, bool on);
+// Installs the fake quantizers as hooks; `on=false` removes them (FP). `train`: the
+// reconstruction-mode forward (straight-through rounding, exact AdaLog decode) so gradients pass;
+// `weights = false` leaves the weight hooks alone (fulllog: LogART owns the weights).
+struct InstallMode {
+  bool train = false;
+  bool weights = true;
+};
+void install(QuantModel& qm, bool on, const InstallMode& mode = {});
 // Block reconstruction (§4.5, `--optimize`): blocks = Net::stages() units (patch_embed, each
 // block / PatchMerging, head), FP inputs and targets, AdaRound + learned activation scales.
 struct ReconOptions {
@@ -125,5 +135,8 @@ void calibrate_float_inputs(QuantModel& qm, const at::Tensor& images, int bits);
 // A(b, q) with the shift folded into fc2's bias, the patch-embed input F32 (the reference keeps it
 // float) unless calibrate_float_inputs gave it a U(b) quantizer. The log2 / logsqrt2 / twin-uniform ablation quantizers have no integer format: an Error.
 GraphBuilder::GemmSource export_source(const QuantModel& qm);
+// The input side of one layer's integer form: its pairing as if the weights were uniform (U×U /
+// U×A) and its x (and matmul b) format. fulllog pairs it with LogART weights.
+void set_input_format(const QLayer& q, logq::QLayer& l);
 
 }  // namespace logq::adalog

@@ -265,6 +265,13 @@ struct Calibrator {
     return s;
   }
 
+  // The layer's quantized weight: its uniform quantizer, or the fixed weights of fulllog's
+  // second pass (Options::fixed_weight).
+  at::Tensor quant_weight(QLayer& l) {
+    const at::Tensor W = weight(l).detach();
+    return o.fixed_weight ? o.fixed_weight(l.name, W) : l.w(W);
+  }
+
   at::Tensor quant_input(QLayer& l, const at::Tensor& x) {
     if (l.kind == "conv") return x;
     if (l.kind == "post_gelu") return post_gelu_input(l, x, l.alog.s.item<double>(), l.alog.q, true);
@@ -272,6 +279,7 @@ struct Calibrator {
   }
 
   void weight_fpcs(QLayer& l, const Capture& c, bool output) {
+    if (o.fixed_weight) return;  // the weights are someone else's (fulllog)
     const at::Tensor W = weight(l).detach();
     const at::Tensor rows = W.reshape({W.size(0), -1});
     const int n = 1 << (l.w.bits - 1);
@@ -292,7 +300,7 @@ struct Calibrator {
 
   void act_fpcs(QLayer& l, const Capture& c, bool output) {
     const at::Tensor flat = c.in.reshape({1, -1});
-    const at::Tensor wq = l.w(weight(l).detach());
+    const at::Tensor wq = quant_weight(l);
     const int nz = min_int(16, 1 << l.a.bits);
     Metric m = [&](const at::Tensor& s, const at::Tensor& z) {
       const at::Tensor xq = uniform_fq(c.in, s, z, l.a.bits);
@@ -319,6 +327,10 @@ struct Calibrator {
 
   // ---- qkv / fc1 / reduction (§3.4) ----
   void calibrate_reparam(QLayer& l, Capture& c) {
+    if (o.fixed_weight) {  // reparameterized already (the first pass): a per-tensor input search only
+      calibrate_linear(l, c);
+      return;
+    }
     const int64_t C = c.in.size(-1);
     const at::Tensor chans = c.in.reshape({-1, C}).t().contiguous();  // [C, tokens]
     const int nz = min_int(16, 1 << l.a.bits);
@@ -371,7 +383,7 @@ struct Calibrator {
     if (l.log_kind == "ptq4vit") {  // PTQ4ViT twin uniform: s1 fixed, s0 = 2^i·s1 searched by output MSE
       l.twin_s1 = double(kGeluShift) / double(1 << (l.a.bits - 1));
       weight_fpcs(l, c, false);
-      const at::Tensor wq = l.w(weight(l).detach());
+      const at::Tensor wq = quant_weight(l);
       double best = INFINITY;
       for (int i = -5; i <= 23; ++i) {
         l.twin_s0 = std::ldexp(l.twin_s1, i);
@@ -393,7 +405,7 @@ struct Calibrator {
   }
 
   void adalog_fpcs(QLayer& l, const Capture& c, double u0, double u1) {
-    const at::Tensor wq = l.w(weight(l).detach());
+    const at::Tensor wq = quant_weight(l);
     const at::Tensor xs = c.in + kGeluShift;
     auto err_log = [&](const at::Tensor& log37, int q, double s) {
       const at::Tensor xq = adalog_search_fq_log(log37, s, q, l.alog.bits, table_) - kGeluShift;
@@ -591,40 +603,42 @@ LayerHooks layer_hooks(torch::nn::Module& m, const std::string& name) {
   throw Error(fmt::format("'{}' is neither a Linear nor a Conv2d", name));
 }
 
-void install(QuantModel& qm, bool on) {
+void install(QuantModel& qm, bool on, const InstallMode& mode) {
   std::map<std::string, std::shared_ptr<torch::nn::Module>> mods;
   for (const auto& item : qm.net->named_modules("", false)) mods[item.key()] = item.value();
+  const bool t = mode.train;
   for (auto& l : qm.layers) {
     auto m = mods.at(l.name);
     if (l.kind == "matmul1" || l.kind == "matmul2") {
       auto* mm = m->as<nn::MatMulImpl>();
       mm->a_hook = mm->b_hook = nullptr;
       if (!on) continue;
-      mm->b_hook = [u = l.b](const at::Tensor& x) { return u(x); };
-      if (l.kind == "matmul1") mm->a_hook = [u = l.a](const at::Tensor& x) { return u(x); };
-      else if (l.log_kind == "log2") mm->a_hook = [p = l.alog](const at::Tensor& x) { return log2_fq(x, p.s, p.bits); };
-      else if (l.log_kind == "logsqrt2") mm->a_hook = [p = l.alog](const at::Tensor& x) { return logsqrt2_fq(x, p.s, p.bits); };
-      else mm->a_hook = [p = l.alog](const at::Tensor& x) { return adalog_fq(x, p); };
+      mm->b_hook = [u = l.b, t](const at::Tensor& x) { return u(x, t); };
+      if (l.kind == "matmul1") mm->a_hook = [u = l.a, t](const at::Tensor& x) { return u(x, t); };
+      else if (l.log_kind == "log2") mm->a_hook = [p = l.alog, t](const at::Tensor& x) { return log2_fq(x, p.s, p.bits, t); };
+      else if (l.log_kind == "logsqrt2") mm->a_hook = [p = l.alog, t](const at::Tensor& x) { return logsqrt2_fq(x, p.s, p.bits, t); };
+      else mm->a_hook = [p = l.alog, t](const at::Tensor& x) { return adalog_fq(x, p, t); };
       continue;
     }
     const LayerHooks h = layer_hooks(*m, l.name);
     nn::TensorFn* in_hook = h.input;
     nn::TensorFn* w_hook = h.weight;
-    *in_hook = *w_hook = nullptr;
+    *in_hook = nullptr;
+    if (mode.weights) *w_hook = nullptr;
     if (!on) continue;
-    *w_hook = [u = l.w](const at::Tensor& w) { return u(w); };
+    if (mode.weights) *w_hook = [u = l.w](const at::Tensor& w) { return u(w); };
     if (l.kind == "conv") {  // the reference keeps the image float; the hardware path may quantize it
-      if (l.a.defined()) *in_hook = [u = l.a](const at::Tensor& x) { return u(x); };
+      if (l.a.defined()) *in_hook = [u = l.a, t](const at::Tensor& x) { return u(x, t); };
       continue;
     }
-    if (l.kind != "post_gelu") *in_hook = [u = l.a](const at::Tensor& x) { return u(x); };
-    else if (l.log_kind == "adalog") *in_hook = [p = l.alog, f = l.bias_folded](const at::Tensor& x) { return shift_adalog_fq(x, p, f); };
-    else if (l.log_kind == "log2") *in_hook = [p = l.alog, f = l.bias_folded](const at::Tensor& x) {
-      const at::Tensor y = log2_fq(x + kGeluShift, p.s, p.bits); return f ? y : y - kGeluShift; };
-    else if (l.log_kind == "logsqrt2") *in_hook = [p = l.alog, f = l.bias_folded](const at::Tensor& x) {
-      const at::Tensor y = logsqrt2_fq(x + kGeluShift, p.s, p.bits); return f ? y : y - kGeluShift; };
+    if (l.kind != "post_gelu") *in_hook = [u = l.a, t](const at::Tensor& x) { return u(x, t); };
+    else if (l.log_kind == "adalog") *in_hook = [p = l.alog, f = l.bias_folded, t](const at::Tensor& x) { return shift_adalog_fq(x, p, f, t); };
+    else if (l.log_kind == "log2") *in_hook = [p = l.alog, f = l.bias_folded, t](const at::Tensor& x) {
+      const at::Tensor y = log2_fq(x + kGeluShift, p.s, p.bits, t); return f ? y : y - kGeluShift; };
+    else if (l.log_kind == "logsqrt2") *in_hook = [p = l.alog, f = l.bias_folded, t](const at::Tensor& x) {
+      const at::Tensor y = logsqrt2_fq(x + kGeluShift, p.s, p.bits, t); return f ? y : y - kGeluShift; };
     else if (l.log_kind == "ptq4vit") *in_hook = [s0 = l.twin_s0, s1 = l.twin_s1, b = l.a.bits](const at::Tensor& x) { return twin_uniform_fq(x, s0, s1, b); };
-    else *in_hook = [u = l.a](const at::Tensor& x) { return u(x); };
+    else *in_hook = [u = l.a, t](const at::Tensor& x) { return u(x, t); };
   }
 }
 
@@ -694,6 +708,28 @@ void calibrate_float_inputs(QuantModel& qm, const at::Tensor& images, int bits) 
   install(qm, true);
 }
 
+void set_input_format(const QLayer& q, logq::QLayer& l) {
+  if (q.kind == "matmul1" || q.kind == "matmul2") {
+    l.b_uniform = uniform_params(q.b);
+    l.pairing = q.kind == "matmul1" ? Pairing::UxU : Pairing::UxA;
+    if (q.kind == "matmul1") l.x_uniform = uniform_params(q.a);
+    else l.x_adalog = adalog_params(q, 0.0f);
+    return;
+  }
+  l.pairing = Pairing::UxU;
+  if (q.kind == "conv") {
+    if (q.a.defined()) l.x_uniform = uniform_params(q.a);
+    else l.x_float = true;
+  } else if (q.kind == "post_gelu") {
+    if (q.log_kind == "ptq4vit" || q.log_kind == "uniform")
+      throw Error(fmt::format("export: '{}' uses the '{}' post-GELU quantizer, which has no integer format in spec/numerics.md", q.name, q.log_kind));
+    l.pairing = Pairing::UxA;
+    l.x_adalog = adalog_params(q, kGeluShift);
+  } else {
+    l.x_uniform = uniform_params(q.a);
+  }
+}
+
 GraphBuilder::GemmSource export_source(const QuantModel& qm) {
   std::map<std::string, QLayer> by_name;
   for (const auto& l : qm.layers) by_name[l.name] = l;
@@ -702,17 +738,8 @@ GraphBuilder::GemmSource export_source(const QuantModel& qm) {
     if (it == by_name.end()) throw Error(fmt::format("export: '{}' is not quantized by AdaLog", name));
     const QLayer& q = it->second;
     logq::QLayer l;
-    if (q.kind == "matmul1" || q.kind == "matmul2") {
-      l.b_uniform = uniform_params(q.b);
-      if (q.kind == "matmul1") {
-        l.pairing = Pairing::UxU;
-        l.x_uniform = uniform_params(q.a);
-      } else {
-        l.pairing = Pairing::UxA;
-        l.x_adalog = adalog_params(q, 0.0f);
-      }
-      return l;
-    }
+    set_input_format(q, l);
+    if (q.kind == "matmul1" || q.kind == "matmul2") return l;
     const LayerHooks h = layer_hooks(m, name);
     const at::Tensor w = h.w->detach().reshape({h.w->size(0), -1});
     l.w_uniform = uniform_params(q.w);
@@ -721,21 +748,12 @@ GraphBuilder::GemmSource export_source(const QuantModel& qm) {
     at::Tensor bias;
     if (auto* c = m.as<nn::Conv2dImpl>()) bias = c->bias;
     else bias = m.as<nn::LinearImpl>()->bias;
-    if (q.kind == "conv") {
-      if (q.a.defined()) l.x_uniform = uniform_params(q.a);
-      else l.x_float = true;
-    } else if (q.kind == "post_gelu") {
-      if (q.log_kind == "ptq4vit" || q.log_kind == "uniform")
-        throw Error(fmt::format("export: '{}' uses the '{}' post-GELU quantizer, which has no integer format in spec/numerics.md", name, q.log_kind));
-      l.pairing = Pairing::UxA;
-      l.x_adalog = adalog_params(q, kGeluShift);
+    if (q.kind == "post_gelu") {
       if (!q.bias_folded) {  // fold the shift now: b − shift·Σ_i Ŵ[o, i]
         c10::NoGradGuard g;
         const at::Tensor delta = q.w(w).sum(1) * kGeluShift;
         bias = bias.defined() ? bias - delta : -delta;
       }
-    } else {
-      l.x_uniform = uniform_params(q.a);
     }
     if (bias.defined()) l.bias = floats(bias);
     return l;

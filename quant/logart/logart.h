@@ -123,6 +123,11 @@ struct Options {
   int act_bits = 0;
   uint64_t seed = 0;
   bool progress = true;
+  // The transformer pipeline (block-wise DBS, §6 LLR) for a net without a ViT pos_embed stage (Swin).
+  bool transformer = false;
+  // fulllog: called with true before each unit's LLR iterations and false after, so activation
+  // quantizers already installed on the quantized net run in their training (straight-through) form.
+  std::function<void(bool)> act_training;
 };
 
 // A quantized model: the net (BN folded for CNNs) with weight hooks installed, and per layer

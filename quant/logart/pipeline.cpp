@@ -73,21 +73,24 @@ at::Tensor run_chunked(const Stage& s, const at::Tensor& x, int64_t chunk = 256)
   return at::cat(outs, 0);
 }
 
-// Calls `capture` with the input (or output) of `layer` while `stage` runs on x.
+// The input (or output) of `layer` while `stage` runs on x. A hook already there (an activation
+// quantizer: fulllog's AdaLog inputs) runs first, so what is recorded is what the GEMM sees.
 at::Tensor capture(Layer& l, bool output, const Stage& s, const at::Tensor& x) {
   at::Tensor got;
   nn::TensorFn& hook = output ? l.output_hook() : l.input_hook();
-  hook = [&got](const at::Tensor& t) {
-    got = got.defined() ? at::cat({got, t.detach()}, 0) : t.detach();
-    return t;
+  const nn::TensorFn prev = hook;
+  hook = [&got, prev](const at::Tensor& t) {
+    const at::Tensor v = prev ? prev(t) : t;
+    got = got.defined() ? at::cat({got, v.detach()}, 0) : v.detach();
+    return v;
   };
   try {
     run_chunked(s, x);
   } catch (...) {
-    hook = nullptr;
+    hook = prev;
     throw;
   }
-  hook = nullptr;
+  hook = prev;
   if (!got.defined()) throw Error(fmt::format("layer '{}' did not run in stage '{}'", l.name, s.name));
   return got;
 }
@@ -309,6 +312,7 @@ struct Pipeline {
       const int64_t T = opt.iters, B = std::min(opt.recon_batch, N);
       const double warm = opt.warmup * double(T);
       double first = 0, last_rec = 0, last_round = 0;
+      if (opt.act_training) opt.act_training(true);  // activation quantizers in the loop pass gradients
       Progress bar("LLR " + s.name, T, opt.progress);
       for (int64_t t = 1; t <= T; ++t) {
         const double lr = opt.lr * opt.lr_min_ratio + (opt.lr - opt.lr * opt.lr_min_ratio) * (1 + std::cos(M_PI * double(t - 1) / double(T))) / 2;
@@ -345,6 +349,7 @@ struct Pipeline {
         bar.update(t, fmt::format("rec {:.5g} round {:.4g}", last_rec, last_round));
       }
       bar.finish();
+      if (opt.act_training) opt.act_training(false);
       for (size_t i = 0; i < names.size(); ++i) {
         wq.at(names[i]).round_up = llr[i]->hard_round_up();
         fix_nearest(names[i]);  // golden's codes for k = ⌊u⌋ + [α ≥ 0]
@@ -367,7 +372,7 @@ QuantizedModel quantize(Net& fp, std::shared_ptr<Net> qnet, const at::Tensor& se
   fp.eval();
   qnet->eval();
   Pipeline p{fp, *qnet, opt, log, fp.stages(), qnet->stages(), layers_of(fp), layers_of(*qnet), {}, quantizable_layers(fp)};
-  p.vit = is_transformer(p.sfp);
+  p.vit = opt.transformer || is_transformer(p.sfp);
   const bool dynamic = opt.scale_method == ScaleMethod::LogDynamic;
   if (!dynamic && opt.search_method != SearchMethod::None)
     throw Error(fmt::format("LogART: {} has no base search (the reference's DBS raises for anything but log_dynamic); use "
