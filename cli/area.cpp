@@ -161,8 +161,14 @@ void add_area(CLI::App& app) {
                                  "Area and timing of the MAC/dequant units, PE kinds and arrays: Yosys synthesis to the\n"
                                  "OSU 0.18 um liberty (cells, um^2, NAND2 equivalents) and OpenSTA critical path / fmax.\n"
                                  "Prints a table with ratios against the INT8 x INT8 MAC baseline; --csv writes the rows.");
-  cmd->add_option("--units", o->units, "units to synthesize (pe_int8 pe_uu4 pe_uu6 pe_lu pe_lu_exact pe_ua pe_la pe_universal acc32 adalog_dequant logw_decode)")->delimiter(',');
-  cmd->add_option("--arrays", o->arrays, "arrays as KIND:R:C, KIND one of int8, lu, ua, la (e.g. lu:16:16); '' for none")->delimiter(',');
+  // The unit and array names come from the hardware table (golden/hw.cpp rtl_units()).
+  std::string units, arrays;
+  for (const RtlUnit& u : rtl_units()) {
+    if (u.use == "area") units += (units.empty() ? "" : " ") + u.name;
+    if (u.use == "array") arrays += (arrays.empty() ? "" : ", ") + u.name.substr(std::string("array_").size());
+  }
+  cmd->add_option("--units", o->units, fmt::format("units to synthesize ({})", units))->delimiter(',');
+  cmd->add_option("--arrays", o->arrays, fmt::format("arrays as KIND:R:C, KIND one of {} (e.g. lu:16:16); '' for none", arrays))->delimiter(',');
   cmd->add_option("--csv", o->csv, "also write the results as CSV to this file");
   cmd->add_flag("--no-cache", o->no_cache, "re-run synthesis even if cached results exist");
   cmd->callback([o] {

@@ -14,6 +14,7 @@
 #include "golden/lqm.h"
 #include "sim/accelerator.h"
 #include "sim/report.h"
+#include "testbenches/rtl_array.h"
 
 namespace logq::cli {
 
@@ -103,9 +104,12 @@ void add_sim(CLI::App& app) {
   c->add_option("--clock-mhz", o.clock_mhz, "override the clock (default: the config's clock_mhz, else the PE's fmax from logq area)");
   c->add_option("--act-bits", o.act_bits, "activation word bits in SRAM/DRAM (default: from each layer's format)");
   c->add_option("--weight-bits", o.weight_bits, "weight word bits in SRAM/DRAM (default: from each layer's format)");
+  std::string arrays;  // the Verilated arrays this build links (testbenches/rtl_models.cpp)
+  for (const RtlArrayConfig& a : verilated_arrays())
+    arrays += (arrays.empty() ? "" : ", ") + rtl_array_label(a);
   c->add_option("--backend", o.backend,
-                "fast (the RTL schedule in closed form) or rtl (each block on a Verilated array of the config's RxC - this build has\n"
-                "4x4 universal - on the model's own operands for an .lqm, checked against golden's accumulators block by block)")
+                "fast (the RTL schedule in closed form) or rtl (each block on a Verilated array of the config's RxC - this build has\n" +
+                    arrays + " - on the model's own operands for an .lqm, checked against golden's accumulators block by block)")
       ->capture_default_str();
   c->add_option("--image", o.image, "rtl back-end on an .lqm: the sample image whose operands golden computes")->capture_default_str();
   c->add_option("--seed", o.seed, "rtl back-end on a topology CSV (no codes): seed of its random operands")->capture_default_str();

@@ -1,6 +1,7 @@
 #include "golden/hw.h"
 
 #include <cmath>
+#include <iterator>
 
 #include <fmt/format.h>
 
@@ -9,12 +10,14 @@
 namespace logq {
 
 const char* pe_kind_rtl_name(PeKind k) {
-  static const char* n[] = {"PE_UU", "PE_UA", "PE_LU", "PE_LA", "PE_UNIVERSAL"};
+  static const char* n[] = {"PE_UU", "PE_UA", "PE_LU", "PE_LA", "PE_UNIVERSAL", "PE_LULA"};
   return n[static_cast<int>(k)];
 }
 
 bool pe_kind_runs(PeKind k, Pairing p) {
-  return k == PeKind::Universal || static_cast<int>(k) == static_cast<int>(p);  // the first four mirror Pairing
+  if (k == PeKind::Universal) return true;
+  if (k == PeKind::LxUA) return p == Pairing::LxU || p == Pairing::LxA;
+  return static_cast<int>(k) == static_cast<int>(p);  // the first four mirror Pairing
 }
 
 const char* pairing_name(Pairing p) {
@@ -62,6 +65,13 @@ RtlParams la(int n, int b) {
   return p;
 }
 
+// L(n) × U(a_bits) or A(b) on one datapath: lu's activation width, la's AdaLog fields.
+RtlParams lula(int n, int a_bits, int b) {
+  RtlParams p = la(n, b);
+  p.da = a_bits + 1;
+  return p;
+}
+
 // Areas and timing of these are in docs/results.md; the widths are what scripts/area.sh has
 // always synthesized (the rows of rtl/logq_units.tsv).
 std::vector<PeSpec> make_specs() {
@@ -73,6 +83,7 @@ std::vector<PeSpec> make_specs() {
       {"lu_exact", PeKind::LxU, {}, lu(4, 8, 6), "logq_pe_lu", "L(4) x U(8), exact mantissa f=6 (91/64), 32-bit acc"},
       {"ua", PeKind::UxA, {}, ua(4, 4), "logq_pe_ua", "U(4) x A(4) PE, 32-bit acc"},
       {"la", PeKind::LxA, {}, la(4, 4), "logq_pe_la", "L(4) x A(4) PE, 32-bit acc"},
+      {"lula", PeKind::LxUA, {}, lula(4, 8, 4), "logq_pe_lula", "L(4) x U(8) or A(4) dual PE (1+1/2), 32-bit acc"},
       // The universal PE: U up to 8 bits, AdaLog codes up to 6, LogART k < 32 (n ≤ 5); 48-bit acc.
       {"universal", PeKind::Universal, {}, RtlParams{}, "logq_pe_universal", "universal PE (all pairings), 48-bit acc"},
   };
@@ -83,6 +94,9 @@ std::vector<PeSpec> make_specs() {
   // attention matmuls.
   s.push_back({"lu+la+uu4+ua", std::nullopt, {"lu", "la", "uu4", "ua"}, RtlParams{}, "",
                "lu, la, uu4 and ua datapaths sharing one accumulator (fully-log transformers)"});
+  // The same with the synthesized L×U/L×A dual datapath in place of lu and la (smaller: docs/results.md).
+  s.push_back({"lula+uu4+ua", std::nullopt, {"lula", "uu4", "ua"}, RtlParams{}, "",
+               "lula, uu4 and ua datapaths sharing one accumulator (fully-log transformers)"});
   return s;
 }
 
@@ -164,6 +178,7 @@ std::string rtl_params_string(const RtlParams& p, const std::string& top) {
   else if (top == "logq_pe_ua") v = {{"DW", p.dw}, {"MW", p.mw}, {"EW", p.ew}, {"FW", p.fw}};
   else if (top == "logq_pe_lu") v = {{"DA", p.da}, {"KW", p.kw}, {"MANT_F", p.mant_f}};
   else if (top == "logq_pe_la") v = {{"MW", p.mw}, {"EW", p.ew}, {"FW", p.fw}, {"KW", p.kw}, {"MANT_F", p.mant_f}};
+  else if (top == "logq_pe_lula") v = {{"DA", p.da}, {"MW", p.mw}, {"EW", p.ew}, {"FW", p.fw}, {"KW", p.kw}, {"MANT_F", p.mant_f}};
   else if (top == "logq_pe_universal" || top == "logq_pe_array")
     v = {{"DW", p.dw}, {"DA", p.da}, {"MW", p.mw}, {"EW", p.ew}, {"FW", p.fw}, {"KW", p.kw}, {"MANT_F", p.mant_f}};
   else if (top == "logq_gemm_top" || top == "logq_unit_top")
@@ -187,7 +202,7 @@ std::vector<RtlUnit> make_units() {
   u.push_back({"logw_decode", "logq_logw_decode", "KW=4", "LogART weight decoder", "area"});
   // Arrays of one PE kind (`logq area` unit array:NAME:R:C appends R and C).
   const std::pair<const char*, const char*> arrays[] = {
-      {"int8", "INT8 MACs"}, {"lu", "L(4)xU(8) PEs"}, {"ua", "U(4)xA(4) PEs"}, {"la", "L(4)xA(4) PEs"}};
+      {"int8", "INT8 MACs"}, {"lu", "L(4)xU(8) PEs"}, {"ua", "U(4)xA(4) PEs"}, {"la", "L(4)xA(4) PEs"}, {"lula", "L(4)xU(8)/A(4) dual PEs"}};
   for (const auto& [name, what] : arrays) {
     const PeSpec& k = pe_spec(name);
     u.push_back({fmt::format("array_{}", name), "logq_pe_array",
@@ -203,6 +218,7 @@ std::vector<RtlUnit> make_units() {
                  what, use});
   };
   gemm("gemm_universal_4x4", 4, PeKind::Universal, "tb", "the regression array: 4x4 universal PEs, traced");
+  gemm("gemm_lula_4x4", 4, PeKind::LxUA, "tb", "the dual-PE array: 4x4 L x U / L x A PEs (tests/test_rtl_array.cpp)");
   for (int size : {8, 16}) {
     gemm(fmt::format("gemm_lu_{0}x{0}", size), size, PeKind::LxU, "tb_bench", fmt::format("benchmark: {0}x{0} L(4)xU(8) PEs", size));
     gemm(fmt::format("gemm_int8_{0}x{0}", size), size, PeKind::UxU, "tb_bench", fmt::format("benchmark: {0}x{0} INT8 MACs", size));
@@ -250,7 +266,7 @@ std::string rtl_package_sv() {
       "  // The PE datapath of an array (parameter KIND of logq_pe_array / logq_gemm_top).\n"
       "  typedef enum int unsigned {\n";
   for (PeKind k : kPeKinds)
-    s += fmt::format("    {} = {}{}\n", pe_kind_rtl_name(k), static_cast<int>(k), k == PeKind::Universal ? "" : ",");
+    s += fmt::format("    {} = {}{}\n", pe_kind_rtl_name(k), static_cast<int>(k), k == kPeKinds[std::size(kPeKinds) - 1] ? "" : ",");
   s += "  } pe_kind_e;\n\n";
   s += fmt::format(
       "  // LogART weight word in the W buffers: {{zero, neg, k[KW-1:0], odd}}, k = (E >> 1) - F_r.\n"

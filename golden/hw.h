@@ -18,10 +18,12 @@
 namespace logq {
 
 // A PE's datapath: the KIND parameter of logq_pe_array / logq_gemm_top (rtl/logq_pkg.sv pe_kind_e).
-enum class PeKind : uint8_t { UxU = 0, UxA = 1, LxU = 2, LxA = 3, Universal = 4 };
-inline constexpr PeKind kPeKinds[] = {PeKind::UxU, PeKind::UxA, PeKind::LxU, PeKind::LxA, PeKind::Universal};
-const char* pe_kind_rtl_name(PeKind k);  // PE_UU, PE_UA, PE_LU, PE_LA, PE_UNIVERSAL
-bool pe_kind_runs(PeKind k, Pairing p);  // a single-pairing datapath, or the universal one (all four)
+// LxUA: the dual PE of fully-log transformers (L×U and L×A on one datapath, rtl/logq_pe_lula.sv).
+enum class PeKind : uint8_t { UxU = 0, UxA = 1, LxU = 2, LxA = 3, Universal = 4, LxUA = 5 };
+inline constexpr PeKind kPeKinds[] = {PeKind::UxU, PeKind::UxA, PeKind::LxU, PeKind::LxA, PeKind::Universal, PeKind::LxUA};
+const char* pe_kind_rtl_name(PeKind k);  // PE_UU, PE_UA, PE_LU, PE_LA, PE_UNIVERSAL, PE_LULA
+// A single-pairing datapath, the L×U/L×A dual one, or the universal one (all four).
+bool pe_kind_runs(PeKind k, Pairing p);
 
 const char* pairing_name(Pairing p);  // "UxU", "UxA", "LxU", "LxA"
 bool log_weights(Pairing p);           // LxU, LxA

@@ -56,8 +56,12 @@ module logq_gemm_top #(
   localparam int unsigned AW = (DA > MW + EW + 1) ? DA : MW + EW + 1;
   localparam int unsigned WW = (DW > KW + 3) ? DW : KW + 3;
   localparam int unsigned RW = (R > 1) ? $clog2(R) : 1;
-  localparam bit A_LOG = (KIND == logq_pkg::PE_UA) || (KIND == logq_pkg::PE_LA) || (KIND == logq_pkg::PE_UNIVERSAL);
-  localparam bit W_LOG = (KIND == logq_pkg::PE_LU) || (KIND == logq_pkg::PE_LA) || (KIND == logq_pkg::PE_UNIVERSAL);
+  localparam bit A_LOG = (KIND == logq_pkg::PE_UA) || (KIND == logq_pkg::PE_LA) || (KIND == logq_pkg::PE_UNIVERSAL) ||
+                         (KIND == logq_pkg::PE_LULA);
+  localparam bit W_LOG = (KIND == logq_pkg::PE_LU) || (KIND == logq_pkg::PE_LA) || (KIND == logq_pkg::PE_UNIVERSAL) ||
+                         (KIND == logq_pkg::PE_LULA);
+  // Kinds whose activation format is chosen per layer by mode_i[1] (the others have one format).
+  localparam bit A_MODE = (KIND == logq_pkg::PE_UNIVERSAL) || (KIND == logq_pkg::PE_LULA);
 
   logic [15:0]             abuf [R * A_DEPTH];
   logic [15:0]             wbuf [C * W_DEPTH];
@@ -101,7 +105,7 @@ module logq_gemm_top #(
       .code_i(raw[B:0]), .zero_o(a_zero), .m_o(a_m), .e_o(a_e)
     );
     logic use_log;
-    assign use_log = A_LOG && (KIND != logq_pkg::PE_UNIVERSAL || mode_i[1]);
+    assign use_log = A_LOG && (!A_MODE || mode_i[1]);
     assign a_valid[i] = in_range;
     assign a_first[i] = in_range && kk == 0;
     assign a_word[i*AW +: AW] = use_log ? AW'({a_zero, a_e, a_m}) : AW'($signed(raw[DA-1:0]));

@@ -66,6 +66,13 @@ module logq_pe_slot #(
       .a_zero_i(a_zero), .a_m_i(a_m), .a_e_i(a_e), .acc_o);
     logic unused;
     assign unused = ^{mode_i, a_word_i, w_word_i, a_d, w_d};
+  end else if (KIND == logq_pkg::PE_LULA) begin : g_lula
+    logq_pe_lula #(.DA(DA), .MW(MW), .EW(EW), .FW(FW), .KW(KW), .MANT_F(MANT_F), .ACC_W(ACC_W)) u_pe (
+      .clk_i, .rst_ni, .valid_i, .first_i, .mode_a_i(mode_i[1]), .frac_bits_i, .half_up_i,
+      .w_zero_i(w_zero), .w_neg_i(w_neg), .w_odd_i(w_odd), .w_k_i(w_k),
+      .a_d_i(a_d), .a_zero_i(a_zero), .a_m_i(a_m), .a_e_i(a_e), .acc_o);
+    logic unused;
+    assign unused = ^{mode_i[0], a_word_i, w_word_i, w_d};
   end else begin : g_universal
     logq_pe_universal #(.DW(DW), .DA(DA), .MW(MW), .EW(EW), .FW(FW), .KW(KW), .MANT_F(MANT_F), .ACC_W(ACC_W)) u_pe (
       .clk_i, .rst_ni, .valid_i, .first_i, .mode_i, .frac_bits_i, .half_up_i,

@@ -10,7 +10,8 @@ package logq_pkg;
     PE_UA = 1,
     PE_LU = 2,
     PE_LA = 3,
-    PE_UNIVERSAL = 4
+    PE_UNIVERSAL = 4,
+    PE_LULA = 5
   } pe_kind_e;
 
   // LogART weight word in the W buffers: {zero, neg, k[KW-1:0], odd}, k = (E >> 1) - F_r.

@@ -34,6 +34,7 @@ module logq_unit_top #(
   output logic signed [ACC_W-1:0] acc_ua_o,
   output logic signed [ACC_W-1:0] acc_lu_o,
   output logic signed [ACC_W-1:0] acc_la_o,
+  output logic signed [ACC_W-1:0] acc_lula_o,  // the dual PE in the activation format of mode_i[1]
   output logic signed [ACC_W-1:0] acc_univ_o
 );
   localparam int unsigned MW = B + 1;
@@ -62,6 +63,10 @@ module logq_unit_top #(
     .clk_i, .rst_ni, .valid_i(1'b1), .first_i(1'b1), .frac_bits_i, .half_up_i,
     .w_zero_i(w_zero_o), .w_neg_i(w_neg_o), .w_odd_i(w_odd_o), .w_k_i(w_k_o),
     .a_zero_i(a_zero_o), .a_m_i(a_m_o), .a_e_i(a_e_o), .acc_o(acc_la_o));
+  logq_pe_lula #(.DA(DA), .MW(MW), .EW(EW), .FW(FW), .KW(KW), .MANT_F(MANT_F), .ACC_W(ACC_W)) u_lula (
+    .clk_i, .rst_ni, .valid_i(1'b1), .first_i(1'b1), .mode_a_i(mode_i[1]), .frac_bits_i, .half_up_i,
+    .w_zero_i(w_zero_o), .w_neg_i(w_neg_o), .w_odd_i(w_odd_o), .w_k_i(w_k_o),
+    .a_d_i(a_d), .a_zero_i(a_zero_o), .a_m_i(a_m_o), .a_e_i(a_e_o), .acc_o(acc_lula_o));
   logq_pe_universal #(.DW(DW), .DA(DA), .MW(MW), .EW(EW), .FW(FW), .KW(KW), .MANT_F(MANT_F), .ACC_W(ACC_W)) u_univ (
     .clk_i, .rst_ni, .valid_i(1'b1), .first_i(1'b1), .mode_i, .frac_bits_i, .half_up_i,
     .w_d_i(w_d), .w_zero_i(w_zero_o), .w_neg_i(w_neg_o), .w_odd_i(w_odd_o), .w_k_i(w_k_o),

@@ -22,7 +22,7 @@ namespace {
 const std::map<std::string, double>& default_mac_pj() {
   static const std::map<std::string, double> m = {
       {"int8", 0.300}, {"uu4", 0.176}, {"uu6", 0.228}, {"lu", 0.199}, {"lu_exact", 0.262},
-      {"ua", 0.297},   {"la", 0.268},  {"universal", 0.650},
+      {"ua", 0.297},   {"la", 0.268},  {"lula", 0.294}, {"universal", 0.650},
   };
   return m;
 }

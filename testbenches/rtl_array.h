@@ -52,9 +52,12 @@ class RtlArray {
 
 // The regression model (library logq_tb): universal PEs, 4 x 4, ACC_W 48, traced.
 std::unique_ptr<RtlArray> make_rtl_array_universal_4x4();
+// The dual-PE array (L×U and L×A only), 4 x 4, at the regression array's widths.
+std::unique_ptr<RtlArray> make_rtl_array_lula_4x4();
 // The arrays of library logq_tb (the ones `logq` links): their rtl/logq_units.tsv configs, and the
 // one of R x C whose PE kind runs every pairing in `needs` (throws Error listing them if none).
 std::vector<RtlArrayConfig> verilated_arrays();
+std::string rtl_array_label(const RtlArrayConfig& c);  // "4x4 universal", "4x4 dual L x U / L x A"
 std::unique_ptr<RtlArray> make_rtl_array(int rows, int cols, const std::vector<Pairing>& needs);
 // Benchmark models (library logq_tb_bench): kind "lu" (L(4)xU(8)) or "int8", size 8 or 16.
 std::unique_ptr<RtlArray> make_rtl_array_bench(const std::string& kind, int size);

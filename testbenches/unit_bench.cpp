@@ -61,6 +61,7 @@ class UnitModel final : public UnitBench {
     o.ua = sext48(top_.acc_ua_o);
     o.lu = sext48(top_.acc_lu_o);
     o.la = sext48(top_.acc_la_o);
+    o.lula = sext48(top_.acc_lula_o);
     o.universal = sext48(top_.acc_univ_o);
     return o;
   }

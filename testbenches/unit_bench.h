@@ -16,6 +16,7 @@ struct UnitOutputs {
   bool w_zero = false, w_neg = false, w_odd = false;
   int w_k = 0, w_mant = 0;
   int64_t uu = 0, ua = 0, lu = 0, la = 0, universal = 0;  // each PE's placed term
+  int64_t lula = 0;  // the L×U/L×A dual PE's term, in the activation format of mode bit 1
 };
 
 class UnitBench {

@@ -858,6 +858,21 @@ TEST_CASE("logq quantize --method fulllog: LogART weights x AdaLog activations o
   const Run lula = run_logq("sim " + q(lqm) + " --pe lu+la --clock-mhz 100");
   CHECK(lula.code != 0);
   CHECK_THAT(lula.out, Contains("blocks.0.attn.matmul1' is UxU"));
+  // The synthesized dual PE takes both weight pairings; with uu4 and ua it runs the whole model.
+  const Run dual = run_logq("sim " + q(lqm) + " --pe lula --clock-mhz 100");
+  CHECK(dual.code != 0);
+  CHECK_THAT(dual.out, Contains("blocks.0.attn.matmul1' is UxU"));
+  const Run full = run_logq("sim " + q(lqm) + " --pe lula+uu4+ua --clock-mhz 100 --json " + q(js));
+  INFO(full.out);
+  REQUIRE(full.code == 0);
+  {
+    std::ifstream sf(js);
+    const json sj = json::parse(sf);
+    std::map<std::string, int64_t> macs;
+    for (const auto& l : sj.at("layers")) macs[l.at("pairing").get<std::string>()] += l.at("macs").get<int64_t>();
+    CHECK(macs.size() == 4);  // L x U, L x A, U x U and U x A all run, each on its part
+    CHECK(macs["LxU"] > macs["LxA"]);
+  }
   // golden equals the fake-quant model (the fc2 bias folded with the LogART weights: logits agree to float rounding).
   const Run g = run_logq("golden " + q(lqm) + " --data " + fmnist + " --limit 50 --no-progress --json " + q(js));
   INFO(g.out);

@@ -14,6 +14,12 @@ TEST_CASE("hw: pairing names, PE datapaths and the pairings they run", "[hw]") {
   CHECK_FALSE(pe_kind_runs(PeKind::LxU, Pairing::LxA));
   for (Pairing p : {Pairing::UxU, Pairing::UxA, Pairing::LxU, Pairing::LxA}) CHECK(pe_kind_runs(PeKind::Universal, p));
   CHECK(std::string(pe_kind_rtl_name(PeKind::Universal)) == "PE_UNIVERSAL");
+  // The dual PE of fully-log transformers: both LogART-weight pairings, nothing else.
+  CHECK(pe_kind_runs(PeKind::LxUA, Pairing::LxU));
+  CHECK(pe_kind_runs(PeKind::LxUA, Pairing::LxA));
+  CHECK_FALSE(pe_kind_runs(PeKind::LxUA, Pairing::UxU));
+  CHECK_FALSE(pe_kind_runs(PeKind::LxUA, Pairing::UxA));
+  CHECK(std::string(pe_kind_rtl_name(PeKind::LxUA)) == "PE_LULA");
 }
 
 TEST_CASE("hw: operand limits follow from each PE's RTL widths", "[hw]") {
@@ -32,6 +38,16 @@ TEST_CASE("hw: operand limits follow from each PE's RTL widths", "[hw]") {
   CHECK(pe_spec("lu+la").mant_frac_bits() == 1);
   CHECK(pe_spec("int8").area_unit() == "pe_int8");
   CHECK(pe_spec("lu+la").area_unit().empty());
+  const PeSpec& dual = pe_spec("lula");  // lu's U(8) activations, la's A(4) codes
+  CHECK(dual.takes(Pairing::LxU, 4, 8));
+  CHECK(dual.takes(Pairing::LxA, 4, 4));
+  CHECK_FALSE(dual.takes(Pairing::LxA, 4, 5));
+  CHECK_FALSE(dual.takes(Pairing::LxU, 5, 8));
+  CHECK(dual.area_unit() == "pe_lula");
+  const PeSpec& full = pe_spec("lula+uu4+ua");
+  for (Pairing p : {Pairing::UxU, Pairing::UxA, Pairing::LxU, Pairing::LxA}) CHECK(full.runs(p));
+  CHECK(&full.part_for(Pairing::LxA, 4, 4) == &dual);
+  CHECK(&full.part_for(Pairing::UxA, 4, 4) == &pe_spec("ua"));
   CHECK_THROWS_WITH(pe_spec("nope"), Catch::Contains("known: int8"));
 }
 

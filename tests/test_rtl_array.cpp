@@ -1,7 +1,9 @@
 // The Verilated 4x4 universal array against golden/ GEMM: random shapes (not multiples of R or C),
 // K from 1 to 4096, every pairing, extreme operands; cycle counts against the schedule.
+#include <array>
 #include <fstream>
 #include <random>
+#include <vector>
 
 #include "test_util.h"
 #include "testbenches/random_jobs.h"
@@ -11,22 +13,43 @@ using namespace logq;
 using Catch::Matchers::Contains;
 
 
+using Shape = std::array<int64_t, 3>;
+
+// Runs ordinary and extreme random jobs of every pairing × shape on the array, bit for bit and
+// cycle for cycle against golden; returns how many ran.
+int check_random_jobs(RtlArray& rtl, std::mt19937& rng, const std::vector<Pairing>& pairings, const std::vector<Shape>& shapes) {
+  int jobs = 0;
+  for (Pairing pr : pairings)
+    for (const Shape& s : shapes)
+      for (bool extreme : {false, true}) {
+        const RandomJob j = random_job(rng, pr, s[0], s[1], s[2], extreme);
+        const VerifyReport r = verify_gemm(rtl, j.problem(), j.hw, VerifyOptions{"random", "", -1});
+        INFO(rtl.config().unit << " pairing " << pairing_name(pr) << " " << s[0] << "x" << s[1] << "x" << s[2] << (extreme ? " extreme" : "") << "\n"
+                               << r.mismatch);
+        CHECK(r.pass);
+        CHECK(r.cycles == expected_cycles(rtl.config(), s[0], s[1], s[2]));
+        ++jobs;
+      }
+  return jobs;
+}
+
 TEST_CASE("RTL array GEMM is bit-exact with golden on random shapes, every pairing, K up to 4096", "[rtl][array]") {
   auto rtl = make_rtl_array_universal_4x4();
   std::mt19937 rng(31337);
-  const int64_t shapes[][3] = {{1, 1, 1}, {4, 4, 1}, {5, 3, 2}, {7, 9, 13}, {3, 17, 64}, {13, 6, 255}, {9, 5, 1000}, {2, 3, 4096}};
-  int jobs = 0;
-  for (Pairing pr : {Pairing::UxU, Pairing::UxA, Pairing::LxU, Pairing::LxA})
-    for (const auto& s : shapes)
-      for (bool extreme : {false, true}) {
-        const RandomJob j = random_job(rng, pr, s[0], s[1], s[2], extreme);
-        const VerifyReport r = verify_gemm(*rtl, j.problem(), j.hw, VerifyOptions{"random", "", -1});
-        INFO("pairing " << int(pr) << " " << s[0] << "x" << s[1] << "x" << s[2] << (extreme ? " extreme" : "") << "\n" << r.mismatch);
-        CHECK(r.pass);
-        CHECK(r.cycles == expected_cycles(rtl->config(), s[0], s[1], s[2]));
-        ++jobs;
-      }
-  CHECK(jobs == 64);
+  const std::vector<Shape> shapes = {{1, 1, 1}, {4, 4, 1}, {5, 3, 2}, {7, 9, 13}, {3, 17, 64}, {13, 6, 255}, {9, 5, 1000}, {2, 3, 4096}};
+  CHECK(check_random_jobs(*rtl, rng, {Pairing::UxU, Pairing::UxA, Pairing::LxU, Pairing::LxA}, shapes) == 64);
+}
+
+TEST_CASE("the dual-PE (L x U / L x A) array is bit-exact with golden and keeps the schedule", "[rtl][array]") {
+  auto rtl = make_rtl_array_lula_4x4();
+  CHECK(rtl->config().kind == PeKind::LxUA);
+  std::mt19937 rng(4242);
+  const std::vector<Shape> shapes = {{1, 1, 1}, {5, 3, 2}, {7, 9, 13}, {13, 6, 255}, {2, 3, 1000}};
+  // L x U, then L x A, then L x U again: the activation format switches per job.
+  CHECK(check_random_jobs(*rtl, rng, {Pairing::LxU, Pairing::LxA, Pairing::LxU}, shapes) == 30);
+  // A U x U job is not the dual PE's: refused with a reason, not computed wrongly.
+  const RandomJob uu = random_job(rng, Pairing::UxU, 3, 3, 3, false);
+  CHECK_THROWS_WITH(verify_gemm(*rtl, uu.problem(), uu.hw, VerifyOptions{}), Contains("UxU"));
 }
 
 TEST_CASE("the cycle count follows the schedule: tiles * (K + R + C - 1) + R", "[rtl][array]") {

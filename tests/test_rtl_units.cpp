@@ -80,7 +80,7 @@ TEST_CASE("RTL AdaLog dequant and U x A PE: every code at b = 2..6, several q, F
   CHECK(checks > 50000);
 }
 
-TEST_CASE("RTL LogART decoder and L x U PE: every weight code against every 9-bit activation, f = 1 and 6", "[rtl][unit]") {
+TEST_CASE("RTL LogART decoder, L x U and dual PEs: every weight code against every 9-bit activation, f = 1 and 6", "[rtl][unit]") {
   for (int f : {1, 6}) {
     auto ub = make_unit_bench(f);
     const HwConfig hw = hw_for(0, false, f);
@@ -93,17 +93,17 @@ TEST_CASE("RTL LogART decoder and L x U PE: every weight code against every 9-bi
         if (w.sign != 0)
           ok = ok && o.w_neg == (w.sign < 0) && o.w_odd == (w.odd != 0) && o.w_k == w.k && o.w_mant == logart_mantissa(w.odd, f);
         const int64_t g = golden_term(mac_lu(w, da, f), hw);
-        ok = ok && o.lu == g && o.universal == g;
+        ok = ok && o.lu == g && o.universal == g && o.lula == g;
         if (!ok && ++bad < 5)
           FAIL_CHECK("LxU f=" << f << " sign=" << int(w.sign) << " odd=" << int(w.odd) << " k=" << w.k << " da=" << da << " rtl " << o.lu << "/"
-                              << o.universal << " golden " << g);
+                              << o.universal << "/" << o.lula << " golden " << g);
       }
     }
     CHECK(bad == 0);
   }
 }
 
-TEST_CASE("RTL L x A PE: every weight code against every AdaLog code (b = 3, 4, 6), f = 1 and 6", "[rtl][unit]") {
+TEST_CASE("RTL L x A and dual PEs: every weight code against every AdaLog code (b = 3, 4, 6), f = 1 and 6", "[rtl][unit]") {
   const auto weights = all_log_weights();
   for (int f : {1, 6}) {
     auto ub = make_unit_bench(f);
@@ -119,9 +119,9 @@ TEST_CASE("RTL L x A PE: every weight code against every AdaLog code (b = 3, 4, 
               for (int c = 0; c <= t.zero_code; ++c) {
                 const UnitOutputs o = ub->eval(3, F, half, rtl_adalog_word(c, t, UnitBench::kAdaLogBits), rtl_logw_word(w, UnitBench::kKw));
                 const int64_t g = golden_term(mac_la(w, c, t, hw), hw);
-                if ((o.la != g || o.universal != g) && ++bad < 5)
+                if ((o.la != g || o.universal != g || o.lula != g) && ++bad < 5)
                   FAIL_CHECK("LxA f=" << f << " b=" << b << " q=" << q << " F=" << F << " c=" << c << " k=" << w.k << " rtl " << o.la << "/"
-                                      << o.universal << " golden " << g);
+                                      << o.universal << "/" << o.lula << " golden " << g);
               }
           }
       }
