@@ -33,6 +33,12 @@ std::vector<std::string>& stored_command_line() {
 void set_command_line(std::vector<std::string> args) { stored_command_line() = std::move(args); }
 const std::vector<std::string>& command_line() { return stored_command_line(); }
 
+std::string shell_quote(const std::string& s) {
+  std::string o = "'";
+  for (char c : s) o += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return o + "'";
+}
+
 void write_text(const std::string& path, const std::string& text) {
   if (path == "-") {
     fmt::print("{}", text);

@@ -11,6 +11,9 @@ namespace logq::cli {
 void set_command_line(std::vector<std::string> args);
 const std::vector<std::string>& command_line();
 
+// 'text' for a POSIX shell (system(3) commands).
+std::string shell_quote(const std::string& s);
+
 // Writes a report: "-" is stdout, anything else a file written atomically (temp file + rename).
 void write_text(const std::string& path, const std::string& text);
 

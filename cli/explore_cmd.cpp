@@ -3,7 +3,7 @@
 // array size and accumulator width: top-1 under that hardware's numerics (`logq golden` with the
 // PE's mantissa and the width), PE area and fmax (`logq area`: Yosys + OpenSTA on OSU 0.18 um,
 // cached), and cycles, images/s and energy per image (`logq sim`'s fast model at that fmax).
-// Writes explore.csv, the Pareto fronts, and PNG plots (gnuplot).
+// Writes explore.csv, the Pareto fronts, PNG plots (gnuplot) and explore.html (cli/explore_report).
 #include "cli/explore_cmd.h"
 
 #include <sys/wait.h>
@@ -23,6 +23,7 @@
 #include "batch/plan.h"
 #include "cli/area.h"
 #include "cli/common.h"
+#include "cli/explore_report.h"
 #include "io/error.h"
 #include "io/file_io.h"
 #include "io/json_input.h"
@@ -49,6 +50,7 @@ struct Options {
   std::string data, split = "test", hw, out = "explore";
   std::string plan, merge, cluster;  // split the golden runs and synthesis into tasks (batch/plan.h), or merge them
   int64_t images = 1000, jobs = 2;
+  double accuracy_window = 5;  // pp below the best that the plots' accuracy axis shows
   bool no_plots = false, any_mantissa = false;
 };
 
@@ -67,21 +69,7 @@ struct ModelInfo {
   }
 };
 
-struct Point {
-  std::string model, file, method, pe, array;
-  int rows = 0, cols = 0, acc_bits = 0, mant_frac_bits = 1;
-  double top1 = 0, pe_area_um2 = 0, array_area_mm2 = 0, fmax_mhz = 0, images_per_s = 0, energy_uj = 0, mac_energy_uj = 0;
-  uint64_t cycles = 0;
-  int64_t overflows = 0;
-  bool pareto_area = false, pareto_throughput = false, pareto_energy = false;
-  double ips_per_mm2() const { return array_area_mm2 > 0 ? images_per_s / array_area_mm2 : 0; }
-};
-
-std::string sh_quote(const std::string& s) {
-  std::string o = "'";
-  for (char c : s) o += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return o + "'";
-}
+using Point = ExplorePoint;
 
 ModelInfo model_info(const std::string& path) {
   ModelInfo m;
@@ -134,8 +122,8 @@ bool mantissa_matches(const PeSpec& k, const ModelInfo& m) {
 // Golden top-1 (and overflows) for a model under one hardware setting, via `logq golden`.
 std::pair<double, int64_t> golden_accuracy(const Options& o, const ModelInfo& m, int acc_bits, int mant_frac_bits) {
   const std::string js = (fs::path(o.out) / fmt::format("golden_{}_acc{}_f{}.json", fs::path(m.path).stem().string(), acc_bits, mant_frac_bits)).string();
-  std::string cmd = fmt::format("{} golden {} --data {} --split {} --limit {} -j {} --no-progress --json {}", sh_quote(batch::this_executable()), sh_quote(m.path),
-                                sh_quote(o.data), sh_quote(o.split), o.images, o.jobs, sh_quote(js));
+  std::string cmd = fmt::format("{} golden {} --data {} --split {} --limit {} -j {} --no-progress --json {}", shell_quote(batch::this_executable()), shell_quote(m.path),
+                                shell_quote(o.data), shell_quote(o.split), o.images, o.jobs, shell_quote(js));
   cmd += fmt::format(" --acc-bits {}", acc_bits);
   if (m.pairings.count(Pairing::LxU) || m.pairings.count(Pairing::LxA)) cmd += fmt::format(" --mant-frac-bits {}", mant_frac_bits);
   // A result of an earlier run in the same directory: the same command on an unchanged model.
@@ -207,70 +195,6 @@ std::string csv_of(const std::vector<Point>& pts) {
                      p.rows, p.cols, p.acc_bits, p.mant_frac_bits, p.top1, p.overflows, p.pe_area_um2, p.array_area_mm2, p.fmax_mhz, p.cycles,
                      p.images_per_s, p.ips_per_mm2(), p.energy_uj, p.mac_energy_uj, int(p.pareto_area), int(p.pareto_throughput), int(p.pareto_energy));
   return o;
-}
-
-// gnuplot: one PNG per trade-off, points coloured by PE kind, the Pareto front as a line.
-void plot(const Options& o, const std::vector<Point>& pts) {
-  const fs::path dir = o.out;
-  // Points far below the best (an accumulator that wraps) would squash the axis: in the CSV only.
-  double best = 0;
-  for (const auto& p : pts) best = std::max(best, p.top1);
-  std::map<std::string, std::vector<const Point*>> by_pe;
-  size_t left_out = 0;
-  for (const auto& p : pts) {
-    if (p.top1 < best - 20) ++left_out;
-    else by_pe[p.pe].push_back(&p);
-  }
-  struct Plot { const char* file; const char* x; const char* y; bool logx; int front; };
-  const Plot plots[] = {{"accuracy_vs_area.png", "array area (mm^2, OSU 0.18 um)", "top-1 (%)", true, 0},
-                        {"throughput_per_area_vs_accuracy.png", "top-1 (%)", "images/s per mm^2", false, 1},
-                        {"energy_vs_accuracy.png", "top-1 (%)", "energy per image (uJ)", false, 2}};
-  for (const Plot& pl : plots) {
-    const auto xy = [&](const Point& p) {
-      if (pl.front == 0) return std::pair{p.array_area_mm2, p.top1};
-      return std::pair{p.top1, pl.front == 1 ? p.ips_per_mm2() : p.energy_uj};
-    };
-    // Marker by array size (gnuplot point types), colour by PE kind.
-    std::map<std::string, int> marker;
-    for (const auto& p : pts) marker.emplace(p.array, 0);
-    const int types[] = {7, 5, 9, 11, 13, 15};
-    int mi = 0;
-    for (auto& [a, t] : marker) t = types[mi++ % 6];
-    std::string data;
-    for (const auto& [pe, v] : by_pe) {
-      data += "# " + pe + "\n";
-      for (const Point* p : v) data += fmt::format("{} {} {} \"{} {}\"\n", xy(*p).first, xy(*p).second, marker.at(p->array), p->array, p->model);
-      data += "\n\n";
-    }
-    std::vector<std::pair<double, double>> front;
-    for (const auto& p : pts)
-      if (p.top1 >= best - 20 && ((pl.front == 0 && p.pareto_area) || (pl.front == 1 && p.pareto_throughput) || (pl.front == 2 && p.pareto_energy)))
-        front.push_back(xy(p));
-    std::sort(front.begin(), front.end());
-    data += "# pareto\n";
-    for (const auto& [x, y] : front) data += fmt::format("{} {}\n", x, y);
-    const fs::path dat = dir / (std::string(pl.file) + ".dat"), gp = dir / (std::string(pl.file) + ".gp");
-    write_text(dat.string(), data);
-    std::string markers;
-    for (const auto& [a, t] : marker) markers += fmt::format("{}{} {}", markers.empty() ? "" : ", ", a, t == 7 ? "circle" : t == 5 ? "square" : t == 9 ? "triangle" : "other");
-    std::string script = fmt::format("set terminal pngcairo noenhanced size 960,600 font 'sans,10'\nset output '{}'\nset xlabel '{}'\nset ylabel '{}'\n"
-                                     "set grid\nset key outside right\n{}",
-                                     (dir / pl.file).string(), pl.x, pl.y, pl.logx ? "set logscale x\n" : "");
-    script += fmt::format("set title \"logq explore: {} point(s), {} images each; colour = PE kind, marker = array ({}); Pareto front dashed{}\"\nplot ",
-                          pts.size(), o.images, markers,
-                          left_out ? fmt::format("\\n{} point(s) more than 20 pp below the best are in explore.csv only", left_out) : std::string());
-    int idx = 0;
-    for (const auto& [pe, v] : by_pe) {  // the data (marker per point), then a legend entry in the same colour
-      script += fmt::format("'{}' index {} using 1:2:3 with points pt variable ps 1.6 lc {} notitle, ", dat.string(), idx, idx + 1);
-      script += fmt::format("NaN with points pt 7 ps 1.6 lc {} title '{}', ", idx + 1, pe);
-      ++idx;
-    }
-    script += fmt::format("'{}' index {} using 1:2 with linespoints dt 2 lc rgb 'black' pt 6 ps 2 title 'Pareto front'\n", dat.string(), idx);
-    write_text(gp.string(), script);
-    if (std::system(fmt::format("gnuplot {} 2>&1", sh_quote(gp.string())).c_str()) != 0)
-      throw Error(fmt::format("gnuplot failed on {} (apt-get install gnuplot-nox, or --no-plots)", gp.string()));
-    fmt::print("wrote {}\n", (dir / pl.file).string());
-  }
 }
 
 // The study: the models, the PE kinds that run each, the synthesized units and the golden runs
@@ -467,7 +391,11 @@ void run(const Options& o) {
   for (const auto& p : pts)
     if (p.pareto_area) fmt::print("[{} {} {} {:.2f}% {:.3f} mm^2] ", p.model, p.pe, p.array, p.top1, p.array_area_mm2);
   fmt::print("\n");
-  if (!o.no_plots) plot(o, pts);
+  std::string cmd;
+  for (const auto& a : command_line()) cmd += (cmd.empty() ? "" : " ") + a;
+  const ExploreReport report{o.out, o.images, o.accuracy_window, cmd};
+  if (!o.no_plots) write_plots(report, pts);
+  write_html(report, pts, !o.no_plots);
 }
 
 }  // namespace
@@ -477,7 +405,8 @@ void add_explore(CLI::App& app) {
   auto* c = app.add_subcommand("explore",
                                "Area / throughput / energy / accuracy trade-offs: for each model, every PE kind that runs it, each array\n"
                                "size and accumulator width: golden top-1 under that hardware, PE area and fmax (logq area, cached),\n"
-                               "cycles, images/s and energy (logq sim). Writes DIR/explore.csv and Pareto plots (PNG).");
+                               "cycles, images/s and energy (logq sim). Writes DIR/explore.csv, Pareto plots (PNG) and DIR/explore.html (the\n"
+                               "plots and every point's table on one page).");
   c->add_option("models", o.models, "quantized models (.lqm from logq quantize --export)")->required();
   c->add_option("--data", o.data, "dataset the accuracy is measured on (as logq golden --data)")->required();
   c->add_option("--split", o.split, "its split")->capture_default_str();
@@ -493,7 +422,12 @@ void add_explore(CLI::App& app) {
   c->add_option("--cluster", o.cluster, "--plan: Slurm settings per task (JSON: partition, time, mem, ...; docs/cluster.md)")->type_name("FILE");
   c->add_option("--merge", o.merge, "take the golden and area results from the finished tasks of the plan in DIR; writes what a\n"
                                     "single-machine run writes")->type_name("DIR");
-  c->add_flag("--no-plots", o.no_plots, "skip the PNG plots (no gnuplot needed)");
+  c->add_option("--accuracy-window", o.accuracy_window,
+                "the plots' accuracy axis spans the points within this many pp of the best; points below it sit on its edge\n"
+                "(open markers, named in the title). 0: every point")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 100.0));
+  c->add_flag("--no-plots", o.no_plots, "skip the PNG plots (no gnuplot needed); explore.html then has the table only");
   c->add_flag("--any-mantissa", o.any_mantissa, "also run LogART models on PEs of another mantissa (1+1/2 codes on the f = 6 PE and back)");
   c->callback([] { run(o); });
 }

@@ -15,6 +15,7 @@ PKGS=(
   dataset-fashion-mnist
   python3 gnuplot-nox
   slurmctld slurmd slurm-client munge
+  chromium
 )
 
 SUDO=""
@@ -45,5 +46,11 @@ if [ ! -f "$LIBDIR/osu018_stdcells.lib" ]; then
   mkdir -p "$LIBDIR"
   cp "$lib" "$LIBDIR/osu018_stdcells.lib.tmp" && mv "$LIBDIR/osu018_stdcells.lib.tmp" "$LIBDIR/osu018_stdcells.lib"
   rm -rf "$tmp"
+fi
+# The headless-browser test's driver (tests/browser: playwright-core from the npm registry, pinned by
+# package-lock.json; it drives Debian's chromium, it downloads no browser).
+if command -v npm >/dev/null && [ ! -f tests/browser/node_modules/.package-lock.json -o tests/browser/package-lock.json -nt tests/browser/node_modules/.package-lock.json ]; then
+  echo "[setup] npm ci in tests/browser"
+  (cd tests/browser && npm ci --no-audit --no-fund --loglevel=error >/dev/null) || { echo "[setup] error: npm ci in tests/browser failed" >&2; exit 1; }
 fi
 echo "[setup] done"

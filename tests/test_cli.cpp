@@ -1110,6 +1110,16 @@ TEST_CASE("logq explore: a small sweep writes the CSV with Pareto flags and PNG 
     REQUIRE(b.size() > 1000);
     CHECK(std::string(b.begin() + 1, b.begin() + 4) == "PNG");
   }
+  // The accuracy axis is zoomed to the points (not 0..100), and the page holds the plots and one row per point
+  // (a real browser opens it in the CTest explore_html_browser).
+  const auto gp = logq::test::read_bytes(out + "/accuracy_vs_area.png.gp");
+  CHECK_THAT(std::string(gp.begin(), gp.end()), Contains("set yrange [") && !Contains("set yrange [0"));
+  const auto page = logq::test::read_bytes(out + "/explore.html");
+  const std::string html(page.begin(), page.end());
+  CHECK_THAT(html, Contains("<img src=\"accuracy_vs_area.png\"") && Contains("<img src=\"energy_vs_accuracy.png\""));
+  size_t trs = 0;
+  for (size_t at = html.find("<tr"); at != std::string::npos; at = html.find("<tr", at + 1)) ++trs;
+  CHECK(trs == 1 + 6);  // the header and the 6 points
   const Run bad = run_logq("explore " + q(w8) + " --data " + fmnist + " --arrays 0x4 -o " + q(out));
   CHECK(bad.code != 0);
   CHECK_THAT(bad.out, Contains("--arrays: '0x4' outside"));
