@@ -25,6 +25,7 @@ module logq_gemm_ctrl #(
   output logic [DW:0]   step_o,        // t within the tile
   output logic          drain_o,       // a drain row is active
   output logic [RW-1:0] drain_row_o,
+  output logic [RW-1:0] drain_row_next_o,  // drain_row_o of the next cycle (the array registers it)
   output logic [DW-1:0] drain_tile_m_o,
   output logic [DW-1:0] drain_tile_n_o,
   output logic [63:0]   cycles_o
@@ -109,6 +110,9 @@ module logq_gemm_ctrl #(
   assign step_o         = t_q;
   assign drain_o        = pending_q;
   assign drain_row_o    = RW'(drain_step_q);
+  // The value drain_step_q takes at the next edge (the always_ff above: a finished tile restarts
+  // the drain at 0, a pending drain counts up).
+  assign drain_row_next_o = (state_q == Feed && last_step) ? '0 : pending_q ? RW'(drain_step_q + 1'b1) : RW'(drain_step_q);
   assign drain_tile_m_o = dtm_q;
   assign drain_tile_n_o = dtn_q;
 endmodule

@@ -79,12 +79,12 @@ module logq_gemm_top #(
   logic          feed, drain;
   logic [15:0]   tm, tn, dtm, dtn;
   logic [16:0]   step;
-  logic [RW-1:0] drain_row;
+  logic [RW-1:0] drain_row, drain_row_next;
 
   logq_gemm_ctrl #(.R(R), .C(C), .DW(16)) u_ctrl (
     .clk_i, .rst_ni, .start_i, .m_i, .n_i, .k_i, .busy_o, .done_o,
     .feed_o(feed), .tile_m_o(tm), .tile_n_o(tn), .step_o(step),
-    .drain_o(drain), .drain_row_o(drain_row), .drain_tile_m_o(dtm), .drain_tile_n_o(dtn), .cycles_o
+    .drain_o(drain), .drain_row_o(drain_row), .drain_row_next_o(drain_row_next), .drain_tile_m_o(dtm), .drain_tile_n_o(dtn), .cycles_o
   );
 
   // Row feeds: element k = step - i of row tm*R + i, decoded at the array edge.
@@ -143,7 +143,7 @@ module logq_gemm_top #(
   ) u_array (
     .clk_i, .rst_ni, .mode_i, .frac_bits_i, .half_up_i,
     .a_valid_i(a_valid), .a_first_i(a_first), .a_word_i(a_word), .w_word_i(w_word),
-    .drain_row_i(drain_row), .drain_acc_o(drain_acc)
+    .drain_row_next_i(drain_row_next), .drain_acc_o(drain_acc)
   );
 
   // Drain: row drain_row of tile (dtm, dtn) to the output buffer.

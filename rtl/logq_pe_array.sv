@@ -3,8 +3,16 @@
 // column j from the top and move one PE down per cycle. The edge inputs are registered first, so
 // fed with row i's element k at cycle k + i and column j's element k at cycle k + j, PE(i,j) sees
 // both at cycle k + i + j + 1. `a_first`
-// travels with the activation and starts a new output in each PE. drain_row_i selects the row
-// whose C accumulators appear on drain_acc_o (one row per cycle). R, C >= 2.
+// travels with the activation and starts a new output in each PE. drain_acc_o shows the C
+// accumulators of one row; drain_row_next_i names the row it shows from the next cycle on (one
+// row per cycle). R, C >= 2.
+//
+// Timing: nothing fans out to the whole array. The drain row is registered as a one-hot select in
+// every column (C copies, kept apart), so each select bit drives the ACC_W bits of one PE instead
+// of a decoded net reaching every accumulator of a row. The configuration (mode_i, frac_bits_i,
+// half_up_i) is registered once per CFG_GROUP PEs of a row, for the kinds that use it. Unregistered,
+// these nets were the arrays' critical paths (docs/results.md, "Array timing"). The configuration
+// is therefore sampled one cycle late: it must be stable from the cycle before a job starts.
 //
 // Words (LSB first): uniform activation = d (DA bits); AdaLog activation = {zero, E, M};
 // uniform weight = d (DW bits); LogART weight = {zero, neg, odd, k}. KIND: a logq_pkg::pe_kind_e
@@ -23,7 +31,8 @@ module logq_pe_array #(
   parameter int unsigned ACC_W  = 48,
   parameter int unsigned AW     = (DA > MW + EW + 1) ? DA : MW + EW + 1,
   parameter int unsigned WW     = (DW > KW + 3) ? DW : KW + 3,
-  parameter int unsigned RW     = (R > 1) ? $clog2(R) : 1
+  parameter int unsigned RW     = (R > 1) ? $clog2(R) : 1,
+  parameter int unsigned CFG_GROUP = 4  // PEs of a row that share one copy of the configuration registers
 ) (
   input  logic                 clk_i,
   input  logic                 rst_ni,
@@ -34,7 +43,7 @@ module logq_pe_array #(
   input  logic [R-1:0]         a_first_i,
   input  logic [R*AW-1:0]      a_word_i,
   input  logic [C*WW-1:0]      w_word_i,
-  input  logic [RW-1:0]        drain_row_i,
+  input  logic [RW-1:0]        drain_row_next_i,
   output logic [C*ACC_W-1:0]   drain_acc_o
 );
   // Per-PE pipeline registers and accumulators (internal unpacked arrays: fast in Verilator,
@@ -49,6 +58,31 @@ module logq_pe_array #(
   (* mem2reg *) logic          av_edge_q [R];
   (* mem2reg *) logic          af_edge_q [R];
   (* mem2reg *) logic [WW-1:0] w_edge_q [C];
+
+  // Configuration copies: one per CFG_GROUP PEs of each row (kept: Yosys would merge them into one
+  // register driving every PE). Only the fields this KIND reads are registered.
+  localparam int unsigned NG = (C + CFG_GROUP - 1) / CFG_GROUP;
+  localparam bit USES_MODE = (KIND == logq_pkg::PE_UNIVERSAL) || (KIND == logq_pkg::PE_LULA);
+  localparam bit USES_SHIFT = USES_MODE || (KIND == logq_pkg::PE_UA) || (KIND == logq_pkg::PE_LA);
+  (* mem2reg *) logic [1:0]    mode_q [R*NG];
+  (* mem2reg *) logic [FW-1:0] frac_q [R*NG];
+  (* mem2reg *) logic          half_q [R*NG];
+  for (genvar c = 0; c < R * NG; c++) begin : g_cfg
+    if (USES_MODE) begin : g_mode
+      (* keep *) always_ff @(posedge clk_i) mode_q[c] <= mode_i;
+    end else begin : g_no_mode
+      assign mode_q[c] = mode_i;  // not read by this KIND's PE
+    end
+    if (USES_SHIFT) begin : g_shift
+      (* keep *) always_ff @(posedge clk_i) begin
+        frac_q[c] <= frac_bits_i;
+        half_q[c] <= half_up_i;
+      end
+    end else begin : g_no_shift
+      assign frac_q[c] = frac_bits_i;  // not read by this KIND's PE
+      assign half_q[c] = half_up_i;
+    end
+  end
 
   for (genvar i = 0; i < R; i++) begin : g_row_edge
     always_ff @(posedge clk_i or negedge rst_ni) begin
@@ -105,13 +139,23 @@ module logq_pe_array #(
         .KIND(KIND), .DW(DW), .DA(DA), .MW(MW), .EW(EW), .FW(FW), .KW(KW),
         .MANT_F(MANT_F), .ACC_W(ACC_W), .AW(AW), .WW(WW)
       ) u_pe (
-        .clk_i, .rst_ni, .mode_i, .frac_bits_i, .half_up_i,
-        .valid_i(av_in), .first_i(af_in), .a_word_i(a_in), .w_word_i(w_in), .acc_o(acc[P])
+        .clk_i, .rst_ni, .mode_i(mode_q[i*NG + j/CFG_GROUP]), .frac_bits_i(frac_q[i*NG + j/CFG_GROUP]),
+        .half_up_i(half_q[i*NG + j/CFG_GROUP]), .valid_i(av_in), .first_i(af_in), .a_word_i(a_in), .w_word_i(w_in), .acc_o(acc[P])
       );
     end
   end
 
   for (genvar j = 0; j < C; j++) begin : g_drain
-    assign drain_acc_o[j*ACC_W +: ACC_W] = acc[32'(drain_row_i) * C + j];
+    logic [R-1:0] sel_q;  // one-hot drain row of this column (reset: row 0, as the controller's)
+    // keep: Yosys would merge the C identical registers back into one net that reaches every column.
+    (* keep *) always_ff @(posedge clk_i or negedge rst_ni) begin
+      if (!rst_ni) sel_q <= R'(1);
+      else         sel_q <= R'(1) << drain_row_next_i;
+    end
+    always_comb begin
+      drain_acc_o[j*ACC_W +: ACC_W] = '0;
+      for (int i = 0; i < R; i++)  // AND-OR of a one-hot select: a balanced tree, no priority chain
+        drain_acc_o[j*ACC_W +: ACC_W] = drain_acc_o[j*ACC_W +: ACC_W] | (acc[i*C + j] & {ACC_W{sel_q[i]}});
+    end
   end
 endmodule
