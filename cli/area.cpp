@@ -1,6 +1,7 @@
 // `logq area`: area (Yosys + OSU 0.18 um liberty) and timing (OpenSTA) of the PE kinds, decoders
 // and arrays, via scripts/area.sh, with results cached by a hash of the RTL and the unit list.
 #include "cli/area.h"
+#include "cli/common.h"
 
 #include <cstdio>
 #include <cstdlib>
@@ -37,19 +38,9 @@ struct Options {
   bool no_cache = false;
 };
 
-std::string project_root() {
-  if (const char* r = std::getenv("LOGQ_ROOT")) return r;
-  return LOGQ_SOURCE_DIR;
-}
-
 std::string read_text(const fs::path& p) {
   std::ifstream f(p, std::ios::binary);
   return {std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>()};
-}
-
-uint64_t fnv1a(const std::string& s, uint64_t h = 1469598103934665603ull) {
-  for (unsigned char c : s) h = (h ^ c) * 1099511628211ull;
-  return h;
 }
 
 std::vector<std::string> split_csv(const std::string& line) {

@@ -1,5 +1,7 @@
 #include "cli/common.h"
 
+#include <cstdlib>
+
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -32,6 +34,16 @@ std::vector<std::string>& stored_command_line() {
 
 void set_command_line(std::vector<std::string> args) { stored_command_line() = std::move(args); }
 const std::vector<std::string>& command_line() { return stored_command_line(); }
+
+std::string project_root() {
+  if (const char* r = std::getenv("LOGQ_ROOT")) return r;
+  return LOGQ_SOURCE_DIR;
+}
+
+uint64_t fnv1a(const std::string& s, uint64_t h) {
+  for (unsigned char c : s) h = (h ^ c) * 1099511628211ull;
+  return h;
+}
 
 std::string shell_quote(const std::string& s) {
   std::string o = "'";

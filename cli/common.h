@@ -11,6 +11,12 @@ namespace logq::cli {
 void set_command_line(std::vector<std::string> args);
 const std::vector<std::string>& command_line();
 
+// The source tree the flow scripts live in (LOGQ_ROOT, else the one logq was built from).
+std::string project_root();
+
+// FNV-1a over s, continuing from h: the cache keys of the synthesis flows (area, power).
+uint64_t fnv1a(const std::string& s, uint64_t h = 1469598103934665603ull);
+
 // 'text' for a POSIX shell (system(3) commands).
 std::string shell_quote(const std::string& s);
 

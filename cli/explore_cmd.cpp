@@ -47,7 +47,7 @@ constexpr double kArrayOverhead = (8659496.0 / (256 * 30407.0) + 5963439.0 / (25
 struct Options {
   std::vector<std::string> models, pes, arrays = {"8x8", "16x16"};
   std::vector<int> acc_bits = {0};
-  std::string data, split = "test", hw, out = "explore";
+  std::string data, split = "test", hw, out = "explore", energy_model;
   std::string plan, merge, cluster;  // split the golden runs and synthesis into tasks (batch/plan.h), or merge them
   int64_t images = 1000, jobs = 2;
   double accuracy_window = 5;  // pp below the best that the plots' accuracy axis shows
@@ -112,12 +112,8 @@ std::vector<const PeSpec*> parts_of(const PeSpec& k) {
   return v;
 }
 
-// A LogART model runs on the PE built for its mantissa: 1+1/2 (f = 1) on f = 1 PEs; an exact-sqrt2
-// export (f = 23) or a finer one (f >= 6) on the f = 6 PE (91/64). Other pairings need --any-mantissa.
-bool mantissa_matches(const PeSpec& k, const ModelInfo& m) {
-  if (!m.log_mant) return true;
-  return m.log_mant == 1 ? k.mant_frac_bits() == 1 : k.mant_frac_bits() == 6;
-}
+// Other pairings than golden/hw's mantissa_matches need --any-mantissa.
+bool mantissa_matches(const PeSpec& k, const ModelInfo& m) { return logq::mantissa_matches(k, m.log_mant); }
 
 // Golden top-1 (and overflows) for a model under one hardware setting, via `logq golden`.
 std::pair<double, int64_t> golden_accuracy(const Options& o, const ModelInfo& m, int acc_bits, int mant_frac_bits) {
@@ -308,7 +304,11 @@ void run(const Options& o) {
   std::vector<std::pair<int, int>> arrays;
   for (const auto& a : o.arrays) arrays.push_back(parse_array(a));
   for (const auto& p : o.pes) pe_spec(p);  // unknown kinds fail here
-  const json base = o.hw.empty() ? json::object() : sim::load_accel_json(o.hw);
+  json base = o.hw.empty() ? json::object() : sim::load_accel_json(o.hw);
+  if (!o.energy_model.empty()) {  // the model's tables, unless the config overrides some of them
+    if (!base.contains("energy_pj") || !base["energy_pj"].is_object()) base["energy_pj"] = json::object();
+    base["energy_pj"]["model"] = o.energy_model;
+  }
   if (!o.hw.empty()) sim::parse_accel(base, o.hw);  // a bad base config fails before any work
 
   const Study st = plan_study(o);
@@ -415,6 +415,9 @@ void add_explore(CLI::App& app) {
   c->add_option("--arrays", o.arrays, "array sizes RxC")->delimiter(',')->capture_default_str();
   c->add_option("--acc-bits", o.acc_bits, "accumulator widths (0: the model's no-overflow width)")->delimiter(',')->capture_default_str();
   c->add_option("--hw", o.hw, "base hardware config (SRAM, DRAM, energy table); array, PE and clock are swept");
+  c->add_option("--energy-model", o.energy_model,
+                "activity (default: logq power's per-MAC and idle energies on OSU 0.18 um) or horowitz45 (the 45 nm table scaled by area)")
+      ->check(CLI::IsMember({"activity", "horowitz45"}));
   c->add_option("-o,--out", o.out, "output directory")->capture_default_str();
   c->add_option("-j,--jobs", o.jobs, "processes for the golden runs")->capture_default_str()->check(CLI::Range(1, 256));
   c->add_option("--plan", o.plan, "split the golden runs and synthesis into tasks in DIR (plan.json, job.sbatch) instead of running\n"

@@ -20,6 +20,7 @@
 #include "cli/inspect.h"
 #include "cli/sim_cmd.h"
 #include "cli/verify_cmd.h"
+#include "cli/power_cmd.h"
 #ifdef LOGQ_WITH_TORCH
 #include "cli/model_cmds.h"
 #include "cli/quantize_cmd.h"
@@ -71,6 +72,7 @@ int main(int argc_in, char** argv_in) {
   logq::cli::add_hw(app);
   logq::cli::add_golden(app);
   logq::cli::add_verify(app);
+  logq::cli::add_power(app);
   logq::cli::add_sim(app);
   logq::cli::add_explore(app);
   logq::cli::add_tasks(app);

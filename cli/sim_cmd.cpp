@@ -23,7 +23,7 @@ namespace {
 struct Options {
   std::string workload, hw, csv, json_out, topology_out, backend = "fast";
   std::optional<int> rows, cols, act_bits, weight_bits;
-  std::optional<std::string> pe;
+  std::optional<std::string> pe, energy_model;
   std::optional<double> clock_mhz;
   bool quiet = false;
   uint32_t seed = 1;
@@ -41,9 +41,11 @@ sim::AccelConfig accel_config(const Options& o) {
   if (o.clock_mhz) over["clock_mhz"] = *o.clock_mhz, changed = true;
   if (o.act_bits) over["words"]["act_bits"] = *o.act_bits, changed = true;
   if (o.weight_bits) over["words"]["weight_bits"] = *o.weight_bits, changed = true;
+  if (o.energy_model) over["energy_pj"] = {{"model", *o.energy_model}}, changed = true;  // that model's tables
   if (!changed) return h;
+  if (!o.energy_model) over["energy_pj"] = {{"model", h.energy.model}};
   sim::AccelConfig n = sim::parse_accel(over, o.hw.empty() ? "command line" : o.hw + " + command line");
-  if (!o.pe || *o.pe == h.pe) n.energy = h.energy;
+  if (!o.energy_model && (!o.pe || *o.pe == h.pe)) n.energy = h.energy;
   n.path = h.path;
   return n;
 }
@@ -97,6 +99,9 @@ void add_sim(CLI::App& app) {
                                "per-layer cycles, stalls, utilization, SRAM/DRAM traffic and bandwidth, energy, images/s.\n"
                                "The workload is an .lqm (logq export) or a SCALE-Sim topology CSV (configs/topologies/).");
   c->add_option("workload", o.workload, "MODEL.lqm or TOPOLOGY.csv")->required();
+  c->add_option("--energy-model", o.energy_model,
+                "activity (default: logq power's per-MAC and idle energies on OSU 0.18 um) or horowitz45 (the 45 nm table scaled by area)")
+      ->check(CLI::IsMember({"activity", "horowitz45"}));
   c->add_option("--hw", o.hw, "hardware config JSON (configs/hw/*.json, docs/sim.md); default: 16x16 universal, 256/256/64 KiB act/weight/out SRAM, 12.8 GB/s, 100 ns");
   c->add_option("--rows", o.rows, "override array rows R");
   c->add_option("--cols", o.cols, "override array columns C");

@@ -68,6 +68,9 @@ struct PeSpec {
   const PeSpec& part_for(Pairing p, int w_fmt_bits, int a_fmt_bits) const;
 };
 const std::vector<PeSpec>& pe_specs();
+// A LogART export runs on the PE built for its mantissa: 1+1/2 (f = 1) on f = 1 PEs; an exact-√2
+// export (f = 23) or a finer one (f ≥ 6) on the f = 6 PE (91/64). export_f 0: no LogART weights.
+bool mantissa_matches(const PeSpec& k, int export_f);
 const PeSpec& pe_spec(const std::string& name);  // throws Error listing the names
 std::string pe_spec_names();
 
@@ -75,7 +78,8 @@ std::string pe_spec_names();
 // `params` holds `NAME=value` pairs as the RTL spells them (R, C, KIND, ...).
 struct RtlUnit {
   std::string name, top, params, description;
-  std::string use;  // area: synthesized by `logq area`; array: area unit needing R and C; tb, tb_bench, tb_cov: Verilated into that library
+  std::string use;  // area: synthesized by `logq area`; array: area unit needing R and C; power: `logq power`'s
+                    // array position; tb, tb_bench, tb_cov: Verilated into that library
 };
 const std::vector<RtlUnit>& rtl_units();  // every PE of pe_specs() (area), then the rest
 std::string rtl_params_string(const RtlParams& p, const std::string& top);  // only the parameters `top` has
@@ -94,6 +98,16 @@ inline constexpr int kLogwOddBit = 0, kLogwKLsb = 1;
 inline constexpr int logw_neg_bit(int kw) { return kw + 1; }
 inline constexpr int logw_zero_bit(int kw) { return kw + 2; }
 
+// The words the PE array's edges carry (rtl/logq_pe_array.sv; logq_gemm_top's edge decoders make
+// them from the buffer words above), for an array with parameters r: uniform d in DA (activation)
+// or DW (weight) bits, two's complement; AdaLog {zero, E, M} (EW and MW bits; the zero state
+// carries code 0's E and M, as the LUT gives them); LogART {zero, neg, odd, k} (KW bits of k).
+uint32_t array_a_word(Pairing p, int32_t x, const AdaLogTable* t, const RtlParams& r);
+uint32_t array_w_word(Pairing p, int32_t w_u, const LogWeightInt* w_l, const RtlParams& r);
+// The bits of those words a single PE kind reads (the array carries the widest, AW and WW; an
+// array of one kind keeps only these: Yosys removes the operand-register bits no PE reads).
+int array_a_word_bits(const PeSpec& k);
+int array_w_word_bits(const PeSpec& k);
 // Cycles of an M×N×K job on logq's R×C output-stationary array (rtl/logq_gemm_ctrl.sv): every
 // tile takes K + R + C − 1 feed steps and each tile's drain overlaps the next tile's feed, plus R
 // cycles of the last drain: tiles·(K + R + C − 1) + R.

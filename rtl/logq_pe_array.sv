@@ -121,26 +121,13 @@ module logq_pe_array #(
         assign w_in = w_q[P-C];
       end
 
-      always_ff @(posedge clk_i or negedge rst_ni) begin
-        if (!rst_ni) begin
-          av_q[P] <= 1'b0;
-          af_q[P] <= 1'b0;
-        end else begin
-          av_q[P] <= av_in;
-          af_q[P] <= af_in;
-        end
-      end
-      always_ff @(posedge clk_i) begin
-        a_q[P] <= a_in;
-        w_q[P] <= w_in;
-      end
-
-      logq_pe_slot #(
+      logq_pe_position #(
         .KIND(KIND), .DW(DW), .DA(DA), .MW(MW), .EW(EW), .FW(FW), .KW(KW),
         .MANT_F(MANT_F), .ACC_W(ACC_W), .AW(AW), .WW(WW)
       ) u_pe (
         .clk_i, .rst_ni, .mode_i(mode_q[i*NG + j/CFG_GROUP]), .frac_bits_i(frac_q[i*NG + j/CFG_GROUP]),
-        .half_up_i(half_q[i*NG + j/CFG_GROUP]), .valid_i(av_in), .first_i(af_in), .a_word_i(a_in), .w_word_i(w_in), .acc_o(acc[P])
+        .half_up_i(half_q[i*NG + j/CFG_GROUP]), .valid_i(av_in), .first_i(af_in), .a_word_i(a_in), .w_word_i(w_in),
+        .valid_o(av_q[P]), .first_o(af_q[P]), .a_word_o(a_q[P]), .w_word_o(w_q[P]), .acc_o(acc[P])
       );
     end
   end

@@ -61,12 +61,15 @@ lib_srcs=($(cd "$root" && ls io/*.cpp golden/*.cpp)  # all of logq_io and logq_g
           sim/hw_config.cpp sim/workload.cpp sim/tiling.cpp)
 
 mkdir -p "$out/obj"
+bash "$root/scripts/gen_power_table.sh" "$out/obj/power_table.cpp"  # sim/hw_config.cpp's table
+lib_srcs+=("$out/obj/power_table.cpp")
 objs=()
 pids=()
 for s in "${lib_srcs[@]}"; do  # library objects once, shared by every target; two compilers at a time
-  o="$out/obj/$(echo "$s" | tr / _).o"; objs+=("$o")
+  src=$s; [ "${s:0:1}" = / ] || src=$root/$s
+  o="$out/obj/$(basename "$(dirname "$s")")_$(basename "$s").o"; objs+=("$o")
   rm -f "$o"
-  "${launcher[@]}" "$CXX" "${flags[@]}" -fsanitize=fuzzer-no-link -c "$root/$s" -o "$o" &
+  "${launcher[@]}" "$CXX" "${flags[@]}" -fsanitize=fuzzer-no-link -c "$src" -o "$o" &
   pids+=($!)
   if [ "${#pids[@]}" -ge 2 ]; then wait "${pids[0]}" || true; pids=("${pids[@]:1}"); fi
 done

@@ -8,7 +8,7 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 rtl=$root/rtl
 core="$rtl/logq_pkg.sv $rtl/logq_term_place.sv $rtl/logq_acc.sv $rtl/logq_pe_uu.sv $rtl/logq_pe_ua.sv $rtl/logq_pe_lu.sv $rtl/logq_pe_la.sv $rtl/logq_pe_lula.sv $rtl/logq_pe_universal.sv $rtl/logq_adalog_dequant.sv $rtl/logq_logw_decode.sv"
-array="$core $rtl/logq_pe_slot.sv $rtl/logq_pe_array.sv"
+array="$core $rtl/logq_pe_slot.sv $rtl/logq_pe_position.sv $rtl/logq_pe_array.sv"
 sim="$array $rtl/logq_gemm_ctrl.sv $rtl/logq_gemm_top.sv $rtl/logq_unit_top.sv"
 fail=0
 
@@ -50,7 +50,7 @@ case "${1:-}" in
   lint)
     for m in logq_term_place logq_acc logq_pe_uu logq_pe_ua logq_pe_lu logq_pe_la logq_pe_lula logq_pe_universal \
              logq_adalog_dequant logq_logw_decode logq_gemm_ctrl logq_unit_top; do lint $m; done
-    for k in 0 1 2 3 4 5; do lint logq_pe_slot -GKIND=$k; lint logq_pe_array -GKIND=$k; lint logq_gemm_top -GKIND=$k; done
+    for k in 0 1 2 3 4 5; do lint logq_pe_slot -GKIND=$k; lint logq_pe_position -GKIND=$k; lint logq_pe_array -GKIND=$k; lint logq_gemm_top -GKIND=$k; done
     # Every unit and Verilated model of the hardware table, with its parameters.
     while IFS=$'\t' read -r name use top params _; do
       if [ "$use" = array ]; then  # square and non-square

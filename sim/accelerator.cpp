@@ -273,10 +273,11 @@ void finish_rates(LayerReport& r, const AccelConfig& hw) {
   r.overall_utilization = r.total_cycles ? double(r.macs) / (pes * double(r.total_cycles)) : 0;
 }
 
-// A layer's energy: its MACs at the energy of the PE (part) that computes it, SRAM and DRAM bytes.
+// A layer's energy: its MACs at the energy of the PE (part) that computes it plus every PE's idle
+// energy on every cycle of the layer (the array is clocked throughout), SRAM and DRAM bytes.
 void finish_energy(LayerReport& r, const AccelConfig& hw, double mac_pj) {
   const EnergyTable& e = hw.energy;
-  r.energy_pj_mac = double(r.macs) * mac_pj;
+  r.energy_pj_mac = double(r.macs) * mac_pj + (r.skipped ? 0.0 : double(r.total_cycles) * hw.rows * hw.cols * e.idle_pj(hw.kind()));
   r.energy_pj_sram = double(r.sram_act.read_bytes) * e.sram_pj_per_byte(hw.act_sram_bytes, false) +
                      double(r.sram_act.write_bytes) * e.sram_pj_per_byte(hw.act_sram_bytes, true) +
                      double(r.sram_weight.read_bytes) * e.sram_pj_per_byte(hw.weight_sram_bytes, false) +
@@ -286,12 +287,13 @@ void finish_energy(LayerReport& r, const AccelConfig& hw, double mac_pj) {
   r.energy_pj_dram = double(r.dram_bytes()) * e.dram_pj_per_byte;
 }
 
-// MAC energy of the single kind that computes this layer (a composite's part).
-double mac_pj_of(const SimLayer& l, const AccelConfig& hw) {
+// MAC energy of the single kind that computes this layer (a composite's part; a topology row: the
+// first part), on the layer's pairing, as measured on this family of network.
+double mac_pj_of(const SimLayer& l, const AccelConfig& hw, const std::string& family) {
   if (l.float_input) return 0;  // not run on the array
   const PeSpec& k = hw.kind();
-  if (k.parts.empty() || !l.pairing_known) return hw.energy.mac_pj;
-  return hw.energy.mac_pj_by_kind.at(k.part_for(l.pairing, l.w_fmt_bits, l.a_fmt_bits).name);
+  if (!l.pairing_known) return hw.energy.mac_pj(k.composite() ? k.parts[0] : k.name, std::nullopt, family);
+  return hw.energy.mac_pj(k.part_for(l.pairing, l.w_fmt_bits, l.a_fmt_bits).name, l.pairing, family);
 }
 
 }  // namespace
@@ -377,10 +379,11 @@ SimReport simulate(const Workload& w, const AccelConfig& hw, ArrayBackend& backe
   s.dram_target_read_bytes = dram_read;
   s.dram_target_write_bytes = dram_write;
   s.total.name = "total";
+  const std::string family = workload_family(w);
   for (size_t i = 0; i < rep.size(); ++i) {
     LayerReport& r = rep[i];
     finish_rates(r, hw);
-    finish_energy(r, hw, mac_pj_of(w.layers[i], hw));
+    finish_energy(r, hw, mac_pj_of(w.layers[i], hw, family));
     if (!r.skipped) add_into(s.total, r);
   }
   s.total.K = 0;

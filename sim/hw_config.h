@@ -16,15 +16,36 @@ namespace logq::sim {
 
 // The PE kinds, their pairings and widths are golden/hw.h's table (pe_spec, pe_specs); sim/ adds
 // only what is the accelerator's own: memories, DRAM, clock and energy.
-// Energy per operation in pJ (docs/sim.md gives the sources of the defaults).
+// Energy per operation in pJ (docs/sim.md "Energy" gives the sources).
+// One measurement of `logq power` (a row of results/power.csv): a PE kind on one pairing on the
+// layers of one family of network.
+struct MacEnergy {
+  std::string family, kind;  // family: "cnn" or "transformer"
+  Pairing pairing = Pairing::UxU;
+  double mac_pj = 0;   // per MAC above the idle energy
+  double idle_pj = 0;  // per PE and cycle, data or not (clock pins, leakage)
+};
+const std::vector<MacEnergy>& measured_mac_energies();  // results/power.csv, compiled in
+
 struct EnergyTable {
-  double mac_pj = 0;             // one MAC term of this PE kind (a composite: of its first part)
-  std::map<std::string, double> mac_pj_by_kind;  // every single kind (defaults + overrides)
-  // SRAM pJ per byte of each buffer; unset: from its size (Horowitz's 8 KB / 32 KB / 1 MB points).
+  std::string model = "activity";  // activity (logq power, OSU 0.18 um) or horowitz45 (the 45 nm table)
+  // Per single kind, from the config: they win over the model's numbers.
+  std::map<std::string, double> mac_override, idle_override;
+  // SRAM pJ per byte of each buffer; unset: from its size (Horowitz's 8 KB / 32 KB / 1 MB points,
+  // × sram_scale: 16 in the activity model, to 0.18 um).
   std::optional<double> sram_read_pj_per_byte, sram_write_pj_per_byte;
+  double sram_scale = 1.0;
   double dram_pj_per_byte = 0;
+  std::string source;  // where the numbers come from, printed with the report
+
+  // A MAC of this single kind on this pairing (unknown: a topology row) in a network of this
+  // family ("": unknown). activity: the measurement of that kind, pairing and family; else of the
+  // kind and pairing on the other family; else the mean of the kind's measurements.
+  double mac_pj(const std::string& kind, std::optional<Pairing> pairing, const std::string& family) const;
+  // Per PE and cycle (a composite: its largest part's: the parts share the operand registers and
+  // the accumulator, which hold most of the clocked flops). horowitz45: 0.
+  double idle_pj(const PeSpec& pe) const;
   double sram_pj_per_byte(int64_t buffer_bytes, bool write) const;
-  std::string source;            // where the numbers come from, printed with the report
 };
 
 struct AccelConfig {
@@ -40,7 +61,7 @@ struct AccelConfig {
   int out_bits = 16;             // width of each output word written back (dequantized result)
   // Operand word widths in SRAM/DRAM; unset: from each layer's formats (U(b): b, A(b): b+1, L(n): n+1).
   std::optional<int> act_bits, weight_bits;
-  EnergyTable energy;  // mac_pj for `pe`
+  EnergyTable energy;
 
   const PeSpec& kind() const { return pe_spec(pe); }
   double clock() const;  // MHz; throws when unset

@@ -36,7 +36,7 @@ std::string report_table(const SimReport& s) {
   const LayerReport& t = s.total;
   o += fmt::format("\n{} MACs in {} cycles ({} compute + {} stall): {:.3f} ms per image, {:.1f} images/s at {:.1f} MHz\n", t.macs,
                    t.total_cycles, t.compute_cycles, t.stall_cycles, s.latency_s() * 1e3, s.images_per_s(), s.clock_mhz);
-  o += fmt::format("DRAM {:.1f} KiB read (act {:.1f}, weights {:.1f}), {:.1f} KiB written; energy {:.3f} uJ (MAC {:.3f}, SRAM {:.3f}, DRAM {:.3f})\n",
+  o += fmt::format("DRAM {:.1f} KiB read (act {:.1f}, weights {:.1f}), {:.1f} KiB written; energy {:.3f} uJ (array: MACs and idle PEs {:.3f}, SRAM {:.3f}, DRAM {:.3f})\n",
                    (t.dram_act_bytes + t.dram_weight_bytes) / 1024.0, t.dram_act_bytes / 1024.0, t.dram_weight_bytes / 1024.0,
                    t.dram_out_bytes / 1024.0, t.energy_pj() * 1e-6, t.energy_pj_mac * 1e-6, t.energy_pj_sram * 1e-6, t.energy_pj_dram * 1e-6);
   o += fmt::format("energy table: {}\n", h.energy.source);

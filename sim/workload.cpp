@@ -134,6 +134,15 @@ Workload workload_from_topology(const std::string& path, int a_bits, int w_bits)
   return w;
 }
 
+std::string workload_family(const Workload& w) {
+  bool conv = false;
+  for (const SimLayer& l : w.layers) {
+    if (l.op == "matmul" || (l.pairing_known && log_activations(l.pairing))) return "transformer";
+    conv = conv || l.op == "conv2d";
+  }
+  return conv ? "cnn" : "";
+}
+
 Workload load_workload(const std::string& path) {
   const auto ends = [&](const char* e) { return path.size() >= std::string(e).size() && path.compare(path.size() - std::string(e).size(), std::string::npos, e) == 0; };
   if (ends(".lqm")) return workload_from_lqm(path);

@@ -44,4 +44,8 @@ Workload workload_from_topology(const std::string& path, int a_bits = 8, int w_b
 // By extension: .lqm or .csv.
 Workload load_workload(const std::string& path);
 
+// "transformer" (an attention matmul or AdaLog activations), "cnn" (a convolution), else "" (a
+// GEMM-only topology): which of logq power's measurements its MAC energies come from.
+std::string workload_family(const Workload& w);
+
 }  // namespace logq::sim

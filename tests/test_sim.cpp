@@ -10,6 +10,7 @@
 #include <map>
 #include <random>
 #include <set>
+#include <sstream>
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
@@ -250,10 +251,11 @@ TEST_CASE("SystemC model: stalls follow DRAM bandwidth, double buffering hides l
 
 TEST_CASE("energy: MAC, SRAM and DRAM terms from the table", "[sim]") {
   const AccelConfig hw = accel({{"array", {{"rows", 4}, {"cols", 4}, {"pe", "lu"}}}, {"clock_mhz", 100},
-                                {"energy_pj", {{"mac", {{"lu", 0.5}}}, {"sram_read_per_byte", 1.0}, {"sram_write_per_byte", 2.0}, {"dram_per_byte", 100.0}}}});
+                                {"energy_pj", {{"mac", {{"lu", 0.5}}}, {"idle", {{"lu", 0.25}}}, {"sram_read_per_byte", 1.0}, {"sram_write_per_byte", 2.0}, {"dram_per_byte", 100.0}}}});
   SimLayer l = gemm_layer("g", 8, 8, 8);
   const json t = simulate_in_child(Workload{"w", "test", {l}}, hw, "fast")["total"];
-  CHECK(t["energy_pj"]["mac"].get<double>() == Approx(512 * 0.5));
+  // The array: every MAC, and every PE's idle energy on every cycle of the layer.
+  CHECK(t["energy_pj"]["mac"].get<double>() == Approx(512 * 0.5 + t["total_cycles"].get<double>() * 16 * 0.25));
   const json& s = t["sram"];
   const double reads = s["act"]["read_bytes"].get<double>() + s["weight"]["read_bytes"].get<double>() + s["out"]["read_bytes"].get<double>();
   const double writes = s["act"]["write_bytes"].get<double>() + s["weight"]["write_bytes"].get<double>() + s["out"]["write_bytes"].get<double>();
@@ -263,6 +265,77 @@ TEST_CASE("energy: MAC, SRAM and DRAM terms from the table", "[sim]") {
   CHECK(s["weight"]["reads"] == 128);
   CHECK(s["out"]["writes"] == 64);
   CHECK(t["energy_pj"]["dram"].get<double>() == Approx(100.0 * (64 + 64 + 64 * 2)));
+}
+
+TEST_CASE("energy models: activity (default, logq power on OSU 0.18 um) and horowitz45 (the 45 nm table)", "[sim]") {
+  const AccelConfig act = accel({{"array", {{"pe", "lu"}}}});
+  CHECK(act.energy.model == "activity");
+  // Every single kind has a measurement, tens of pJ per MAC and per idle cycle at 0.18 um, 1.8 V.
+  for (const PeSpec& k : pe_specs())
+    if (!k.composite()) {
+      INFO(k.name);
+      CHECK(act.energy.mac_pj(k.name, std::nullopt, "") > 1.0);
+      CHECK(act.energy.idle_pj(k) > 1.0);
+    }
+  const AccelConfig hz = accel({{"array", {{"pe", "lu"}}}, {"energy_pj", {{"model", "horowitz45"}}}});
+  CHECK(hz.energy.mac_pj("lu", Pairing::LxU, "cnn") == 0.199);
+  CHECK(hz.energy.idle_pj(pe_spec("lu")) == 0);
+  // SRAM: the 45 nm power law, and in the activity model x16 (C*V^2 from 45 nm, 0.9 V to 0.18 um, 1.8 V).
+  CHECK(hz.energy.sram_pj_per_byte(8 * 1024, false) == Approx(10.0 / 8));
+  CHECK(act.energy.sram_pj_per_byte(8 * 1024, false) == Approx(16 * 10.0 / 8));
+  CHECK(act.energy.dram_pj_per_byte == hz.energy.dram_pj_per_byte);
+  // A composite's idle energy is its largest part's (shared registers).
+  CHECK(act.energy.idle_pj(pe_spec("int8+ua")) == std::max(act.energy.idle_pj(pe_spec("int8")), act.energy.idle_pj(pe_spec("ua"))));
+  // The config's numbers win; the model and the overrides round-trip through to_json (explore
+  // builds each point's config from it).
+  const AccelConfig over = accel({{"energy_pj", {{"model", "horowitz45"}, {"mac", {{"lu", 2.5}}}, {"idle", {{"lu", 1.5}}}}}});
+  CHECK(over.energy.mac_pj("lu", Pairing::LxU, "cnn") == 2.5);
+  CHECK(over.energy.idle_pj(pe_spec("lu")) == 1.5);
+  const AccelConfig again = parse_accel(to_json(over), "again");
+  CHECK(again.energy.model == "horowitz45");
+  CHECK(again.energy.mac_pj("lu", Pairing::LxU, "cnn") == 2.5);
+  CHECK(again.energy.mac_pj("int8", Pairing::UxU, "cnn") == 0.3);
+  CHECK(parse_accel(to_json(act), "again").energy.model == "activity");
+  CHECK_THROWS_WITH(accel({{"energy_pj", {{"model", "45nm"}}}}), Catch::Contains("test.energy_pj.model: energy model '45nm'"));
+}
+
+TEST_CASE("activity energies are results/power.csv's rows: family and pairing matched, then fallbacks", "[sim]") {
+  // The file sim compiled in is the committed one.
+  std::ifstream f(std::string(LOGQ_SOURCE_DIR) + "/results/power.csv");
+  REQUIRE(f);
+  std::string line;
+  std::getline(f, line);
+  std::map<std::string, std::vector<std::pair<double, double>>> row;  // family/kind/pairing -> (pJ/MAC, idle) per model
+  size_t rows = 0;
+  while (std::getline(f, line)) {
+    std::vector<std::string> c;
+    std::istringstream in(line);
+    std::string cell;
+    while (std::getline(in, cell, ',')) c.push_back(cell);
+    REQUIRE(c.size() >= 15);
+    row[c.back() + "/" + c[1] + "/" + c[2]].push_back({std::stod(c[6]), std::stod(c[7])});
+    ++rows;
+  }
+  REQUIRE(rows == measured_mac_energies().size());
+  const EnergyTable& e = default_accel().energy;
+  const auto dyn = [&](const std::string& key) {  // the mean over the models measured
+    double s = 0;
+    for (const auto& [mac, idle] : row.at(key)) s += mac - idle;
+    return s / double(row.at(key).size());
+  };
+  // Matched: the lu PE on a CNN's L x U layers and on a transformer's.
+  CHECK(e.mac_pj("lu", Pairing::LxU, "cnn") == Approx(dyn("cnn/lu/LxU")));
+  CHECK(e.mac_pj("lu", Pairing::LxU, "transformer") == Approx(dyn("transformer/lu/LxU")));
+  CHECK(e.mac_pj("lula", Pairing::LxA, "transformer") == Approx(dyn("transformer/lula/LxA")));
+  CHECK(e.idle_pj(pe_spec("int8")) == Approx(row.at("cnn/int8/UxU")[0].second));
+  CHECK(e.mac_pj("universal", Pairing::UxU, "transformer") == Approx(dyn("transformer/universal/UxU")));  // two models' mean
+  // No transformer has U(6) layers: uu6 falls back to its CNN measurement.
+  CHECK(e.mac_pj("uu6", Pairing::UxU, "transformer") == Approx(dyn("cnn/uu6/UxU")));
+  // A topology row (pairing unknown) of unknown family: the mean of the kind's measurements.
+  CHECK(e.mac_pj("int8", std::nullopt, "") == Approx((dyn("cnn/int8/UxU") + dyn("transformer/int8/UxU")) / 2));
+  // The data matter: the same int8 PE costs more per MAC on the ViT's layers than on the ResNet's
+  // (post-ReLU zeros), which a table by area cannot see.
+  CHECK(dyn("transformer/int8/UxU") > 1.2 * dyn("cnn/int8/UxU"));
 }
 
 TEST_CASE("SCALE-Sim output-stationary cycles on small shapes, by hand", "[sim]") {
@@ -347,7 +420,7 @@ TEST_CASE("composite PE kinds: each layer on the part that takes it with its MAC
   CHECK_FALSE(pe_spec("lu").takes(Pairing::LxU, 5, 8));
   CHECK_FALSE(pe_spec("uu4").takes(Pairing::UxU, 4, 8));
   const AccelConfig hw = accel({{"array", {{"rows", 4}, {"cols", 4}, {"pe", "int8+ua"}}}, {"clock_mhz", 100},
-                                {"energy_pj", {{"mac", {{"int8", 1.0}, {"ua", 10.0}}}}}});
+                                {"energy_pj", {{"mac", {{"int8", 1.0}, {"ua", 10.0}}}, {"idle", {{"int8", 0.0}, {"ua", 0.0}}}}}});
   SimLayer uu = gemm_layer("uu", 8, 8, 8);
   uu.pairing_known = true;
   uu.w_fmt_bits = 4;
