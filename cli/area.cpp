@@ -59,18 +59,10 @@ std::vector<std::string> split_csv(const std::string& line) {
 std::vector<AreaRow> area_results(const std::vector<std::string>& units, bool no_cache, std::string* csv_text) {
   const fs::path root = project_root();
   if (!fs::exists(root / "scripts/area.sh")) throw Error(fmt::format("{}: scripts/area.sh not found (set LOGQ_ROOT)", root.string()));
-  // Cache key: every RTL source, the flow script and the unit list.
-  uint64_t h = fnv1a(read_text(root / "scripts/area.sh"));
-  std::vector<fs::path> srcs;
-  for (const auto& e : fs::directory_iterator(root / "rtl"))
-    if (e.path().extension() == ".sv") srcs.push_back(e.path());
-  std::sort(srcs.begin(), srcs.end());
-  for (const auto& p : srcs) h = fnv1a(read_text(p), h);
+  // Cache key: every RTL source, the flow scripts and the unit list.
+  uint64_t h = rtl_hash(fnv1a(read_text(root / "scripts/area.sh")));
   for (const auto& u : units) h = fnv1a(u + ";", h);
-  // LOGQ_CACHE_DIR: a directory every node sees, on a cluster (docs/cluster.md).
-  const char* home = std::getenv("HOME");
-  const char* cache_env = std::getenv("LOGQ_CACHE_DIR");
-  const fs::path cache_dir = cache_env && *cache_env ? fs::path(cache_env) / "area" : fs::path(home ? home : "/tmp") / ".cache/logq/area";
+  const fs::path cache_dir = logq::cli::cache_dir("area");
   const fs::path cached = cache_dir / fmt::format("{:016x}.csv", h);
   if (no_cache || !fs::exists(cached)) {
     fs::create_directories(cache_dir);

@@ -1,6 +1,8 @@
 #include "cli/common.h"
 
 #include <cstdlib>
+#include <filesystem>
+#include <algorithm>
 
 #include <sys/wait.h>
 #include <unistd.h>
@@ -43,6 +45,24 @@ std::string project_root() {
 uint64_t fnv1a(const std::string& s, uint64_t h) {
   for (unsigned char c : s) h = (h ^ c) * 1099511628211ull;
   return h;
+}
+
+uint64_t rtl_hash(uint64_t h) {
+  namespace fs = std::filesystem;
+  const fs::path root = project_root();
+  std::vector<fs::path> srcs = {root / "scripts/synth_common.sh"};
+  for (const auto& e : fs::directory_iterator(root / "rtl"))
+    if (e.path().extension() == ".sv" || e.path().extension() == ".tsv") srcs.push_back(e.path());
+  std::sort(srcs.begin() + 1, srcs.end());
+  for (const auto& p : srcs) h = fnv1a(read_text_file(p.string()), h);
+  return h;
+}
+
+std::string cache_dir(const std::string& flow) {
+  const char* env = std::getenv("LOGQ_CACHE_DIR");
+  const char* home = std::getenv("HOME");
+  return env && *env ? (std::filesystem::path(env) / flow).string()
+                     : (std::filesystem::path(home ? home : "/tmp") / ".cache/logq" / flow).string();
 }
 
 std::string shell_quote(const std::string& s) {

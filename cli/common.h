@@ -17,6 +17,14 @@ std::string project_root();
 // FNV-1a over s, continuing from h: the cache keys of the synthesis flows (area, power).
 uint64_t fnv1a(const std::string& s, uint64_t h = 1469598103934665603ull);
 
+// The cache key of a synthesis flow's results: `h` continued over every file of rtl/ and
+// scripts/synth_common.sh (what every flow synthesizes with), in name order.
+uint64_t rtl_hash(uint64_t h);
+
+// Where a flow caches its results: LOGQ_CACHE_DIR/<flow> (a directory every node sees, on a
+// cluster: docs/cluster.md), else ~/.cache/logq/<flow>.
+std::string cache_dir(const std::string& flow);
+
 // 'text' for a POSIX shell (system(3) commands).
 std::string shell_quote(const std::string& s);
 

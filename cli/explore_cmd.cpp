@@ -305,10 +305,7 @@ void run(const Options& o) {
   for (const auto& a : o.arrays) arrays.push_back(parse_array(a));
   for (const auto& p : o.pes) pe_spec(p);  // unknown kinds fail here
   json base = o.hw.empty() ? json::object() : sim::load_accel_json(o.hw);
-  if (!o.energy_model.empty()) {  // the model's tables, unless the config overrides some of them
-    if (!base.contains("energy_pj") || !base["energy_pj"].is_object()) base["energy_pj"] = json::object();
-    base["energy_pj"]["model"] = o.energy_model;
-  }
+  if (!o.energy_model.empty()) sim::set_energy_model(base, o.energy_model);
   if (!o.hw.empty()) sim::parse_accel(base, o.hw);  // a bad base config fails before any work
 
   const Study st = plan_study(o);

@@ -59,35 +59,11 @@ bool pe_takes(const PeSpec& pe, const Job& j) {
   return !log_weights(l.pairing) || mantissa_matches(pe, l.hw.mant_frac_bits);
 }
 
-std::vector<std::string> default_block(Network& net) {
-  for (const char* p : {"blocks.0", "layers.0.blocks.0", "layer1.0", "features.1"})
-    for (const auto& g : net.gemms())
-      if (g.name.rfind(std::string(p) + ".", 0) == 0) return {p};
-  throw Error("logq power: no default block in this model (blocks.0 / layer1.0); name layers with --layers");
-}
-
-bool selected(const std::vector<std::string>& prefixes, const std::string& name) {
-  for (const auto& p : prefixes)
-    if (name == p || name.rfind(p + ".", 0) == 0) return true;
-  return false;
-}
-
 // Cache key: the RTL, the flow and the stimulus.
 uint64_t flow_hash(const fs::path& root, const std::string& pe, const std::string& stim, const std::string& ports) {
   uint64_t h = fnv1a(pe + ";");
   for (const char* f : {"scripts/power.sh", "testbenches/power_bench.cpp"}) h = fnv1a(read_text_file((root / f).string()), h);
-  std::vector<fs::path> srcs;
-  for (const auto& e : fs::directory_iterator(root / "rtl"))
-    if (e.path().extension() == ".sv" || e.path().extension() == ".tsv") srcs.push_back(e.path());
-  std::sort(srcs.begin(), srcs.end());
-  for (const auto& p : srcs) h = fnv1a(read_text_file(p.string()), h);
-  return fnv1a(ports, fnv1a(stim, h));
-}
-
-fs::path cache_dir() {
-  const char* env = std::getenv("LOGQ_CACHE_DIR");
-  const char* home = std::getenv("HOME");
-  return env && *env ? fs::path(env) / "power" : fs::path(home ? home : "/tmp") / ".cache/logq/power";
+  return fnv1a(ports, fnv1a(stim, rtl_hash(h)));
 }
 
 json to_json(const sim::PowerResult& r) {
@@ -115,7 +91,7 @@ sim::PowerResult measure(const Options& o, const std::string& pe, const sim::Pow
   const fs::path root = project_root();
   if (!fs::exists(root / "scripts/power.sh")) throw Error(fmt::format("{}: scripts/power.sh not found (set LOGQ_ROOT)", root.string()));
   const std::string stim = st.text(), ports = st.ports_tcl();
-  const fs::path cached = cache_dir() / fmt::format("{:016x}.json", flow_hash(root, pe, stim, ports));
+  const fs::path cached = fs::path(cache_dir("power")) / fmt::format("{:016x}.json", flow_hash(root, pe, stim, ports));
   if (!o.no_cache && fs::exists(cached)) {
     fmt::print(stderr, "logq power: {}: cached {}\n", label, cached.string());
     return from_json(json::parse(read_text_file(cached.string())));
@@ -136,7 +112,7 @@ sim::PowerResult measure(const Options& o, const std::string& pe, const sim::Pow
   if (std::system(cmd.c_str()) != 0) throw Error(fmt::format("scripts/power.sh failed for {} (files in {}; a mismatch is in sim.txt)", label, dir));
   const sim::PowerResult r = sim::join_power(dir, st.cycles(), st.macs());
   if (o.keep.empty()) fs::remove_all(dir);
-  fs::create_directories(cache_dir());
+  fs::create_directories(cache_dir("power"));
   write_text(cached.string(), to_json(r).dump(2) + "\n");
   return r;
 }
@@ -156,14 +132,14 @@ void run(const Options& o) {
     const TensorInfo* imgs = st.find("samples/images");
     if (!imgs || imgs->shape.empty() || imgs->shape[0] == 0) throw Error(fmt::format("{}: no sample images (export with --export-samples N > 0)", model));
     const int64_t n = std::min(o.images, imgs->shape[0]), per = numel(net.input_shape());
-    const std::vector<std::string> prefixes = o.layers.empty() ? default_block(net) : o.layers;
+    const std::vector<std::string> prefixes = o.layers.empty() ? std::vector<std::string>{first_block(net.gemms(), "logq power")} : o.layers;
     std::map<std::string, const GemmRecord*> by;
     for (const auto& g : net.gemms()) by[g.name] = &g;
     std::map<std::string, std::pair<int, int>> fmt_bits;
     for (const LqmGemm& g : f.model().gemms) fmt_bits[g.name] = {g.w.bits, g.x.bits};
     std::vector<Job> jobs;
     net.on_codes = [&](const std::string& layer, const std::vector<int32_t>& x, const std::vector<int32_t>& b) {
-      if (selected(prefixes, layer)) jobs.push_back({by.at(layer), fmt_bits.at(layer).first, fmt_bits.at(layer).second, x, b});
+      if (layer_in(prefixes, layer)) jobs.push_back({by.at(layer), fmt_bits.at(layer).first, fmt_bits.at(layer).second, x, b});
     };
     const auto x = st.read<float>("samples/images", DType::F32);
     for (int64_t i = 0; i < n; ++i) net.run(std::vector<float>(x.begin() + i * per, x.begin() + (i + 1) * per));

@@ -31,9 +31,12 @@ struct Options {
 };
 
 sim::AccelConfig accel_config(const Options& o) {
-  sim::AccelConfig h = o.hw.empty() ? sim::default_accel() : sim::load_accel(o.hw);
+  nlohmann::json base = o.hw.empty() ? nlohmann::json::object() : sim::load_accel_json(o.hw);
+  if (o.energy_model) sim::set_energy_model(base, *o.energy_model);
+  sim::AccelConfig h = sim::parse_accel(base, o.hw.empty() ? "command line" : o.hw);
+  h.path = o.hw;
   nlohmann::json over = sim::to_json(h);
-  over.erase("energy_pj");  // keep the loaded table; the overrides below change the array only
+  over.erase("energy_pj");  // the energy table does not depend on the array: kept as loaded
   bool changed = false;
   if (o.rows) over["array"]["rows"] = *o.rows, changed = true;
   if (o.cols) over["array"]["cols"] = *o.cols, changed = true;
@@ -41,11 +44,9 @@ sim::AccelConfig accel_config(const Options& o) {
   if (o.clock_mhz) over["clock_mhz"] = *o.clock_mhz, changed = true;
   if (o.act_bits) over["words"]["act_bits"] = *o.act_bits, changed = true;
   if (o.weight_bits) over["words"]["weight_bits"] = *o.weight_bits, changed = true;
-  if (o.energy_model) over["energy_pj"] = {{"model", *o.energy_model}}, changed = true;  // that model's tables
   if (!changed) return h;
-  if (!o.energy_model) over["energy_pj"] = {{"model", h.energy.model}};
   sim::AccelConfig n = sim::parse_accel(over, o.hw.empty() ? "command line" : o.hw + " + command line");
-  if (!o.energy_model && (!o.pe || *o.pe == h.pe)) n.energy = h.energy;
+  n.energy = h.energy;
   n.path = h.path;
   return n;
 }

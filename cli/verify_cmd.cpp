@@ -47,18 +47,7 @@ struct LayerResult {
 };
 
 bool selected(const Options& o, const std::vector<std::string>& prefixes, const std::string& name) {
-  if (o.all) return true;
-  for (const auto& p : prefixes)
-    if (name == p || name.rfind(p + ".", 0) == 0) return true;
-  return false;
-}
-
-// Default: one transformer block, or one residual block.
-std::vector<std::string> default_layers(const std::vector<GemmRecord>& gs) {
-  for (const char* p : {"blocks.0", "layers.0.blocks.0", "layer1.0", "features.1"})
-    for (const auto& g : gs)
-      if (g.name.rfind(std::string(p) + ".", 0) == 0) return {p};
-  throw Error("logq verify: no default block in this model (blocks.0 / layer1.0); name layers with --layers or use --all");
+  return o.all || layer_in(prefixes, name);
 }
 
 LayerResult run_job(RtlArray& rtl, const GemmRecord& g, const Job& job, const Options& o, bool flip_here) {
@@ -157,7 +146,7 @@ int run(const Options& o) {
     throw Error(fmt::format("{}: no sample images (export with --export-samples N > 0)", o.model));
   const int64_t avail = imgs->shape[0], n = std::min(o.images, avail), per = numel(net.input_shape());
   if (o.images > avail) fmt::print("note: the file holds {} sample images; verifying {}\n", avail, n);
-  const std::vector<std::string> prefixes = o.layers.empty() && !o.all ? default_layers(net.gemms()) : o.layers;
+  const std::vector<std::string> prefixes = o.layers.empty() && !o.all ? std::vector<std::string>{first_block(net.gemms(), "logq verify")} : o.layers;
   std::vector<Job> jobs;
   net.on_codes = [&](const std::string& layer, const std::vector<int32_t>& x, const std::vector<int32_t>& b) {
     if (selected(o, prefixes, layer)) jobs.push_back({layer, int64_t(-1), x, b, {}});

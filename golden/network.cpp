@@ -356,4 +356,17 @@ std::vector<float> Network::run(const std::vector<float>& image) {
   return val[outputs_[0]].v;
 }
 
+bool layer_in(const std::vector<std::string>& prefixes, const std::string& name) {
+  for (const auto& p : prefixes)
+    if (name == p || name.rfind(p + ".", 0) == 0) return true;
+  return false;
+}
+
+std::string first_block(const std::vector<GemmRecord>& gemms, const std::string& who) {
+  for (const char* p : {"blocks.0", "layers.0.blocks.0", "layer1.0", "features.1"})
+    for (const auto& g : gemms)
+      if (g.name.rfind(std::string(p) + ".", 0) == 0) return p;
+  throw Error(fmt::format("{}: no default block in this model (blocks.0 / layer1.0); name layers with --layers", who));
+}
+
 }  // namespace logq

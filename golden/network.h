@@ -42,6 +42,12 @@ struct GemmRecord {
   Shape out_shape;
 };
 
+// Whether layer `name` is one of `prefixes` or inside one ("blocks.0" takes "blocks.0.attn.qkv").
+bool layer_in(const std::vector<std::string>& prefixes, const std::string& name);
+// The first block of a network (a transformer block, a residual block): the layers `logq verify`
+// and `logq power` take by default. Throws naming `who` when the model has none.
+std::string first_block(const std::vector<GemmRecord>& gemms, const std::string& who);
+
 class Network {
  public:
   Network(const LqmFile& file, const HwOverrides& hw = {});

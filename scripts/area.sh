@@ -6,26 +6,14 @@
 #   scripts/area.sh OUT.csv UNIT...       units: see `units` below, or array:KIND:R:C
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-lib=$root/third_party/osu018/osu018_stdcells.lib
-[ -f "$lib" ] || { echo "area.sh: $lib missing (run scripts/setup.sh)" >&2; exit 1; }
+source "$root/scripts/synth_common.sh"
 out=$1; shift
-rtl=$root/rtl
-srcs="$rtl/logq_pkg.sv $rtl/logq_term_place.sv $rtl/logq_acc.sv $rtl/logq_pe_uu.sv $rtl/logq_pe_ua.sv $rtl/logq_pe_lu.sv $rtl/logq_pe_la.sv $rtl/logq_pe_lula.sv $rtl/logq_pe_universal.sv $rtl/logq_adalog_dequant.sv $rtl/logq_logw_decode.sv $rtl/logq_pe_slot.sv $rtl/logq_pe_position.sv $rtl/logq_pe_array.sv"
 nand2=$(awk '/cell \(NAND2X1\)/{f=1} f&&/area/{gsub(/[^0-9.]/,"",$3); print $3; exit}' "$lib")
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-# unit -> "top|chparam args|description", from rtl/logq_units.tsv (generated from golden/hw.cpp's
-# table by `logq hw --write-rtl rtl`): rows of use "area" by name; array:NAME:R:C from row array_NAME.
-units_tsv=$rtl/logq_units.tsv
-row() {  # row NAME USE -> "top<TAB>params<TAB>description" or nothing
-  awk -F'\t' -v n="$1" -v u="$2" '!/^#/ && $1 == n && $2 == u { print $3 "\t" $4 "\t" $5; exit }' "$units_tsv"
-}
-chparams() {  # "A=1 B=2" -> "-set A 1 -set B 2"
-  local out="" kv
-  for kv in $1; do out="$out -set ${kv%%=*} ${kv#*=}"; done
-  echo "${out# }"
-}
+# unit -> "top|chparam args|description", from rtl/logq_units.tsv: rows of use "area" by name;
+# array:NAME:R:C from row array_NAME.
 spec() {
   local unit=$1 name=$1 use=area r="" c="" width=""
   case $unit in
@@ -33,7 +21,7 @@ spec() {
     acc[0-9]*) width=${unit#acc}; name=acc32 ;;
   esac
   local line top params desc
-  line=$(row "$name" "$use")
+  line=$(unit_row "$name" "$use")
   [ -n "$line" ] || { echo "area.sh: unknown unit $unit (rtl/logq_units.tsv)" >&2; exit 2; }
   IFS=$'\t' read -r top params desc <<< "$line"
   if [ -n "$r" ]; then params="$params R=$r C=$c"; desc="${r}x${c} $desc"; fi
@@ -47,7 +35,7 @@ for unit in "$@"; do
   IFS='|' read -r top params desc <<< "$line"
   net=$work/$top.v
   echo "[area] $unit: yosys" >&2
-  yosys -q -l "$work/yosys.log" -p "read_verilog -defer -sv $srcs; chparam $params $top; hierarchy -check -top $top; synth -flatten -top $top; dfflibmap -liberty $lib; abc -liberty $lib; opt_clean; stat -liberty $lib; write_verilog -noattr -noexpr $net" >/dev/null
+  synth_netlist "$top" "$params" "$net" "$work/yosys.log"
   area=$(grep -E "Chip area for (top )?module" "$work/yosys.log" | tail -1 | awk '{print $NF}' || true)
   cells=$(grep -E "Number of cells:" "$work/yosys.log" | tail -1 | awk '{print $NF}' || true)
   area=${area:-0}

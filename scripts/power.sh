@@ -16,37 +16,36 @@
 #   scripts/power.sh KIND DIR        (KIND: a single PE kind, row position_KIND of rtl/logq_units.tsv)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-lib=$root/third_party/osu018/osu018_stdcells.lib
-[ -f "$lib" ] || { echo "power.sh: $lib missing (run scripts/setup.sh)" >&2; exit 1; }
+source "$root/scripts/synth_common.sh"
+# Only the position's own modules: ABC's mapping of the universal position changes (+1.7 % pJ/MAC)
+# when the unused array and decoder modules are read too; results/power.csv was measured so.
+srcs="$rtl/logq_pkg.sv $rtl/logq_term_place.sv $rtl/logq_acc.sv $rtl/logq_pe_uu.sv $rtl/logq_pe_ua.sv $rtl/logq_pe_lu.sv $rtl/logq_pe_la.sv $rtl/logq_pe_lula.sv $rtl/logq_pe_universal.sv $rtl/logq_pe_slot.sv $rtl/logq_pe_position.sv"
 kind=$1 dir=$2
 [ -f "$dir/stim.txt" ] || { echo "power.sh: $dir/stim.txt missing (logq power writes it)" >&2; exit 1; }
-rtl=$root/rtl
-srcs="$rtl/logq_pkg.sv $rtl/logq_term_place.sv $rtl/logq_acc.sv $rtl/logq_pe_uu.sv $rtl/logq_pe_ua.sv $rtl/logq_pe_lu.sv $rtl/logq_pe_la.sv $rtl/logq_pe_lula.sv $rtl/logq_pe_universal.sv $rtl/logq_pe_slot.sv $rtl/logq_pe_position.sv"
-line=$(awk -F'\t' -v n="position_$kind" '!/^#/ && $1 == n && $2 == "power" { print $3 "\t" $4; exit }' "$rtl/logq_units.tsv")
+line=$(unit_row "position_$kind" power)
 [ -n "$line" ] || { echo "power.sh: no row position_$kind in rtl/logq_units.tsv" >&2; exit 2; }
-IFS=$'\t' read -r top params <<< "$line"
-chparams=""
-for kv in $params; do chparams="$chparams -set ${kv%%=*} ${kv#*=}"; done
+IFS=$'\t' read -r top params _ <<< "$line"
 period=10  # ns; the energy per transition does not depend on it, leakage per cycle does (docs/sim.md)
 
 echo "[power] $kind: yosys" >&2
 # As scripts/area.sh, then every wire but the ports made private: write_verilog names them _N_.
-yosys -q -l "$dir/yosys.log" -p "read_verilog -defer -sv $srcs; chparam $chparams $top; hierarchy -check -top $top; synth -flatten -top $top; dfflibmap -liberty $lib; abc -liberty $lib; opt_clean; stat -liberty $lib; rename -hide w:* i:* o:* %u %d; write_verilog -noattr -noexpr $dir/net.v" >/dev/null
+synth_netlist "$top" "$(chparams "$params")" "$dir/net.v" "$dir/yosys.log" "rename -hide w:* i:* o:* %u %d;"
 [ -f "$dir/cells.v" ] || yosys -q -p "read_liberty -ignore_miss_func $lib; write_verilog -noattr $dir/cells.v" >/dev/null
-awk '/^[ \t]*cell *\(/ { gsub(/.*\(|\).*/, ""); cell = $0 } /^[ \t]*pin *\(/ { p = $0; gsub(/.*\(|\).*/, "", p); pin = p } /direction *: *output/ { print cell, pin }' "$lib" > "$dir/outputs.txt"
+# Every cell pin of the liberty: "CELL PIN DIRECTION CAPACITANCE_PF" (outputs: capacitance 0).
+awk '/^[ \t]*cell *\(/ { gsub(/.*\(|\).*/, ""); cell = $0 } /^[ \t]*pin *\(/ { p = $0; gsub(/.*\(|\).*/, "", p); pin = p }
+     /^[ \t]*direction *:/ { d = $3; gsub(/;/, "", d) } /^[ \t]*capacitance *:/ { v = $3; gsub(/;/, "", v); print cell, pin, d, v }' "$lib" > "$dir/pins.txt"
+awk '$3 == "output" { print $1, $2 }' "$dir/pins.txt" > "$dir/outputs.txt"
 
 # In the array each operand-register output drives the next position's inputs: load the output
 # ports (a_word_o, w_word_o, valid_o, first_o) with the pin capacitance of the matching input net
 # of this netlist (liberty pin capacitances, pF), so the registers are charged what they drive.
-awk '/^[ \t]*cell *\(/ { gsub(/.*\(|\).*/, ""); cell = $0 } /^[ \t]*pin *\(/ { p = $0; gsub(/.*\(|\).*/, "", p); pin = p }
-     /^[ \t]*capacitance *:/ { v = $3; gsub(/;/, "", v); print cell, pin, v }' "$lib" > "$dir/pincap.txt"
-awk 'NR == FNR { cap[$1 " " $2] = $3; next }
+awk 'NR == FNR { cap[$1 " " $2] = $4; next }
      /^ *[A-Z][A-Z0-9]* +_[0-9]+_ +\($/ { cell = $1; next }
      /^ *\.[A-Za-z]+\(/ && cell != "" { pin = $0; sub(/^ *\./, "", pin); net = pin; sub(/\(.*/, "", pin); sub(/^[^(]*\(/, "", net); sub(/\).*/, "", net); gsub(/ /, "", net)
        if (net ~ /^(a_word_i|w_word_i|valid_i|first_i)/) load[net] += cap[cell " " pin]; next }
      /^ *\);/ { cell = "" }
      END { for (n in load) { o = n; sub(/_i/, "_o", o); printf "set_load -pin_load %.6f [get_ports {%s}]\n", load[n], o } }' \
-  "$dir/pincap.txt" "$dir/net.v" | sort > "$dir/loads.tcl"
+  "$dir/pins.txt" "$dir/net.v" | sort > "$dir/loads.tcl"
 
 echo "[power] $kind: gate-level simulation (Verilator)" >&2
 # -O0: Verilator 5.006's optimizer miscompiles these cell netlists (an XNOR2X1 output wrong, seen

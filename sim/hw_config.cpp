@@ -320,4 +320,10 @@ json to_json(const AccelConfig& h) {
   return j;
 }
 
+void set_energy_model(json& config, const std::string& model) {
+  if (!config.is_object()) return;  // parse_accel names the error
+  if (!config.contains("energy_pj")) config["energy_pj"] = json::object();
+  if (config["energy_pj"].is_object()) config["energy_pj"]["model"] = model;  // else parse_accel names the error
+}
+
 }  // namespace logq::sim

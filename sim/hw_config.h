@@ -78,5 +78,7 @@ AccelConfig load_accel(const std::string& path);
 nlohmann::json load_accel_json(const std::string& path);  // the file's JSON, unchecked
 AccelConfig parse_accel(const nlohmann::json& j, const std::string& where);  // `where` names the source in errors
 nlohmann::json to_json(const AccelConfig& h);
+// Sets energy_pj.model in a hardware config's JSON (the config's own overrides still win).
+void set_energy_model(nlohmann::json& config, const std::string& model);
 
 }  // namespace logq::sim
