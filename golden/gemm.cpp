@@ -383,6 +383,29 @@ WidthBound required_width(const GemmProblem& p, const HwConfig& hw) {
   return b;
 }
 
+GemmProblem GemmChunk::problem() const {
+  return {pairing, M, N, K, x.data(), w_u.empty() ? nullptr : w_u.data(), w_l.empty() ? nullptr : w_l.data(), a_table};
+}
+
+GemmChunk gemm_k_chunk(const GemmProblem& p, int64_t k0, int64_t kb) {
+  check_problem(p);
+  if (k0 < 0 || kb < 1 || k0 + kb > p.K) throw Error(fmt::format("K chunk [{}, {}) outside K = {}", k0, k0 + kb, p.K));
+  GemmChunk c{p.pairing, p.M, p.N, kb, {}, {}, {}, p.a_table};
+  const auto columns = [&](auto* src, int64_t rows, auto& dst) {
+    dst.reserve(static_cast<size_t>(rows * kb));
+    for (int64_t r = 0; r < rows; ++r) dst.insert(dst.end(), src + r * p.K + k0, src + r * p.K + k0 + kb);
+  };
+  columns(p.x, p.M, c.x);
+  if (p.w_u) columns(p.w_u, p.N, c.w_u);
+  if (p.w_l) columns(p.w_l, p.N, c.w_l);
+  return c;
+}
+
+void add_partial_sums(std::vector<int64_t>& sum, const std::vector<int64_t>& part, int acc_bits) {
+  if (sum.size() != part.size()) throw Error(fmt::format("partial sums: {} accumulators plus {}", sum.size(), part.size()));
+  for (size_t i = 0; i < sum.size(); ++i) sum[i] = wrap_to_bits(static_cast<__int128>(sum[i]) + part[i], acc_bits);
+}
+
 GemmResult gemm(const GemmProblem& p, const HwConfig& hw) {
   check_problem(p);
   const Expanded x = expand_x(p, hw), w = expand_w(p, hw);

@@ -37,6 +37,20 @@ struct GemmResult {
 };
 
 GemmResult gemm_reference(const GemmProblem& p, const HwConfig& hw);
+
+// Columns [k0, k0 + kb) of a problem as a problem of its own, operands copied: one chunk of a
+// K-split job (golden/hw.h k_chunk_count).
+struct GemmChunk {
+  Pairing pairing = Pairing::UxU;
+  int64_t M = 0, N = 0, K = 0;
+  std::vector<int32_t> x, w_u;
+  std::vector<LogWeightInt> w_l;
+  const AdaLogTable* a_table = nullptr;
+  GemmProblem problem() const;  // points into this chunk's vectors
+};
+GemmChunk gemm_k_chunk(const GemmProblem& p, int64_t k0, int64_t kb);
+// What the output buffer does with a chunk's accumulators: sum[i] += part[i], wrapped to acc_bits.
+void add_partial_sums(std::vector<int64_t>& sum, const std::vector<int64_t>& part, int acc_bits);
 GemmResult gemm(const GemmProblem& p, const HwConfig& hw);
 // The fast path's int16 kernel uses AVX2 when the CPU has it; false forces the portable loop
 // (for tests and for comparing the two). Returns the previous setting.

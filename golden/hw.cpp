@@ -1,5 +1,6 @@
 #include "golden/hw.h"
 
+#include <algorithm>
 #include <cmath>
 #include <iterator>
 
@@ -130,6 +131,13 @@ int PeSpec::mant_frac_bits() const {
   for (const auto& n : parts)
     if (pe_spec(n).runs(Pairing::LxU) || pe_spec(n).runs(Pairing::LxA)) return pe_spec(n).mant_frac_bits();
   return 1;
+}
+
+int PeSpec::acc_bits() const {
+  if (!composite()) return rtl.acc_w;
+  int bits = 0;
+  for (const auto& n : parts) bits = std::max(bits, pe_spec(n).acc_bits());
+  return bits;
 }
 
 int PeSpec::max_w_bits() const {
@@ -307,6 +315,19 @@ int64_t array_tile_steps(int64_t R, int64_t C, int64_t K) { return K + R + C - 1
 
 uint64_t array_cycles(int64_t R, int64_t C, int64_t M, int64_t N, int64_t K) {
   return static_cast<uint64_t>(array_tiles(R, C, M, N) * array_tile_steps(R, C, K) + R);
+}
+
+int64_t k_chunk_count(int64_t K, int64_t Kc) {
+  if (K < 1 || Kc < 1) throw Error(fmt::format("K-splitting: K = {} in chunks of {} (both must be at least 1)", K, Kc));
+  return (K + Kc - 1) / Kc;
+}
+
+int64_t k_chunk_len(int64_t K, int64_t Kc, int64_t chunk) { return std::min(Kc, K - chunk * Kc); }
+
+uint64_t array_cycles_k_split(int64_t R, int64_t C, int64_t M, int64_t N, int64_t K, int64_t Kc) {
+  uint64_t cycles = 0;
+  for (int64_t c = 0; c < k_chunk_count(K, Kc); ++c) cycles += array_cycles(R, C, M, N, k_chunk_len(K, Kc, c));
+  return cycles;
 }
 
 std::string rtl_package_sv() {

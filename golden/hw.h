@@ -58,6 +58,7 @@ struct PeSpec {
   bool composite() const { return !kind.has_value(); }
   std::string area_unit() const;  // `logq area` unit: pe_<name> ("" for a composite)
   int mant_frac_bits() const;     // f of its LogART datapath (a composite: of its parts, 1 if none)
+  int acc_bits() const;           // its accumulator's width (a composite: the widest part's)
   // Widest weight / activation format it takes: U(b) b, L(n) n, A(b) b (the max over pairings).
   int max_w_bits() const;
   int max_a_bits() const;
@@ -114,6 +115,14 @@ int array_w_word_bits(const PeSpec& k);
 uint64_t array_cycles(int64_t rows, int64_t cols, int64_t M, int64_t N, int64_t K);
 int64_t array_tile_steps(int64_t rows, int64_t cols, int64_t K);  // K + R + C − 1
 int64_t array_tiles(int64_t rows, int64_t cols, int64_t M, int64_t N);
+// K-splitting, for a job whose K does not fit the operand buffers: K is cut into chunks of Kc
+// columns (the last may be shorter), [c·Kc, min(K, (c + 1)·Kc)). Each chunk is one job of the
+// array; the output buffer adds the chunk's drained accumulators to the partial sums it holds
+// (rtl/logq_gemm_top.sv acc_i; the first chunk overwrites them). Wrapping addition is associative,
+// so the result equals the unsplit job's bit for bit; the cycles are the chunks' jobs' cycles.
+int64_t k_chunk_count(int64_t K, int64_t Kc);
+int64_t k_chunk_len(int64_t K, int64_t Kc, int64_t chunk);
+uint64_t array_cycles_k_split(int64_t rows, int64_t cols, int64_t M, int64_t N, int64_t K, int64_t Kc);
 
 // The generated RTL files (`logq hw --write-rtl`): their names and exact contents.
 std::string rtl_package_sv();  // rtl/logq_pkg.sv

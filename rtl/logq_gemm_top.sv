@@ -5,7 +5,9 @@
 // A buffer: R banks, row m in bank m % R at address (m / R) * K + k; words are d = c - z
 //   (uniform) or AdaLog codes (b+1 bits). W buffer: C banks, column n in bank n % C at
 //   (n / C) * K + k; words are d (uniform) or LogART codes {zero, neg, e_idx}.
-// Output buffer: M x N accumulators, row-major, read through obuf_addr_i.
+// Output buffer: M x N accumulators, row-major, read through obuf_addr_i. With acc_i set for a job
+//   the buffer adds the drained accumulators to the partial sums it holds (wrapping at ACC_W):
+//   K-splitting, one job per chunk of K (golden/hw.h k_chunk_count); clear, it overwrites them.
 module logq_gemm_top #(
   parameter int unsigned R       = 4,
   parameter int unsigned C       = 4,
@@ -28,6 +30,7 @@ module logq_gemm_top #(
   input  logic [1:0]              mode_i,
   input  logic [FW-1:0]           frac_bits_i,
   input  logic                    half_up_i,
+  input  logic                    acc_i,      // accumulate into the output buffer (held for the job)
   input  logic [15:0]             m_i,
   input  logic [15:0]             n_i,
   input  logic [15:0]             k_i,
@@ -146,12 +149,14 @@ module logq_gemm_top #(
     .drain_row_next_i(drain_row_next), .drain_acc_o(drain_acc)
   );
 
-  // Drain: row drain_row of tile (dtm, dtn) to the output buffer.
+  // Drain: row drain_row of tile (dtm, dtn) to the output buffer, added to its partial sums when
+  // acc_i is set (C adders of ACC_W bits at the buffer; not part of `logq area`'s array).
   always_ff @(posedge clk_i) begin
     if (drain && (32'(dtm) * R + 32'(drain_row)) < 32'(m_i)) begin
       for (int j = 0; j < C; j++) begin
         if ((32'(dtn) * C + j) < 32'(n_i))
-          obuf[(32'(dtm) * R + 32'(drain_row)) * 32'(n_i) + 32'(dtn) * C + j] <= drain_acc[j*ACC_W +: ACC_W];
+          obuf[(32'(dtm) * R + 32'(drain_row)) * 32'(n_i) + 32'(dtn) * C + j] <=
+              drain_acc[j*ACC_W +: ACC_W] + (acc_i ? obuf[(32'(dtm) * R + 32'(drain_row)) * 32'(n_i) + 32'(dtn) * C + j] : '0);
       end
     end
   end

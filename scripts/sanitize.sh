@@ -27,4 +27,4 @@ export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_stack_use_after_return=0:detect_leaks
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1:suppressions=$PWD/../tests/sanitize.supp}
 # tests/hostile: ASan's shadow memory cannot live under a 4 GiB RLIMIT_AS; its RSS limit holds.
 export LOGQ_HOSTILE_NO_AS_LIMIT=1 ASAN_OPTIONS="$ASAN_OPTIONS:hard_rss_limit_mb=4096:allocator_may_return_null=1"
-exec ctest -j"$(nproc)" --output-on-failure --timeout 3000 -E "^fuzz_" "$@"
+exec ctest -j"$(nproc --all)" --output-on-failure --timeout 3000 -E "^fuzz_" "$@"

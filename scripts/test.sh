@@ -8,4 +8,5 @@ bash scripts/setup.sh
 source scripts/env.sh
 bash scripts/build.sh
 cd build
-ctest -j"$(nproc)" --output-on-failure --timeout 1200
+# nproc --all: plain nproc follows OMP_NUM_THREADS, which scripts/env.sh sets to 1 (tests ran serially).
+ctest -j"$(nproc --all)" --output-on-failure --timeout 1200

@@ -129,14 +129,14 @@ struct Controller : sc_module {
       const SimLayer& l = w.layers[j.layer];
       LayerReport& r = rep[j.layer];
       if (j.block.load_a) {
-        const int64_t fetched = a_fetch_words(l, j.block.m0, j.block.mb), words = j.block.mb * l.K;
+        const int64_t fetched = a_fetch_words(l, j.block.m0, j.block.mb, j.block.kb), words = j.block.mb * j.block.kb;
         dma.transfer(words_to_bytes(fetched, p.a_bits), false);
         r.dram_act_bytes += words_to_bytes(fetched, p.a_bits);
         r.sram_act.writes += words;  // the im2col rows the A banks receive
         r.sram_act.write_bytes += words_to_bytes(words, p.a_bits);
       }
       if (j.block.load_w) {
-        const int64_t words = j.block.nb * l.K;
+        const int64_t words = j.block.nb * j.block.kb;
         dma.transfer(words_to_bytes(words, p.w_bits), false);
         r.dram_weight_bytes += words_to_bytes(words, p.w_bits);
         r.sram_weight.writes += words;
@@ -158,22 +158,29 @@ struct Controller : sc_module {
       int i = -1;
       loaded.read(i);
       const Job& j = jobs[size_t(i)];
-      out_slots.wait();
+      const Block& b = j.block;
+      if (b.first_k) out_slots.wait();  // a K-split block's chunks share one output slot
       const SimLayer& l = w.layers[j.layer];
       const LayerPlan& p = plans[j.layer];
       LayerReport& r = rep[j.layer];
-      const uint64_t c = array.run(l, j.instance, j.block);
-      const int64_t tm = ceil_div(j.block.mb, hw.rows), tn = ceil_div(j.block.nb, hw.cols);
+      const uint64_t c = array.run(l, j.instance, b);
+      const int64_t tm = ceil_div(b.mb, hw.rows), tn = ceil_div(b.nb, hw.cols), outs = b.mb * b.nb;
       r.compute_cycles += c;
       r.tiles += tm * tn;
+      r.tile_k += tm * tn * b.kb;
       r.blocks += 1;
-      // Each tile reads its R rows of A and C rows of W over K (SCALE-Sim's ifmap/filter reads).
-      r.sram_act.reads += j.block.mb * l.K * tn;
-      r.sram_act.read_bytes += words_to_bytes(j.block.mb * l.K * tn, p.a_bits);
-      r.sram_weight.reads += j.block.nb * l.K * tm;
-      r.sram_weight.read_bytes += words_to_bytes(j.block.nb * l.K * tm, p.w_bits);
-      r.sram_out.writes += j.block.mb * j.block.nb;
-      r.sram_out.write_bytes += words_to_bytes(j.block.mb * j.block.nb, p.out_bits);
+      // Each tile reads its R rows of A and C rows of W over its K columns (SCALE-Sim's ifmap/filter reads).
+      r.sram_act.reads += b.mb * b.kb * tn;
+      r.sram_act.read_bytes += words_to_bytes(b.mb * b.kb * tn, p.a_bits);
+      r.sram_weight.reads += b.nb * b.kb * tm;
+      r.sram_weight.read_bytes += words_to_bytes(b.nb * b.kb * tm, p.w_bits);
+      // K-split: a later chunk reads the partial sums it adds to; all but the last write them back.
+      if (!b.first_k) {
+        r.sram_out.reads += outs;
+        r.sram_out.read_bytes += words_to_bytes(outs, p.psum_bits);
+      }
+      r.sram_out.writes += outs;
+      r.sram_out.write_bytes += words_to_bytes(outs, b.last_k ? p.out_bits : p.psum_bits);
       wait(cycles(c));
       in_slots.post();
       computed.write(i);
@@ -185,6 +192,7 @@ struct Controller : sc_module {
       int i = -1;
       computed.read(i);
       const Job& j = jobs[size_t(i)];
+      if (!j.block.last_k) continue;  // partial sums stay in the output SRAM
       const LayerPlan& p = plans[j.layer];
       LayerReport& r = rep[j.layer];
       const int64_t words = j.block.mb * j.block.nb;
@@ -206,7 +214,7 @@ class FastBackend final : public ArrayBackend {
  public:
   explicit FastBackend(const AccelConfig& hw) : hw_(hw) {}
   std::string name() const override { return "fast"; }
-  uint64_t run(const SimLayer& l, int64_t, const Block& b) override { return block_cycles(hw_, b.mb, b.nb, l.K); }
+  uint64_t run(const SimLayer&, int64_t, const Block& b) override { return block_cycles(hw_, b.mb, b.nb, b.kb); }
 
  private:
   AccelConfig hw_;
@@ -218,18 +226,23 @@ class RtlBackend final : public ArrayBackend {
   std::string name() const override { return "rtl"; }
   uint64_t run(const SimLayer& l, int64_t, const Block& b) override {
     const Pairing p = l.pairing_known ? l.pairing : Pairing::UxU;
-    const RandomJob j = random_job(rng_, p, b.mb, b.nb, l.K, false);
+    const RandomJob j = random_job(rng_, p, b.mb, b.nb, b.kb, false);
     logq::HwConfig hw = j.hw;
     hw.acc_bits = rtl_->config().acc_bits;
-    const RtlRunResult r = rtl_->run(j.problem(), hw);
-    if (r.acc != gemm(j.problem(), hw).acc)
-      throw Error(fmt::format("RTL back-end: layer '{}' block {}x{}x{}: the Verilated array disagrees with golden/ (run logq_rtl_regress)",
-                              l.name, b.mb, b.nb, l.K));
+    // A K-split block's chunks add into the output buffer: golden's sum of the chunks so far.
+    const std::vector<int64_t> chunk = gemm(j.problem(), hw).acc;
+    if (b.first_k) partial_ = chunk;
+    else add_partial_sums(partial_, chunk, hw.acc_bits);
+    const RtlRunResult r = rtl_->run(j.problem(), hw, nullptr, !b.first_k);
+    if (r.acc != partial_)
+      throw Error(fmt::format("RTL back-end: layer '{}' block {}x{}x{} (K columns {}+{}): the Verilated array disagrees with golden/ "
+                              "(run logq_rtl_regress)", l.name, b.mb, b.nb, l.K, b.k0, b.kb));
     return r.cycles;
   }
 
  private:
   std::mt19937 rng_;
+  std::vector<int64_t> partial_;
   std::unique_ptr<RtlArray> rtl_;
 };
 
@@ -247,6 +260,7 @@ void add_into(LayerReport& t, const LayerReport& r) {
   t.macs += r.macs;
   t.blocks += r.blocks;
   t.tiles += r.tiles;
+  t.tile_k += r.tile_k;
   t.compute_cycles += r.compute_cycles;
   t.stall_cycles += r.stall_cycles;
   t.total_cycles += r.total_cycles;
@@ -268,7 +282,7 @@ void add_into(LayerReport& t, const LayerReport& r) {
 void finish_rates(LayerReport& r, const AccelConfig& hw) {
   const double pes = double(hw.rows) * hw.cols;
   r.stall_cycles = r.total_cycles - std::min(r.total_cycles, r.compute_cycles);
-  r.mapping_efficiency = r.tiles && r.K ? double(r.macs) / (pes * double(r.tiles) * double(r.K)) : 0;
+  r.mapping_efficiency = r.tile_k ? double(r.macs) / (pes * double(r.tile_k)) : 0;
   r.compute_utilization = r.compute_cycles ? double(r.macs) / (pes * double(r.compute_cycles)) : 0;
   r.overall_utilization = r.total_cycles ? double(r.macs) / (pes * double(r.total_cycles)) : 0;
 }
@@ -359,6 +373,8 @@ SimReport simulate(const Workload& w, const AccelConfig& hw, ArrayBackend& backe
     r.Mb = plans.back().Mb;
     r.Nb = plans.back().Nb;
     r.weights_outer = plans.back().weights_outer;
+    r.Kb = plans.back().Kb;
+    r.k_chunks = plans.back().k_chunks;
   }
   const auto t0 = std::chrono::steady_clock::now();
   int64_t dram_read = 0, dram_write = 0;
@@ -387,11 +403,7 @@ SimReport simulate(const Workload& w, const AccelConfig& hw, ArrayBackend& backe
     if (!r.skipped) add_into(s.total, r);
   }
   s.total.K = 0;
-  finish_rates(s.total, hw);
-  // Mapping efficiency of the total: MAC slots used over slots offered by the tiles.
-  double slots = 0;
-  for (const LayerReport& r : rep) slots += double(r.tiles) * double(r.K);
-  s.total.mapping_efficiency = slots > 0 ? double(s.total.macs) / (double(hw.rows) * hw.cols * slots) : 0;
+  finish_rates(s.total, hw);  // mapping efficiency: MAC slots used over the slots all tiles offered
   s.layers = std::move(rep);
   return s;
 }

@@ -50,6 +50,8 @@ struct LayerReport {
   bool skipped = false;  // float input: not run on the array
   std::string note;
   int64_t Mb = 0, Nb = 0, blocks = 0, tiles = 0;
+  int64_t Kb = 0, k_chunks = 1;  // K columns per block; K-split into k_chunks chunks when > 1
+  int64_t tile_k = 0;            // Σ over tiles of the K columns each ran (the MAC slots / PEs)
   bool weights_outer = true;
   uint64_t compute_cycles = 0, stall_cycles = 0, total_cycles = 0;
   double mapping_efficiency = 0, compute_utilization = 0, overall_utilization = 0;

@@ -185,7 +185,8 @@ int64_t AccelConfig::act_bank_words(int bits) const {
 int64_t AccelConfig::weight_bank_words(int bits) const {
   return weight_sram_bytes * 8 / bits / cols / (double_buffer ? 2 : 1);
 }
-int64_t AccelConfig::out_words() const { return out_sram_bytes * 8 / out_bits / (double_buffer ? 2 : 1); }
+int64_t AccelConfig::out_words() const { return out_words(out_bits); }
+int64_t AccelConfig::out_words(int bits) const { return out_sram_bytes * 8 / bits / (double_buffer ? 2 : 1); }
 
 double AccelConfig::dram_bytes_per_cycle() const {
   const double b = dram_gbps * 1e9 / (clock() * 1e6);

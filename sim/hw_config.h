@@ -68,7 +68,8 @@ struct AccelConfig {
   // Words one bank of each buffer holds (per half when double-buffered).
   int64_t act_bank_words(int bits) const;
   int64_t weight_bank_words(int bits) const;
-  int64_t out_words() const;
+  int64_t out_words() const;  // of out_bits
+  int64_t out_words(int bits) const;
   double dram_bytes_per_cycle() const;  // bandwidth at the clock
   uint64_t dram_latency_cycles() const;  // ceil(latency · clock)
 };

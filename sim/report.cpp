@@ -33,6 +33,11 @@ std::string report_table(const SimReport& s) {
   };
   for (const auto& r : s.layers) o += row(r);
   o += row(s.total);
+  std::string split;
+  for (const auto& r : s.layers)
+    if (r.k_chunks > 1) split += fmt::format("{}{} ({} x {})", split.empty() ? "" : ", ", r.name, r.k_chunks, r.Kb);
+  if (!split.empty())
+    o += fmt::format("K-split (K does not fit a bank; chunks x K columns, partial sums added in the output SRAM): {}\n", split);
   const LayerReport& t = s.total;
   o += fmt::format("\n{} MACs in {} cycles ({} compute + {} stall): {:.3f} ms per image, {:.1f} images/s at {:.1f} MHz\n", t.macs,
                    t.total_cycles, t.compute_cycles, t.stall_cycles, s.latency_s() * 1e3, s.images_per_s(), s.clock_mhz);
@@ -50,15 +55,15 @@ std::string report_csv(const SimReport& s) {
       "mapping_efficiency,compute_utilization,overall_utilization,"
       "sram_act_reads,sram_weight_reads,sram_out_writes,sram_act_writes,sram_weight_writes,sram_out_reads,"
       "dram_act_read_bytes,dram_weight_read_bytes,dram_out_write_bytes,dram_gbps,"
-      "energy_mac_pj,energy_sram_pj,energy_dram_pj,energy_pj,skipped\n";
+      "energy_mac_pj,energy_sram_pj,energy_dram_pj,energy_pj,skipped,block_k,k_chunks\n";
   const auto row = [&](const LayerReport& r) {
-    o += fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{:.6f},{:.6f},{:.6f},{},{},{},{},{},{},{},{},{},{:.4f},{:.1f},{:.1f},{:.1f},{:.1f},{}\n",
+    o += fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{:.6f},{:.6f},{:.6f},{},{},{},{},{},{},{},{},{},{:.4f},{:.1f},{:.1f},{:.1f},{:.1f},{},{},{}\n",
                      r.name, r.op, r.pairing, r.M, r.N, r.K, r.count, r.macs, r.Mb, r.Nb, r.weights_outer ? "weights_outer" : "act_outer",
                      r.blocks, r.tiles, r.compute_cycles, r.stall_cycles, r.total_cycles, r.mapping_efficiency, r.compute_utilization,
                      r.overall_utilization, r.sram_act.reads, r.sram_weight.reads, r.sram_out.writes, r.sram_act.writes, r.sram_weight.writes,
                      r.sram_out.reads, r.dram_act_bytes, r.dram_weight_bytes, r.dram_out_bytes,
                      gbps(r.dram_bytes(), r.total_cycles, s.clock_mhz), r.energy_pj_mac, r.energy_pj_sram, r.energy_pj_dram, r.energy_pj(),
-                     r.skipped ? 1 : 0);
+                     r.skipped ? 1 : 0, r.Kb, r.k_chunks);
   };
   for (const auto& r : s.layers) row(r);
   row(s.total);
@@ -68,7 +73,7 @@ std::string report_csv(const SimReport& s) {
 json report_json(const SimReport& s) {
   const auto layer = [&](const LayerReport& r) {
     return json{{"layer", r.name}, {"op", r.op}, {"pairing", r.pairing}, {"M", r.M}, {"N", r.N}, {"K", r.K}, {"count", r.count},
-                {"macs", r.macs}, {"skipped", r.skipped}, {"note", r.note}, {"block_m", r.Mb}, {"block_n", r.Nb},
+                {"macs", r.macs}, {"skipped", r.skipped}, {"note", r.note}, {"block_m", r.Mb}, {"block_n", r.Nb}, {"block_k", r.Kb}, {"k_chunks", r.k_chunks},
                 {"loop_order", r.weights_outer ? "weights_outer" : "act_outer"}, {"blocks", r.blocks}, {"tiles", r.tiles},
                 {"compute_cycles", r.compute_cycles}, {"stall_cycles", r.stall_cycles}, {"total_cycles", r.total_cycles},
                 {"mapping_efficiency", r.mapping_efficiency}, {"compute_utilization", r.compute_utilization},

@@ -54,11 +54,15 @@ class ModelRtlBackend final : public ArrayBackend {
     if (j.M != l.M || j.N != l.N || j.K != l.K)
       throw Error(fmt::format("RTL back-end: layer '{}': golden's job is {}x{}x{}, the workload's {}x{}x{}", l.name, j.M, j.N, j.K, l.M, l.N, l.K));
     const bool log_w = log_weights(j.pairing);
-    const GemmProblem p{j.pairing, b.mb, b.nb, j.K, j.x.data() + b.m0 * j.K, log_w ? nullptr : j.w_u.data() + b.n0 * j.K,
-                        log_w ? j.w_l.data() + b.n0 * j.K : nullptr, j.table};
+    const GemmProblem rows{j.pairing, b.mb, b.nb, j.K, j.x.data() + b.m0 * j.K, log_w ? nullptr : j.w_u.data() + b.n0 * j.K,
+                           log_w ? j.w_l.data() + b.n0 * j.K : nullptr, j.table};
     HwConfig hw = j.hw;
     hw.acc_bits = rtl_->config().acc_bits;
-    const RtlRunResult r = rtl_->run(p, hw);
+    // A K-split block runs its columns [k0, k0 + kb) into the output buffer's partial sums; the
+    // network's accumulators are checked when its last chunk has run.
+    const GemmChunk chunk = gemm_k_chunk(rows, b.k0, b.kb);
+    const RtlRunResult r = rtl_->run(chunk.problem(), hw, nullptr, !b.first_k);
+    if (!b.last_k) return r.cycles;
     for (int64_t m = 0; m < b.mb; ++m)
       for (int64_t n = 0; n < b.nb; ++n) {
         const int64_t want = j.acc[static_cast<size_t>((b.m0 + m) * j.N + b.n0 + n)], got = r.acc[static_cast<size_t>(m * b.nb + n)];

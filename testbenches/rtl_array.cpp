@@ -34,6 +34,18 @@ RtlArrayConfig rtl_array_config(const std::string& unit) {
   throw Error(fmt::format("no RTL array unit '{}' in golden/hw.cpp's table", unit));
 }
 
+RtlRunResult RtlArray::run_k_split(const GemmProblem& p, const HwConfig& hw, int64_t kc) {
+  RtlRunResult total;
+  for (int64_t c = 0; c < k_chunk_count(p.K, kc); ++c) {
+    const GemmChunk chunk = gemm_k_chunk(p, c * kc, k_chunk_len(p.K, kc, c));
+    RtlRunResult r = run(chunk.problem(), hw, nullptr, c > 0);
+    total.cycles += r.cycles;
+    total.seconds += r.seconds;
+    total.acc = std::move(r.acc);
+  }
+  return total;
+}
+
 namespace {
 
 std::string operand_x(const GemmProblem& p, int64_t m, int64_t k) {

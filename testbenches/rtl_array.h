@@ -43,8 +43,13 @@ class RtlArray {
  public:
   virtual ~RtlArray() = default;
   virtual const RtlArrayConfig& config() const = 0;
-  // Loads the operands and the AdaLog LUT, runs the job, reads the accumulators back.
-  virtual RtlRunResult run(const GemmProblem& p, const HwConfig& hw, const TraceWindow* trace = nullptr) = 0;
+  // Loads the operands and the AdaLog LUT, runs the job, reads the accumulators back. accumulate:
+  // the output buffer adds the job's accumulators to what it holds (a later chunk of a K-split job
+  // of the same M and N); otherwise it overwrites them.
+  virtual RtlRunResult run(const GemmProblem& p, const HwConfig& hw, const TraceWindow* trace = nullptr, bool accumulate = false) = 0;
+  // Runs p as K chunks of kc columns (golden/hw.h k_chunk_count), each one job into the output
+  // buffer's partial sums: the accumulators of the last, and the cycles of all.
+  RtlRunResult run_k_split(const GemmProblem& p, const HwConfig& hw, int64_t kc);
   // Writes Verilator coverage data (meaningful for models verilated with --coverage).
   virtual void write_coverage(const std::string& path) = 0;
 };
@@ -66,6 +71,9 @@ std::unique_ptr<RtlArray> make_rtl_array_coverage_4x4();
 
 // Cycles the controller needs: golden/hw.h array_cycles for this array.
 inline uint64_t expected_cycles(const RtlArrayConfig& c, int64_t M, int64_t N, int64_t K) { return array_cycles(c.rows, c.cols, M, N, K); }
+inline uint64_t expected_cycles_k_split(const RtlArrayConfig& c, int64_t M, int64_t N, int64_t K, int64_t kc) {
+  return array_cycles_k_split(c.rows, c.cols, M, N, K, kc);
+}
 
 struct VerifyReport {
   bool pass = true;

@@ -42,9 +42,10 @@ class VerilatedArray final : public RtlArray {
 #endif
   }
 
-  RtlRunResult run(const GemmProblem& p, const HwConfig& hw, const TraceWindow* trace) override {
+  RtlRunResult run(const GemmProblem& p, const HwConfig& hw, const TraceWindow* trace, bool accumulate) override {
     check_fits(p, hw);
     reset();
+    top_->acc_i = accumulate;
     const bool log_w = p.pairing == Pairing::LxU || p.pairing == Pairing::LxA;
     const bool log_a = p.pairing == Pairing::UxA || p.pairing == Pairing::LxA;
     top_->mode_i = (log_w ? 1 : 0) | (log_a ? 2 : 0);

@@ -14,6 +14,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "golden/hw.h"
 #include "io/file_io.h"
 #include "io/safetensors.h"
 #include "test_util.h"
@@ -736,6 +737,35 @@ static void check_sim_rtl_equals_fast(const std::string& lqm) {
   CHECK(b.at("backend") == "rtl");
   CHECK(b.at("total").at("total_cycles") == a.at("total").at("total_cycles"));
   CHECK(b.at("total").at("total_cycles").get<int64_t>() > 100000);
+  // K-splitting on the model's own operands: 1 KiB operand SRAMs (128-word bank halves) split the
+  // layers with K > 128; every chunk runs on the Verilated array into its output buffer's partial
+  // sums, which must equal the network's accumulators, and the cycles equal the fast model's.
+  const std::string small = logq::test::temp_path("hw_small.json");
+  std::ofstream(small) << R"({"array": {"rows": 4, "cols": 4, "pe": "universal"}, "sram": {"act_kib": 1, "weight_kib": 1, "out_kib": 16}})";
+  const Run sfast = run_logq("sim " + q(lqm) + " --hw " + q(small) + " --clock-mhz 100 -q --json " + q(fj));
+  const Run srtl = run_logq("sim " + q(lqm) + " --hw " + q(small) + " --clock-mhz 100 --backend rtl --json " + q(rj));
+  INFO(sfast.out << srtl.out);
+  REQUIRE(sfast.code == 0);
+  REQUIRE(srtl.code == 0);
+  CHECK_THAT(srtl.out, Contains("K-split"));
+  std::ifstream sff(fj), srf(rj);
+  const json sa = json::parse(sff), sb = json::parse(srf);
+  int split = 0;
+  for (const json& l : sa.at("layers")) {
+    if (l.at("skipped").get<bool>() || l.at("k_chunks").get<int64_t>() == 1) continue;
+    ++split;
+    // The SystemC model's compute cycles are golden/hw's K-split formula over the layer's blocks.
+    const int64_t M = l.at("M"), N = l.at("N"), K = l.at("K"), Mb = l.at("block_m"), Nb = l.at("block_n"), Kb = l.at("block_k");
+    uint64_t want = 0;
+    for (int64_t m0 = 0; m0 < M; m0 += Mb)
+      for (int64_t n0 = 0; n0 < N; n0 += Nb) want += logq::array_cycles_k_split(4, 4, std::min(Mb, M - m0), std::min(Nb, N - n0), K, Kb);
+    INFO(l.at("layer"));
+    CHECK(l.at("compute_cycles").get<uint64_t>() == want * l.at("count").get<uint64_t>());
+  }
+  CHECK(split >= 3);
+  CHECK(sb.at("total").at("compute_cycles") == sa.at("total").at("compute_cycles"));
+  CHECK(sb.at("total").at("total_cycles") == sa.at("total").at("total_cycles"));
+  std::remove(small.c_str());
   const Run bad = run_logq("sim " + q(lqm) + " --hw " + q(hw4) + " --clock-mhz 100 -q --backend rtl --image 99");
   CHECK(bad.code == 1);
   CHECK_THAT(bad.out, Contains("--image 99") && Contains("holds sample images 0..7"));
@@ -1031,7 +1061,7 @@ TEST_CASE("logq sim: DeiT-Tiny and ResNet-18 topologies, the RTL back-end, bad c
   const Run big = run_logq("sim " + q(topo + "deit_tiny_patch16_224.csv") + " --clock-mhz 100 --backend rtl");
   CHECK(big.code != 0);
   CHECK_THAT(big.out, Contains("Verilated 4x4 universal array"));
-  // Bad input: zero bandwidth, an unknown PE kind, a buffer that cannot hold one tile, a missing file.
+  // Bad input: zero bandwidth, an unknown PE kind, an output buffer that cannot hold one tile, a missing file.
   const std::string bad = logq::test::temp_path("bad_hw.json");
   const auto with = [&](const std::string& text) {
     std::ofstream(bad) << text;
@@ -1043,9 +1073,13 @@ TEST_CASE("logq sim: DeiT-Tiny and ResNet-18 topologies, the RTL back-end, bad c
   b = with(R"({"array": {"pe": "int3"}})");
   CHECK(b.code != 0);
   CHECK_THAT(b.out, Contains("unknown PE kind 'int3'"));
+  // 8 KiB of weights: K = 576 needs 576 words per bank, a bank half holds 256: K-split in 3 x 192.
   b = with(R"({"sram": {"weight_kib": 8}})");
+  CHECK(b.code == 0);
+  CHECK_THAT(b.out, Contains("K-split") && Contains("layer1.0.conv1 (3 x 192)") && Contains("layer4.1.conv2 (18 x 256)"));
+  b = with(R"({"sram": {"weight_kib": 8, "out_kib": 1}})");
   CHECK(b.code != 0);
-  CHECK_THAT(b.out, Contains("layer 'layer1.0.conv1': the 16x16 array cannot hold one tile: K = 576 needs 576 words per weight bank"));
+  CHECK_THAT(b.out, Contains("layer 'layer1.0.conv1': the 1 KiB output SRAM holds 85 48-bit partial sums (K-split)"));
   b = with("{not json");
   CHECK(b.code != 0);
   CHECK_THAT(b.out, Contains("not valid JSON"));

@@ -3,6 +3,7 @@
 #include <random>
 
 #include "golden/gemm.h"
+#include "golden/hw.h"
 #include "test_util.h"
 
 using namespace logq;
@@ -169,6 +170,20 @@ TEST_CASE("worst-case magnitudes fit the computed width, a narrower accumulator 
     CHECK(any);
     CHECK(wrapped.stats.overflows == count * M * N);
     CHECK(wrapped.acc[0] == static_cast<int64_t>(v));
+
+    // K-splitting: chunks of 100 columns (the last 24) summed as the output buffer does (wrapping)
+    // equal the unsplit GEMM, with and without wraps.
+    for (const HwConfig& h : {hw, narrow}) {
+      std::vector<int64_t> sum;
+      for (int64_t c = 0; c < k_chunk_count(K, 100); ++c) {
+        const GemmChunk chunk = gemm_k_chunk(p, c * 100, k_chunk_len(K, 100, c));
+        REQUIRE(chunk.K == (c < 10 ? 100 : 24));
+        const std::vector<int64_t> part = gemm(chunk.problem(), h).acc;
+        if (c == 0) sum = part;
+        else add_partial_sums(sum, part, h.acc_bits);
+      }
+      CHECK(sum == gemm(p, h).acc);
+    }
   }
 }
 

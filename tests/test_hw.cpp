@@ -64,6 +64,13 @@ TEST_CASE("hw: the odd mantissa, the word layouts and the cycle formula", "[hw]"
   CHECK(stored_w_bits(Pairing::UxU, 8) == 8);
   CHECK(array_cycles(4, 4, 4, 4, 1) == 1 * (1 + 7) + 4);
   CHECK(array_cycles(16, 16, 197, 576, 192) == 13 * 36 * (192 + 31) + 16);
+  // K-splitting: K = 250 in chunks of 100 is three jobs of K 100, 100 and 50.
+  CHECK(k_chunk_count(250, 100) == 3);
+  CHECK(k_chunk_count(200, 100) == 2);
+  CHECK(k_chunk_len(250, 100, 2) == 50);
+  CHECK(array_cycles_k_split(4, 4, 9, 5, 250, 100) == 2 * (6 * (100 + 7) + 4) + 6 * (50 + 7) + 4);
+  CHECK(array_cycles_k_split(4, 4, 9, 5, 250, 250) == array_cycles(4, 4, 9, 5, 250));
+  CHECK_THROWS(k_chunk_count(10, 0));
 }
 
 TEST_CASE("hw: the checked-in rtl/logq_pkg.sv and rtl/logq_units.tsv are the generated ones", "[hw]") {

@@ -147,6 +147,57 @@ TEST_CASE("fast cycle model equals the RTL on every block of the embedded ViT an
   }
 }
 
+TEST_CASE("K-splitting: a layer whose K does not fit runs in chunks, and the plan, SystemC, the RTL and the cycle formula agree", "[sim][rtl][ksplit]") {
+  // 4x4 universal with 1 KiB operand SRAMs: 128 words per bank half, so K = 300 runs as 3 x 100.
+  const AccelConfig hw = accel({{"array", {{"rows", 4}, {"cols", 4}}}, {"clock_mhz", 100},
+                                {"sram", {{"act_kib", 1}, {"weight_kib", 1}, {"out_kib", 16}}}});
+  for (Pairing pr : {Pairing::UxU, Pairing::LxA}) {
+    SimLayer l = gemm_layer("fc", 37, 22, 300);
+    l.pairing = pr;
+    l.pairing_known = true;
+    if (pr == Pairing::LxA) l.w_fmt_bits = l.a_fmt_bits = 4;  // formats the PE takes, in 8-bit words
+    l.count = 2;
+    const LayerPlan p = plan_layer(l, hw);
+    REQUIRE(p.k_chunks == 3);
+    REQUIRE(p.Kb == 100);
+    CHECK(p.psum_bits == 48);
+    const int64_t nA = (l.M + p.Mb - 1) / p.Mb, nW = (l.N + p.Nb - 1) / p.Nb;
+    REQUIRE(int64_t(p.blocks.size()) == nA * nW * 3);
+    CHECK(p.a_words == l.M * l.K * nW);
+    CHECK(p.w_words == l.N * l.K * nA);
+    uint64_t cycles = 0;
+    for (size_t i = 0; i < p.blocks.size(); ++i) {
+      const Block& b = p.blocks[i];
+      const int64_t c = int64_t(i % 3);
+      INFO("block " << i);
+      CHECK(b.k0 == 100 * c);
+      CHECK(b.kb == 100);
+      CHECK(b.first_k == (c == 0));
+      CHECK(b.last_k == (c == 2));
+      CHECK((b.load_a && b.load_w));
+      if (c == 0) cycles += array_cycles_k_split(4, 4, b.mb, b.nb, l.K, p.Kb);
+    }
+    const Workload w{"ksplit", "test", {l}};
+    const json fast = simulate_in_child(w, hw, "fast"), rtl = simulate_in_child(w, hw, "rtl");
+    INFO(pairing_name(pr));
+    CHECK(fast.at("layers")[0].at("k_chunks") == 3);
+    CHECK(fast.at("layers")[0].at("block_k") == 100);
+    CHECK(fast.at("total").at("compute_cycles") == 2 * cycles);
+    // The Verilated array ran every chunk into its output buffer's partial sums, checked against golden.
+    CHECK(rtl.at("total").at("compute_cycles") == 2 * cycles);
+    CHECK(rtl.at("total").at("total_cycles") == fast.at("total").at("total_cycles"));
+    // Partial sums: chunks 2 and 3 read them, chunks 1 and 2 write them at 48 bits; outputs leave once.
+    const json& out = fast.at("layers")[0].at("sram").at("out");
+    CHECK(out.at("reads") == 2 * (2 * l.M * l.N + l.M * l.N));
+    CHECK(out.at("writes") == 2 * 3 * l.M * l.N);
+    CHECK(fast.at("layers")[0].at("dram").at("out_write_bytes") == 2 * l.M * l.N * 2);
+    // Mapping efficiency counts each chunk's tiles over its own 100 columns.
+    const double tiles = fast.at("layers")[0].at("tiles").get<double>();
+    CHECK(tiles == 2.0 * 3 * 10 * 6);
+    CHECK(fast.at("layers")[0].at("mapping_efficiency").get<double>() == Approx(double(l.macs()) / (16.0 * tiles * 100)));
+  }
+}
+
 TEST_CASE("tiling: DRAM traffic equals a replay of the buffers, and the plan moves the fewest bytes", "[sim]") {
   struct Case { int64_t M, N, K; double act_kib, weight_kib, out_kib; bool dbl; int bits; ConvGeom conv = {}; };
   const Case cases[] = {
@@ -378,7 +429,16 @@ TEST_CASE("bad hardware configs and topologies are clear errors", "[sim]") {
   // A layer whose one tile does not fit, and a PE kind that cannot run the layer.
   const AccelConfig tiny = accel({{"array", {{"rows", 16}, {"cols", 16}}}, {"clock_mhz", 100}, {"sram", {{"act_kib", 4}}}});
   SimLayer l = gemm_layer("blocks.0.mlp.fc2", 197, 192, 768);
-  CHECK_THROWS_WITH(plan_layer(l, tiny), Catch::Contains("layer 'blocks.0.mlp.fc2': the 16x16 array cannot hold one tile: K = 768"));
+  // K = 768 does not fit the 128-word banks: six chunks of 128 (K-splitting), unless even the
+  // output SRAM cannot hold one tile of partial sums, or a bank not one word.
+  const LayerPlan split = plan_layer(l, tiny);
+  CHECK(split.k_chunks == 6);
+  CHECK(split.Kb == 128);
+  const AccelConfig no_out = accel({{"array", {{"rows", 16}, {"cols", 16}}}, {"clock_mhz", 100}, {"sram", {{"act_kib", 4}, {"out_kib", 1}}}});
+  CHECK_THROWS_WITH(plan_layer(l, no_out), Catch::Contains("layer 'blocks.0.mlp.fc2': the 1 KiB output SRAM holds 85 48-bit partial sums (K-split)") &&
+                                                Catch::Contains("less than one 16x16 tile"));
+  const AccelConfig no_bank = accel({{"array", {{"rows", 16}, {"cols", 16}}}, {"clock_mhz", 100}, {"sram", {{"act_kib", 0.01}}}});
+  CHECK_THROWS_WITH(plan_layer(l, no_bank), Catch::Contains("layer 'blocks.0.mlp.fc2'") && Catch::Contains("not one column of K"));
   SimLayer ua = l;
   ua.pairing = Pairing::UxA;
   ua.pairing_known = true;
