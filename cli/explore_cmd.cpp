@@ -185,11 +185,12 @@ void mark_pareto(std::vector<Point>& pts) {
 
 std::string csv_of(const std::vector<Point>& pts) {
   std::string o = "model,file,method,pe,array,rows,cols,acc_bits,mant_frac_bits,top1,overflows,pe_area_um2,array_area_mm2,fmax_mhz,cycles,images_per_s,"
-                  "images_per_s_per_mm2,energy_uj,mac_energy_uj,pareto_area,pareto_throughput,pareto_energy\n";
+                  "images_per_s_per_mm2,energy_uj,mac_energy_uj,pareto_area,pareto_throughput,pareto_energy,vector_cycles,vector_energy_uj\n";
   for (const auto& p : pts)
-    o += fmt::format("{},{},{},{},{},{},{},{},{},{:.2f},{},{:.0f},{:.4f},{:.1f},{},{:.1f},{:.1f},{:.3f},{:.4f},{},{},{}\n", p.model, p.file, p.method, p.pe, p.array,
+    o += fmt::format("{},{},{},{},{},{},{},{},{},{:.2f},{},{:.0f},{:.4f},{:.1f},{},{:.1f},{:.1f},{:.3f},{:.4f},{},{},{},{},{:.4f}\n", p.model, p.file, p.method, p.pe, p.array,
                      p.rows, p.cols, p.acc_bits, p.mant_frac_bits, p.top1, p.overflows, p.pe_area_um2, p.array_area_mm2, p.fmax_mhz, p.cycles,
-                     p.images_per_s, p.ips_per_mm2(), p.energy_uj, p.mac_energy_uj, int(p.pareto_area), int(p.pareto_throughput), int(p.pareto_energy));
+                     p.images_per_s, p.ips_per_mm2(), p.energy_uj, p.mac_energy_uj, int(p.pareto_area), int(p.pareto_throughput), int(p.pareto_energy),
+                     p.vector_cycles, p.vector_energy_uj);
   return o;
 }
 
@@ -373,6 +374,8 @@ void run(const Options& o) {
         p.images_per_s = s.at("images_per_s");
         p.energy_uj = s.at("total").at("energy_pj").at("total").get<double>() * 1e-6;
         p.mac_energy_uj = s.at("total").at("energy_pj").at("mac").get<double>() * 1e-6;
+        p.vector_cycles = s.at("total").at("vector_cycles");
+        p.vector_energy_uj = s.at("total").at("energy_pj").at("vector").get<double>() * 1e-6;
         pts.push_back(p);
         fmt::print("  {:<34} {:<9} {:>6} acc{:<2} top-1 {:6.2f}%  {:8.3f} mm^2  {:6.1f} MHz  {:9.1f} images/s  {:8.2f} uJ\n", p.model, p.pe, p.array,
                    p.acc_bits, p.top1, p.array_area_mm2, p.fmax_mhz, p.images_per_s, p.energy_uj);

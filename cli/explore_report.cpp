@@ -214,7 +214,7 @@ td.front { color: #a05a00; font-weight: bold; text-align: center; }
   h += "<h2>Points <small>(click a column to sort; the same rows as <a href=\"explore.csv\">explore.csv</a>)</small></h2>\n<table id=\"points\">\n<thead><tr>";
   const char* heads[][2] = {{"model", "text"}, {"PE", "text"}, {"array", "text"}, {"acc bits", "num"}, {"top-1 %", "num"}, {"overflows", "num"},
                             {"PE &micro;m&sup2;", "num"}, {"array mm&sup2;", "num"}, {"fmax MHz", "num"}, {"images/s", "num"},
-                            {"images/s/mm&sup2;", "num"}, {"energy &micro;J", "num"}, {"MAC &micro;J", "num"}, {"Pareto area", "text"},
+                            {"images/s/mm&sup2;", "num"}, {"energy &micro;J", "num"}, {"MAC &micro;J", "num"}, {"non-GEMM cycles", "num"}, {"Pareto area", "text"},
                             {"Pareto images/s/mm&sup2;", "text"}, {"Pareto energy", "text"}};
   for (const auto& [name, type] : heads) h += fmt::format("<th data-type=\"{}\">{}</th>", type, name);
   h += "</tr></thead>\n<tbody>\n";
@@ -222,9 +222,9 @@ td.front { color: #a05a00; font-weight: bold; text-align: center; }
   for (const auto& p : pts) {
     const bool front = p.pareto_area || p.pareto_throughput || p.pareto_energy;
     h += fmt::format("<tr{}><td class=\"text\">{}</td><td class=\"text\">{}</td><td class=\"text\">{}</td><td>{}</td><td>{:.2f}</td><td>{}</td>"
-                     "<td>{:.0f}</td><td>{:.4f}</td><td>{:.1f}</td><td>{:.1f}</td><td>{:.1f}</td><td>{:.3f}</td><td>{:.4f}</td>{}{}{}</tr>\n",
+                     "<td>{:.0f}</td><td>{:.4f}</td><td>{:.1f}</td><td>{:.1f}</td><td>{:.1f}</td><td>{:.3f}</td><td>{:.4f}</td><td>{}</td>{}{}{}</tr>\n",
                      front ? " class=\"pareto\"" : "", html_escape(p.model), html_escape(p.pe), html_escape(p.array), p.acc_bits, p.top1, p.overflows,
-                     p.pe_area_um2, p.array_area_mm2, p.fmax_mhz, p.images_per_s, p.ips_per_mm2(), p.energy_uj, p.mac_energy_uj, star(p.pareto_area),
+                     p.pe_area_um2, p.array_area_mm2, p.fmax_mhz, p.images_per_s, p.ips_per_mm2(), p.energy_uj, p.mac_energy_uj, p.vector_cycles, star(p.pareto_area),
                      star(p.pareto_throughput), star(p.pareto_energy));
   }
   h += R"(</tbody>

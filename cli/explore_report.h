@@ -14,6 +14,8 @@ struct ExplorePoint {
   int rows = 0, cols = 0, acc_bits = 0, mant_frac_bits = 1;
   double top1 = 0, pe_area_um2 = 0, array_area_mm2 = 0, fmax_mhz = 0, images_per_s = 0, energy_uj = 0, mac_energy_uj = 0;
   uint64_t cycles = 0;
+  uint64_t vector_cycles = 0;  // the vector unit's busy cycles (non-GEMM work; overlapped with the array)
+  double vector_energy_uj = 0;
   int64_t overflows = 0;
   bool pareto_area = false, pareto_throughput = false, pareto_energy = false;
   double ips_per_mm2() const { return array_area_mm2 > 0 ? images_per_s / array_area_mm2 : 0; }

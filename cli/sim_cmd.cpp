@@ -22,10 +22,10 @@ namespace {
 
 struct Options {
   std::string workload, hw, csv, json_out, topology_out, backend = "fast";
-  std::optional<int> rows, cols, act_bits, weight_bits;
+  std::optional<int> rows, cols, act_bits, weight_bits, vector_lanes;
   std::optional<std::string> pe, energy_model;
   std::optional<double> clock_mhz;
-  bool quiet = false;
+  bool quiet = false, no_vector = false;
   uint32_t seed = 1;
   int64_t image = 0;
 };
@@ -44,6 +44,8 @@ sim::AccelConfig accel_config(const Options& o) {
   if (o.clock_mhz) over["clock_mhz"] = *o.clock_mhz, changed = true;
   if (o.act_bits) over["words"]["act_bits"] = *o.act_bits, changed = true;
   if (o.weight_bits) over["words"]["weight_bits"] = *o.weight_bits, changed = true;
+  if (o.no_vector) over["vector"]["enabled"] = false, changed = true;
+  if (o.vector_lanes) over["vector"]["lanes"] = *o.vector_lanes, changed = true;
   if (!changed) return h;
   sim::AccelConfig n = sim::parse_accel(over, o.hw.empty() ? "command line" : o.hw + " + command line");
   n.energy = h.energy;
@@ -123,6 +125,9 @@ void add_sim(CLI::App& app) {
   c->add_option("--json", o.json_out, "write the report as JSON (- for stdout)");
   c->add_option("--topology-out", o.topology_out, "write the workload's array jobs as a SCALE-Sim GEMM topology CSV and stop");
   c->add_flag("-q,--quiet", o.quiet, "print only the summary line");
+  c->add_flag("--no-vector", o.no_vector,
+              "leave out the vector unit (dequantize, LayerNorm, softmax, GELU, adds, pooling, quantize between GEMMs): the array alone");
+  c->add_option("--vector-lanes", o.vector_lanes, "lanes of the vector unit (default: the config's vector.lanes, else the array's columns)");
   c->callback([] { run(o); });
 }
 

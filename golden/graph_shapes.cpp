@@ -461,7 +461,13 @@ struct GraphCheck {
           if (d < 1) throw Error(fmt::format("layer '{}': output shape {} has an empty dimension", printable(layer["name"].get<std::string>()), shape_str(out)));
         charge(layer, out, macs, scratch);
         shapes[layer["outputs"][0].get<std::string>()] = out;
-        if (gemm) typed.gemms.back().out_shape = out;
+        if (gemm) {
+          typed.gemms.back().out_shape = out;
+        } else {
+          int64_t in_elements = 0;
+          for (const Shape& s : in) in_elements += numel(s);
+          typed.float_ops.push_back({layer["name"].get<std::string>(), op, in_elements, numel(out), typed.gemms.size()});
+        }
       } catch (const Error& e) {
         if (std::string(e.what()).rfind(file.path() + ":", 0) == 0) throw;
         fail_file(e.what());

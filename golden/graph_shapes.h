@@ -54,10 +54,17 @@ struct LqmGemm {
   bool float_input = false;   // an F32 x operand: the reference keeps it float
   LqmOperand x, w;            // a matmul's a and b
 };
+// A float op of the graph (docs/lqm.md "Float ops"): what a vector unit runs between GEMMs.
+struct LqmFloatOp {
+  std::string name, op;
+  int64_t in_elements = 0, out_elements = 0;  // per image: all its inputs, its output
+  size_t gemms_before = 0;                    // GEMMs that precede it in graph order
+};
 struct LqmModel {
   nlohmann::json meta;        // graph.model (name, method, bits, preprocess, ...)
   Shape input_shape;          // empty: the file gives none (shapes below are then unknown)
   std::vector<LqmGemm> gemms;
+  std::vector<LqmFloatOp> float_ops;  // in graph order (empty when the shapes are unknown)
   int64_t sample_images = 0;  // images in samples/images
 };
 

@@ -58,7 +58,7 @@ command -v "$CXX" >/dev/null || { echo "fuzz.sh: $CXX not found (apt-get install
 launcher=(); command -v ccache >/dev/null && launcher=(ccache)  # ccache tracks headers for us
 flags=(-std=c++17 -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -I"$root" -isystem /usr/include/eigen3)
 lib_srcs=($(cd "$root" && ls io/*.cpp golden/*.cpp)  # all of logq_io and logq_golden
-          sim/hw_config.cpp sim/workload.cpp sim/tiling.cpp)
+          sim/hw_config.cpp sim/workload.cpp sim/vector_unit.cpp sim/tiling.cpp)
 
 mkdir -p "$out/obj"
 bash "$root/scripts/gen_power_table.sh" "$out/obj/power_table.cpp"  # sim/hw_config.cpp's table

@@ -80,8 +80,17 @@ struct Job {  // one block of one layer instance
   bool last_of_layer = false;
 };
 
-// The controller: a loader (DMA reads into the free buffer half), the array (one block at a time)
-// and a writer (DMA write-back of each block's outputs), handing blocks on through FIFOs; each
+// A layer's vector work (sim/vector_unit.h), shared out over its blocks by their outputs.
+struct VectorLayer {
+  uint64_t cycles = 0;
+  int64_t outputs = 0, done = 0;  // the layer's outputs (all instances) and those through the unit so far
+  int64_t dram_bytes = 0, sram_reads = 0, sram_writes = 0;
+  double lane_cycles = 0;
+};
+
+// The controller: a loader (DMA reads into the free buffer half), the array (one block at a time),
+// the vector unit (the non-GEMM work on each block's outputs) and a writer (DMA write-back of each
+// block's outputs), handing blocks on through FIFOs; each
 // buffer set has two halves when double-buffered (one otherwise). Layers run one after another:
 // a layer's loads start when the previous layer's outputs are written back (its input).
 struct Controller : sc_module {
@@ -91,7 +100,8 @@ struct Controller : sc_module {
   const std::vector<LayerPlan>& plans;
   Dma& dma;
   std::vector<LayerReport>& rep;
-  sc_fifo<int> loaded{"loaded", 2}, computed{"computed", 2};
+  sc_fifo<int> loaded{"loaded", 2}, computed{"computed", 2}, vectored{"vectored", 2};
+  std::vector<VectorLayer> vec;
   sc_semaphore in_slots, out_slots;
   std::vector<Job> jobs;
   sc_event layer_written;
@@ -102,15 +112,26 @@ struct Controller : sc_module {
   Controller(sc_module_name n, const Workload& w_, const AccelConfig& hw_, ArrayBackend& a, const std::vector<LayerPlan>& p, Dma& d,
              std::vector<LayerReport>& r)
       : sc_module(n), w(w_), hw(hw_), array(a), plans(p), dma(d), rep(r), in_slots(hw_.double_buffer ? 2 : 1),
-        out_slots(hw_.double_buffer ? 2 : 1), layer_start(w_.layers.size(), 0) {
+        out_slots(hw_.double_buffer ? 2 : 1), layer_start(w_.layers.size(), 0), vec(w_.layers.size()) {
     for (size_t li = 0; li < w.layers.size(); ++li) {
       if (w.layers[li].float_input) continue;
+      const SimLayer& l = w.layers[li];
+      VectorLayer& v = vec[li];
+      v.outputs = l.M * l.N * l.count;
+      if (hw.vector.enabled) {
+        v.cycles = vector_cycles(l.vector_work, hw.vector, hw.vector_lanes());
+        v.lane_cycles = vector_lane_cycles(l.vector_work, hw.vector);
+        v.dram_bytes = words_to_bytes(vector_dram_words(l.vector_work), hw.out_bits);
+        v.sram_reads = vector_sram_reads(l.vector_work);
+        v.sram_writes = vector_sram_writes(l.vector_work);
+      }
       for (int64_t inst = 0; inst < w.layers[li].count; ++inst)
         for (const Block& b : plans[li].blocks) jobs.push_back({li, inst, b, false});
       jobs.back().last_of_layer = true;
     }
     SC_THREAD(loader);
     SC_THREAD(compute);
+    SC_THREAD(vector_unit);
     SC_THREAD(writer);
   }
 
@@ -187,10 +208,42 @@ struct Controller : sc_module {
     }
   }
 
-  void writer() {
+  // The non-GEMM work of each finished block of outputs, its share of the layer's by outputs; the
+  // second operand of an add comes from DRAM as the block arrives.
+  void vector_unit() {
     for (size_t k = 0; k < jobs.size(); ++k) {
       int i = -1;
       computed.read(i);
+      const Job& j = jobs[size_t(i)];
+      if (j.block.last_k) {
+        VectorLayer& v = vec[j.layer];
+        LayerReport& r = rep[j.layer];
+        const int64_t before = v.done;
+        v.done += j.block.mb * j.block.nb;
+        const auto share = [&](int64_t total) {
+          return int64_t(__int128(total) * v.done / v.outputs - __int128(total) * before / v.outputs);
+        };
+        const auto c = static_cast<uint64_t>(share(static_cast<int64_t>(v.cycles)));
+        const int64_t dram = share(v.dram_bytes), reads = share(v.sram_reads), writes = share(v.sram_writes);
+        const LayerPlan& p = plans[j.layer];
+        dma.transfer(dram, false);
+        r.dram_act_bytes += dram;
+        r.sram_out.reads += reads;
+        r.sram_out.read_bytes += words_to_bytes(reads, p.out_bits);
+        r.sram_out.writes += writes;
+        r.sram_out.write_bytes += words_to_bytes(writes, p.out_bits);
+        r.vector_cycles += c;
+        if (v.done == v.outputs) r.vector_lane_cycles = v.lane_cycles;
+        wait(cycles(c));
+      }
+      vectored.write(i);
+    }
+  }
+
+  void writer() {
+    for (size_t k = 0; k < jobs.size(); ++k) {
+      int i = -1;
+      vectored.read(i);
       const Job& j = jobs[size_t(i)];
       if (!j.block.last_k) continue;  // partial sums stay in the output SRAM
       const LayerPlan& p = plans[j.layer];
@@ -262,6 +315,9 @@ void add_into(LayerReport& t, const LayerReport& r) {
   t.tiles += r.tiles;
   t.tile_k += r.tile_k;
   t.compute_cycles += r.compute_cycles;
+  t.vector_cycles += r.vector_cycles;
+  t.vector_lane_cycles += r.vector_lane_cycles;
+  t.energy_pj_vector += r.energy_pj_vector;
   t.stall_cycles += r.stall_cycles;
   t.total_cycles += r.total_cycles;
   for (auto [a, b] : {std::pair{&t.sram_act, &r.sram_act}, {&t.sram_weight, &r.sram_weight}, {&t.sram_out, &r.sram_out}}) {
@@ -289,8 +345,9 @@ void finish_rates(LayerReport& r, const AccelConfig& hw) {
 
 // A layer's energy: its MACs at the energy of the PE (part) that computes it plus every PE's idle
 // energy on every cycle of the layer (the array is clocked throughout), SRAM and DRAM bytes.
-void finish_energy(LayerReport& r, const AccelConfig& hw, double mac_pj) {
+void finish_energy(LayerReport& r, const AccelConfig& hw, double mac_pj, double vector_pj) {
   const EnergyTable& e = hw.energy;
+  r.energy_pj_vector = r.vector_lane_cycles * vector_pj;
   r.energy_pj_mac = double(r.macs) * mac_pj + (r.skipped ? 0.0 : double(r.total_cycles) * hw.rows * hw.cols * e.idle_pj(hw.kind()));
   r.energy_pj_sram = double(r.sram_act.read_bytes) * e.sram_pj_per_byte(hw.act_sram_bytes, false) +
                      double(r.sram_act.write_bytes) * e.sram_pj_per_byte(hw.act_sram_bytes, true) +
@@ -362,6 +419,7 @@ SimReport simulate(const Workload& w, const AccelConfig& hw, ArrayBackend& backe
     r.op = l.op;
     r.pairing = l.pairing_known ? pairing_name(l.pairing) : "-";
     r.M = l.M, r.N = l.N, r.K = l.K, r.count = l.count;
+    if (hw.vector.enabled) r.vector_work = l.vector_work;
     r.macs = l.macs();
     if (l.float_input) {
       r.skipped = true;
@@ -396,10 +454,12 @@ SimReport simulate(const Workload& w, const AccelConfig& hw, ArrayBackend& backe
   s.dram_target_write_bytes = dram_write;
   s.total.name = "total";
   const std::string family = workload_family(w);
+  // A vector lane's operation, unless the config says: one INT8 MAC of the same cells (measured).
+  const double vector_pj = hw.vector.pj_per_lane_cycle.value_or(hw.energy.mac_pj("int8", Pairing::UxU, family));
   for (size_t i = 0; i < rep.size(); ++i) {
     LayerReport& r = rep[i];
     finish_rates(r, hw);
-    finish_energy(r, hw, mac_pj_of(w.layers[i], hw, family));
+    finish_energy(r, hw, mac_pj_of(w.layers[i], hw, family), vector_pj);
     if (!r.skipped) add_into(s.total, r);
   }
   s.total.K = 0;

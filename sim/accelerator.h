@@ -57,8 +57,11 @@ struct LayerReport {
   double mapping_efficiency = 0, compute_utilization = 0, overall_utilization = 0;
   Access sram_act, sram_weight, sram_out;      // array side reads, DMA side writes (out: array writes, DMA reads)
   int64_t dram_act_bytes = 0, dram_weight_bytes = 0, dram_out_bytes = 0;
-  double energy_pj_mac = 0, energy_pj_sram = 0, energy_pj_dram = 0;
-  double energy_pj() const { return energy_pj_mac + energy_pj_sram + energy_pj_dram; }
+  std::vector<VectorWork> vector_work;  // what the vector unit does on this layer's outputs
+  uint64_t vector_cycles = 0;     // the vector unit's busy cycles on this layer's non-GEMM work
+  double vector_lane_cycles = 0;  // its lane-cycles (the energy's count)
+  double energy_pj_mac = 0, energy_pj_sram = 0, energy_pj_dram = 0, energy_pj_vector = 0;
+  double energy_pj() const { return energy_pj_mac + energy_pj_sram + energy_pj_dram + energy_pj_vector; }
   int64_t dram_bytes() const { return dram_act_bytes + dram_weight_bytes + dram_out_bytes; }
 };
 

@@ -212,7 +212,8 @@ AccelConfig default_accel() {
 AccelConfig parse_accel(const json& j, const std::string& where) {
   AccelConfig h;
   h.path = where;
-  check_keys(j, {"description", "array", "clock_mhz", "sram", "dram", "words", "energy_pj"}, where);
+  check_keys(j, {"description", "array", "clock_mhz", "sram", "dram", "words", "energy_pj", "vector"}, where);
+  if (j.contains("vector")) h.vector = parse_vector_config(j["vector"], where + ".vector");
   if (j.contains("array")) {
     const json& a = j["array"];
     const std::string w = where + ".array";
@@ -312,7 +313,8 @@ json to_json(const AccelConfig& h) {
                       {"out_kib", h.out_sram_bytes / 1024.0}, {"double_buffer", h.double_buffer}}},
             {"dram", {{"bandwidth_gbps", h.dram_gbps}, {"latency_ns", h.dram_latency_ns}}},
             {"words", {{"out_bits", h.out_bits}}},
-            {"energy_pj", {{"model", h.energy.model}, {"dram_per_byte", h.energy.dram_pj_per_byte}}}};
+            {"energy_pj", {{"model", h.energy.model}, {"dram_per_byte", h.energy.dram_pj_per_byte}}},
+            {"vector", to_json(h.vector)}};
   if (!h.energy.mac_override.empty()) j["energy_pj"]["mac"] = h.energy.mac_override;
   if (!h.energy.idle_override.empty()) j["energy_pj"]["idle"] = h.energy.idle_override;
   if (h.clock_mhz) j["clock_mhz"] = *h.clock_mhz;

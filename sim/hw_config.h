@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "golden/hw.h"
+#include "sim/vector_unit.h"
 
 namespace logq::sim {
 
@@ -62,8 +63,10 @@ struct AccelConfig {
   // Operand word widths in SRAM/DRAM; unset: from each layer's formats (U(b): b, A(b): b+1, L(n): n+1).
   std::optional<int> act_bits, weight_bits;
   EnergyTable energy;
+  VectorConfig vector;           // the non-GEMM unit at the output buffer (sim/vector_unit.h)
 
   const PeSpec& kind() const { return pe_spec(pe); }
+  int vector_lanes() const { return vector.lanes.value_or(cols); }
   double clock() const;  // MHz; throws when unset
   // Words one bank of each buffer holds (per half when double-buffered).
   int64_t act_bank_words(int bits) const;

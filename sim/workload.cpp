@@ -40,6 +40,25 @@ int64_t positive_int(const std::string& s, const std::string& where) {
   return v;
 }
 
+// One list per layer; a layer not run on the array (float input) hands its work to the next
+// array layer (or, at the end, the previous one).
+void attach_vector_work(Workload& w, std::vector<std::vector<VectorWork>> work) {
+  const size_t n = w.layers.size();
+  for (size_t i = 0; i < n; ++i) {
+    if (!w.layers[i].float_input) continue;
+    size_t to = i + 1;
+    while (to < n && w.layers[to].float_input) ++to;
+    if (to == n) {
+      to = i;
+      while (to > 0 && w.layers[to].float_input) --to;
+      if (w.layers[to].float_input) continue;  // nothing runs on the array
+    }
+    work[to].insert(work[to].end(), work[i].begin(), work[i].end());
+    work[i].clear();
+  }
+  for (size_t i = 0; i < n; ++i) w.layers[i].vector_work = std::move(work[i]);
+}
+
 }  // namespace
 
 Workload workload_from_lqm(const std::string& path) { return workload_from_lqm(LqmFile::open(path)); }
@@ -77,6 +96,7 @@ Workload workload_from_lqm(const LqmFile& f) {
     w.layers.push_back(s);
   }
   if (w.layers.empty()) throw Error(fmt::format("{}: the model has no GEMM layers", path));
+  attach_vector_work(w, vector_work_from_graph(m));
   return w;
 }
 
@@ -131,6 +151,19 @@ Workload workload_from_topology(const std::string& path, int a_bits, int w_bits)
     w.layers.push_back(s);
   }
   if (w.layers.empty()) throw Error(fmt::format("{}: no layers (a header row and at least one layer row)", path));
+  std::vector<NamedGemm> named;
+  for (const SimLayer& l : w.layers) {
+    // A GEMM row named like a convolution is one in im2col form.
+    const bool conv = l.op == "conv2d" || l.name.find("conv") != std::string::npos || l.name.find("downsample") != std::string::npos;
+    // The x operand's elements: a convolution's ifmap (in im2col form: the previous layer's
+    // outputs), a GEMM row's M x K (an attention matmul's second operand is an activation too).
+    int64_t in = l.M * l.K * l.count;
+    if (l.op == "conv2d") in = l.conv.C * l.conv.H * l.conv.W * l.count;
+    else if (conv && !named.empty()) in = named.back().M * named.back().N * named.back().count;
+    if (l.name.find("matmul") != std::string::npos) in += l.K * l.N * l.count;
+    named.push_back({l.name, conv ? "conv2d" : l.op, l.M, l.N, l.K, l.count, in});
+  }
+  attach_vector_work(w, vector_work_from_names(named));
   return w;
 }
 

@@ -10,6 +10,7 @@
 
 #include "golden/lqm.h"
 #include "golden/hw.h"
+#include "sim/vector_unit.h"
 
 namespace logq::sim {
 
@@ -30,6 +31,9 @@ struct SimLayer {
   bool w_is_activation = false;  // matmul: both operands are activations (no weights in DRAM)
   bool float_input = false;      // the reference keeps this input float: not run on the array
   ConvGeom conv;                 // conv2d: the ifmap the im2col rows come from
+  // The vector unit's work on this layer's outputs up to the next array layer's input codes
+  // (sim/vector_unit.h): from the model's graph, or from the layer names of a topology.
+  std::vector<VectorWork> vector_work;
   int64_t macs() const { return count * M * N * K; }
 };
 

@@ -723,6 +723,39 @@ TEST_CASE("logq quantize --export, logq export and logq golden: the embedded Res
 
 // `logq sim --backend rtl` on an .lqm runs the model's own operands (golden's codes of a sample
 // image, every block checked against golden's accumulators) and takes the fast model's cycles.
+// Element totals per op of the vector unit's work in a sim JSON report (quantize_u and
+// quantize_adalog together as "quantize").
+static std::map<std::string, int64_t> vector_totals(const json& sim) {
+  std::map<std::string, int64_t> t;
+  for (const json& l : sim.at("layers"))
+    for (const json& v : l.at("vector_work")) {
+      const std::string op = v.at("op");
+      t[op.rfind("quantize", 0) == 0 ? "quantize" : op] += v.at("elements").get<int64_t>();
+    }
+  return t;
+}
+
+// The vector work logq sim takes from the model's own graph against the one it infers from the
+// layer names of the committed topology of the same network: equal but for `differences`
+// (topology minus graph, explained where they are given).
+static void check_vector_work_matches_topology(const std::string& lqm, const std::string& topology, std::map<std::string, int64_t> differences) {
+  const std::string a = logq::test::temp_path("vec_graph.json"), b = logq::test::temp_path("vec_names.json");
+  REQUIRE(run_logq("sim " + q(lqm) + " --clock-mhz 100 -q --json " + q(a)).code == 0);
+  REQUIRE(run_logq("sim " + q(logq::test::source_dir() + "/configs/topologies/" + topology) + " --clock-mhz 100 -q --json " + q(b)).code == 0);
+  std::ifstream fa(a), fb(b);
+  const auto graph = vector_totals(json::parse(fa)), names = vector_totals(json::parse(fb));
+  std::set<std::string> ops;
+  for (const auto& [op, n] : graph) ops.insert(op);
+  for (const auto& [op, n] : names) ops.insert(op);
+  CHECK(ops.count("dequant"));
+  for (const std::string& op : ops) {
+    INFO(topology << ": vector op " << op << ", graph " << (graph.count(op) ? graph.at(op) : 0) << " elements, names " << (names.count(op) ? names.at(op) : 0));
+    CHECK((names.count(op) ? names.at(op) : 0) - (graph.count(op) ? graph.at(op) : 0) == differences[op]);
+  }
+  std::remove(a.c_str());
+  std::remove(b.c_str());
+}
+
 static void check_sim_rtl_equals_fast(const std::string& lqm) {
   const std::string hw4 = logq::test::source_dir() + "/configs/hw/universal_4x4.json";
   const std::string fj = logq::test::temp_path("sim_fast.json"), rj = logq::test::temp_path("sim_rtl.json");
@@ -834,6 +867,9 @@ TEST_CASE("logq verify: a full AdaLog ViT block on the RTL array, bit for bit", 
   INFO(all.out);
   CHECK(all.code == 0);
   CHECK_THAT(all.out, Contains("38 passed, 0 failed, 0 skipped"));
+  // The non-GEMM work from the graph equals the one inferred from the topology's names, but for the
+  // class token: the names' rule adds the position embedding and LayerNorm on the 49 patches only.
+  check_vector_work_matches_topology(lqm, "fmnist_vit_adalog_w4a4.csv", {{"add", -64}, {"layernorm", -64}});
   for (const auto& p : {lqm, js}) std::remove(p.c_str());
 }
 
@@ -1035,6 +1071,10 @@ TEST_CASE("logq quantize --method uniform: the INT8 baseline through golden, the
   CHECK(lu.code != 0);
   CHECK_THAT(lu.out, Contains("layer 'conv1' is UxU") && Contains("'lu' PE array cannot run it"));
   check_sim_rtl_equals_fast(lqm);
+  // The non-GEMM work from the graph equals the one inferred from the topology's names, but for
+  // the first convolution's input: a GEMM row has no ifmap, so its quantizer counts the 784 x 9
+  // im2col elements instead of the 28 x 28 image.
+  check_vector_work_matches_topology(lqm, "fmnist_resnet_logart_w4a8.csv", {{"quantize", 784 * 9 - 28 * 28}});
   for (const auto& p : {lqm, js, csv, sj}) std::remove(p.c_str());
 }
 

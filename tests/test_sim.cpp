@@ -13,6 +13,7 @@
 #include <sstream>
 
 #include <catch2/catch.hpp>
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "io/error.h"
@@ -426,6 +427,11 @@ TEST_CASE("bad hardware configs and topologies are clear errors", "[sim]") {
   CHECK_THAT(err({{"array", {{"rows", 0}}}}), Catch::Contains("hw.json.array.rows: must be 1..256"));
   CHECK_THAT(err({{"sram", {{"act_kib", -1}}}}), Catch::Contains("act_kib: must be > 0"));
   CHECK_THAT(err({{"energy_pj", {{"mac", {{"int9", 1.0}}}}}}), Catch::Contains("unknown key 'int9'"));
+  CHECK_THAT(err({{"vector", {{"lanes", 0}}}}), Catch::Contains("hw.json.vector.lanes: must be 1..4096"));
+  CHECK_THAT(err({{"vector", {{"cycles_per_element", {{"tanh", 1}}}}}}), Catch::Contains("hw.json.vector.cycles_per_element: unknown op 'tanh'"));
+  CHECK_THAT(err({{"vector", {{"cycles_per_element", {{"gelu", -1}}}}}}), Catch::Contains("hw.json.vector.cycles_per_element.gelu: expected a number in [0, 1e6]"));
+  CHECK_THAT(err({{"vector", {{"enable", true}}}}), Catch::Contains("hw.json.vector: unknown key 'enable'"));
+  CHECK_THAT(err({{"vector", 3}}), Catch::Contains("hw.json.vector: expected a JSON object"));
   // A layer whose one tile does not fit, and a PE kind that cannot run the layer.
   const AccelConfig tiny = accel({{"array", {{"rows", 16}, {"cols", 16}}}, {"clock_mhz", 100}, {"sram", {{"act_kib", 4}}}});
   SimLayer l = gemm_layer("blocks.0.mlp.fc2", 197, 192, 768);
@@ -609,4 +615,90 @@ TEST_CASE("golden, verify's lowering and sim agree on an AdaLog-input padded con
   CHECK(on_rtl["backend"] == "rtl");
   CHECK(on_rtl["total"]["total_cycles"] == fast["total"]["total_cycles"]);
   std::remove(path.c_str());
+}
+
+TEST_CASE("vector unit: the model's graph gives each layer its dequantization, float ops and the next input's quantization", "[sim][vector]") {
+  const std::string path = "/tmp/logq_test_vector_" + std::to_string(getpid()) + ".lqm";
+  const LqmFile f = padded_adalog_and_depthwise_model(path);
+  const Workload w = workload_from_lqm(f);
+  REQUIRE(w.layers.size() == 2);
+  const auto ops = [](const SimLayer& l) {
+    std::vector<std::string> o;
+    for (const VectorWork& v : l.vector_work) o.push_back(fmt::format("{} {} x{}", v.op, v.elements, v.weight));
+    return o;
+  };
+  // conv_a: its A(4) input (2x5x5, four compares each), its 3x5x5 outputs, the ReLU between the
+  // convolutions, and conv_dw's U(8) input; conv_dw: its outputs.
+  CHECK(ops(w.layers[0]) == std::vector<std::string>{"quantize_adalog 50 x4", "dequant 75 x1", "quantize_u 75 x1", "relu 75 x1"});
+  CHECK(ops(w.layers[1]) == std::vector<std::string>{"dequant 75 x1"});
+  VectorConfig c;
+  CHECK(vector_lane_cycles(w.layers[0].vector_work, c) == 50 * 4 + 75 + 75 + 75);
+  CHECK(vector_cycles(w.layers[0].vector_work, c, 4) == 107);  // ceil(425 / 4)
+  c.cycles["relu"] = 0;  // fused into the quantizer
+  CHECK(vector_lane_cycles(w.layers[0].vector_work, c) == 350);
+  CHECK(vector_sram_reads(w.layers[0].vector_work) == 50 + 75 + 75 + 75);
+  CHECK(vector_dram_words(w.layers[0].vector_work) == 0);
+  std::remove(path.c_str());
+}
+
+TEST_CASE("vector unit: the rules for topologies' timm and torchvision names", "[sim][vector]") {
+  const Workload d = workload_from_topology(kRoot + "/configs/topologies/deit_tiny_patch16_224.csv");
+  std::map<std::string, int> count;
+  std::map<std::string, const SimLayer*> by;
+  for (const SimLayer& l : d.layers) {
+    by[l.name] = &l;
+    for (const VectorWork& v : l.vector_work) ++count[v.op];
+  }
+  CHECK(count["softmax"] == 12 * 3);       // one per block and head
+  CHECK(count["layernorm"] == 2 * 12 + 1);  // norm1 and norm2 of every block, the final norm
+  CHECK(count["gelu"] == 12);
+  CHECK(count["add"] == 2 * 12 + 1);        // two residuals per block, the position embedding
+  CHECK(count["dequant"] == int(d.layers.size()));
+  const auto has = [](const SimLayer* l, const std::string& op, int64_t elements) {
+    for (const VectorWork& v : l->vector_work)
+      if (v.op == op && v.elements == elements) return true;
+    return false;
+  };
+  CHECK(has(by.at("blocks.0.mlp.fc1"), "gelu", 197 * 768));
+  CHECK(has(by.at("blocks.3.attn.matmul1.h2"), "softmax", 197 * 197));
+  CHECK(has(by.at("blocks.11.mlp.fc2"), "layernorm", 197 * 192));
+  CHECK(has(by.at("blocks.0.mlp.fc1"), "quantize_u", 197 * 768));  // fc2's input
+  const Workload r = workload_from_topology(kRoot + "/configs/topologies/resnet18.csv");
+  for (const SimLayer& l : r.layers) by[l.name] = &l;
+  CHECK(has(by.at("layer1.0.conv2"), "add", 56 * 56 * 64));  // a BasicBlock's residual
+  CHECK_FALSE(has(by.at("layer1.0.conv1"), "add", 56 * 56 * 64));
+  CHECK(has(by.at("layer4.1.conv2"), "adaptive_avgpool2d", 7 * 7 * 512));  // before fc
+  CHECK(has(by.at("conv1"), "relu", 112 * 112 * 64));
+}
+
+TEST_CASE("vector unit: its cycles overlap the array block by block, its energy and traffic are counted, off is the array alone", "[sim][vector]") {
+  const std::string topo = "/tmp/logq_test_vector_" + std::to_string(getpid()) + ".csv";
+  std::ofstream(topo) << "Layer, M, N, K,\nblocks.0.mlp.fc1, 256, 64, 32,\n";  // a GELU after it
+  const Workload w = workload_from_topology(topo);
+  std::remove(topo.c_str());
+  const json hwj = {{"array", {{"rows", 4}, {"cols", 4}}}, {"clock_mhz", 100},
+                    {"sram", {{"act_kib", 1}, {"weight_kib", 1}, {"out_kib", 4}}},
+                    {"vector", {{"lanes", 1}, {"pj_per_lane_cycle", 2.0}}}};
+  const AccelConfig hw = accel(hwj);
+  json off_j = hwj;
+  off_j["vector"]["enabled"] = false;
+  const json on = simulate_in_child(w, hw, "fast"), alone = simulate_in_child(w, accel(off_j), "fast");
+  const json& a = on.at("layers")[0];
+  const json& b = alone.at("layers")[0];
+  // Its own input's quantizer (the first layer), dequant 1 and GELU 2 per output.
+  const double lane_cycles = vector_lane_cycles(w.layers[0].vector_work, hw.vector);
+  CHECK(lane_cycles == 256 * 32 + 256 * 64 * (1 + 2));
+  CHECK(a.at("vector_cycles") == uint64_t(lane_cycles));
+  CHECK(a.at("energy_pj").at("vector").get<double>() == Approx(lane_cycles * 2.0));
+  CHECK(b.at("vector_cycles") == 0);
+  CHECK(b.at("energy_pj").at("vector") == 0.0);
+  CHECK(b.at("vector_work").empty());
+  // The unit reads its inputs in the output SRAM: once per element for each of the three ops.
+  CHECK(a.at("sram").at("out").at("reads").get<int64_t>() - b.at("sram").at("out").at("reads").get<int64_t>() == 256 * 32 + 2 * 256 * 64);
+  const uint64_t compute = a.at("compute_cycles"), vec = a.at("vector_cycles"), total = a.at("total_cycles");
+  CHECK(compute == b.at("compute_cycles"));
+  CHECK(vec > compute);          // vector-bound: 3.5 lane-cycles per output on one lane
+  CHECK(total >= vec);
+  CHECK(total < compute + vec);  // overlapped: block i's vector work runs under block i+1's compute
+  CHECK(total > b.at("total_cycles").get<uint64_t>());
 }

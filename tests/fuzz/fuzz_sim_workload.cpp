@@ -1,5 +1,6 @@
-// libFuzzer target: sim's workload builder (the array jobs of every GEMM layer) on an .lqm, and
-// the layer plans of the fast cycle model on a small array.
+// libFuzzer target: sim's workload builder (the array jobs of every GEMM layer and the vector
+// unit's work from the graph) on an .lqm, and the layer plans of the fast cycle model on a small
+// array with small buffers (K-splitting).
 #include "fuzz_common.h"
 #include "io/error.h"
 #include "sim/tiling.h"
@@ -14,7 +15,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     hw.rows = hw.cols = 4;
     hw.pe = "universal";
     hw.clock_mhz = 200;
+    hw.act_sram_bytes = hw.weight_sram_bytes = 1024;
     for (const auto& l : w.layers) {
+      (void)logq::sim::vector_cycles(l.vector_work, hw.vector, hw.vector_lanes());
+      (void)logq::sim::vector_sram_reads(l.vector_work);
+      (void)logq::sim::vector_dram_words(l.vector_work);
       try {
         (void)logq::sim::plan_layer(l, hw);
       } catch (const logq::Error&) {  // a layer the array cannot hold is an error, not a crash
