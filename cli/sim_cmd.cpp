@@ -1,7 +1,7 @@
 // `logq sim WORKLOAD --hw HW.json`: the SystemC accelerator model (sim/) on a quantized network
 // (.lqm) or a SCALE-Sim topology (.csv): per layer and in total, compute and stall cycles,
-// mapping efficiency and utilization, SRAM and DRAM traffic and bandwidth, energy, latency and
-// images/s at the clock (the PE's fmax from `logq area` unless the config sets clock_mhz).
+// mapping efficiency and utilization, the vector unit's non-GEMM cycles, SRAM and DRAM traffic and
+// bandwidth, energy, latency and images/s at the clock (the PE's fmax from `logq area` unless the config sets clock_mhz).
 #include "cli/sim_cmd.h"
 
 #include <optional>
@@ -98,8 +98,9 @@ void run(const Options& o) {
 void add_sim(CLI::App& app) {
   static Options o;
   auto* c = app.add_subcommand("sim",
-                               "Simulate an accelerator (SystemC/TLM: DRAM, DMA, double-buffered SRAM, PE array) running a network:\n"
-                               "per-layer cycles, stalls, utilization, SRAM/DRAM traffic and bandwidth, energy, images/s.\n"
+                               "Simulate an accelerator (SystemC/TLM: DRAM, DMA, double-buffered SRAM, PE array, a vector unit for the\n"
+                               "non-GEMM work) running a network: per-layer cycles, stalls, utilization, SRAM/DRAM traffic and\n"
+                               "bandwidth, energy, images/s. A layer whose K does not fit the buffers runs K-split.\n"
                                "The workload is an .lqm (logq export) or a SCALE-Sim topology CSV (configs/topologies/).");
   c->add_option("workload", o.workload, "MODEL.lqm or TOPOLOGY.csv")->required();
   c->add_option("--energy-model", o.energy_model,

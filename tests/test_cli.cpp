@@ -1168,10 +1168,12 @@ TEST_CASE("logq explore: a small sweep writes the CSV with Pareto flags and PNG 
       if (r[3] == pe && r[4] == arr && r[0].find(bits_tag) != std::string::npos) return r;
     return std::vector<std::string>{};
   };
-  for (const auto& r : rows) REQUIRE(r.size() == 22);
+  for (const auto& r : rows) REQUIRE(r.size() == 24);
   bool any_pareto = false;
   for (const auto& r : rows) any_pareto |= r[19] == "1";
   CHECK(any_pareto);
+  for (const auto& r : rows) CHECK(std::stoll(r[22]) > 0);  // the vector unit's non-GEMM cycles
+  for (const auto& r : rows) CHECK(std::stod(r[23]) > 0);   // and its energy
   const auto a4 = find("uu4", "4x4", "W4A4"), a8 = find("uu4", "8x8", "W4A4");
   REQUIRE(!a4.empty());
   REQUIRE(!a8.empty());
