@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # One definition of each thing the hardware description owns (issue 18, docs/architecture.md):
 # fails, naming the files, when a second copy of the PE table, pairing_name, the cycle formula,
-# the odd-mantissa constant, a bare PE-kind number or the lowering (im2col) appears outside its home.
+# the odd-mantissa constant, a bare PE-kind number, the lowering (im2col), K-splitting's chunks or the
+# vector unit's cost table appears outside its home.
 # Used by CTest (hw_one_definition).
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -30,6 +31,8 @@ never "a second PE table (area units by name)" '"pe_(int8|uu4|uu6|lu|lu_exact|ua
 only_in "the PE table (its composite rows)" golden/hw.cpp '"uu6", "ua"|"uu6\+ua"'
 
 only_in "the array cycle formula" golden/hw.cpp 'K \+ R \+ C - 1;|K \+ c\.rows \+ c\.cols - 1'
+only_in "K-splitting's chunks" golden/hw.cpp '\(K \+ Kc - 1\) / Kc|K - chunk \* Kc'
+only_in "the vector unit's cost table" sim/vector_unit.cpp '\{"(layernorm|softmax|gelu|quantize_adalog)", \{'
 only_in "the stored operand word widths" golden/hw.cpp 'table\.bits \+ 1|w_log_bits \+ 1'
 only_in "im2col (the lowering of a conv)" golden/lower.cpp '(void|std::vector<int32_t>) im2col\('
 only_in "a matmul's per-head transpose (the lowering of attention)" golden/lower.cpp '\[n \* K \+ k\] = '
