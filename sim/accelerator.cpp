@@ -400,6 +400,11 @@ void check_workload(const Workload& w, const AccelConfig& hw) {
       throw Error(fmt::format("layer '{}' is {} with {}-bit weights and {}-bit activations, wider than the '{}' PE takes", l.name,
                               pairing_name(l.pairing), l.w_fmt_bits, l.a_fmt_bits, k.name));
     plan_layer(l, hw);
+    // SystemC time counts picoseconds in 64 bits: 1.8e16 cycles of 1 ns. Refuse work near that.
+    constexpr double kMaxVectorCycles = 1e15;
+    if (hw.vector.enabled && vector_lane_cycles(l.vector_work, hw.vector) / hw.vector_lanes() > kMaxVectorCycles)
+      throw Error(fmt::format("layer '{}': the vector unit's work is {:.3g} cycles on {} lanes, beyond the {:.0g} the cycle model takes",
+                              l.name, vector_lane_cycles(l.vector_work, hw.vector) / hw.vector_lanes(), hw.vector_lanes(), kMaxVectorCycles));
   }
 }
 

@@ -52,8 +52,8 @@ const VectorOpCost& cost(const std::string& op) {
   return it->second;
 }
 
-double nonneg(const json& v, const std::string& where) {
-  if (!v.is_number() || !(v.get<double>() >= 0) || v.get<double>() > 1e6) throw Error(fmt::format("{}: expected a number in [0, 1e6]", where));
+double nonneg(const json& v, const std::string& where, double hi) {
+  if (!v.is_number() || !(v.get<double>() >= 0) || v.get<double>() > hi) throw Error(fmt::format("{}: expected a number in [0, {:g}]", where, hi));
   return v.get<double>();
 }
 
@@ -94,7 +94,7 @@ VectorConfig parse_vector_config(const json& j, const std::string& where) {
       if (!it->is_number_integer() || it->get<int64_t>() < 1 || it->get<int64_t>() > 4096) throw Error(fmt::format("{}: must be 1..4096", w));
       v.lanes = static_cast<int>(it->get<int64_t>());
     } else if (k == "pj_per_lane_cycle") {
-      v.pj_per_lane_cycle = nonneg(*it, w);
+      v.pj_per_lane_cycle = nonneg(*it, w, 1e6);
     } else if (k == "cycles_per_element") {
       if (!it->is_object()) throw Error(fmt::format("{}: expected an object of op: cycles", w));
       for (auto c = it->begin(); c != it->end(); ++c) {
@@ -103,7 +103,7 @@ VectorConfig parse_vector_config(const json& j, const std::string& where) {
           for (const auto& [op, _] : vector_op_costs()) names += (names.empty() ? "" : ", ") + op;
           throw Error(fmt::format("{}: unknown op '{}' (known: {})", w, c.key(), names));
         }
-        v.cycles[c.key()] = nonneg(*c, w + "." + c.key());
+        v.cycles[c.key()] = nonneg(*c, w + "." + c.key(), 1e3);  // an op of over 1,000 cycles per element is no vector op
       }
     } else if (k != "description") {
       throw Error(fmt::format("{}: unknown key '{}' (known: cycles_per_element, description, enabled, lanes, pj_per_lane_cycle)", where, k));

@@ -429,7 +429,8 @@ TEST_CASE("bad hardware configs and topologies are clear errors", "[sim]") {
   CHECK_THAT(err({{"energy_pj", {{"mac", {{"int9", 1.0}}}}}}), Catch::Contains("unknown key 'int9'"));
   CHECK_THAT(err({{"vector", {{"lanes", 0}}}}), Catch::Contains("hw.json.vector.lanes: must be 1..4096"));
   CHECK_THAT(err({{"vector", {{"cycles_per_element", {{"tanh", 1}}}}}}), Catch::Contains("hw.json.vector.cycles_per_element: unknown op 'tanh'"));
-  CHECK_THAT(err({{"vector", {{"cycles_per_element", {{"gelu", -1}}}}}}), Catch::Contains("hw.json.vector.cycles_per_element.gelu: expected a number in [0, 1e6]"));
+  CHECK_THAT(err({{"vector", {{"cycles_per_element", {{"gelu", -1}}}}}}), Catch::Contains("hw.json.vector.cycles_per_element.gelu: expected a number in [0, 1000]"));
+  CHECK_THAT(err({{"vector", {{"cycles_per_element", {{"gelu", 1001}}}}}}), Catch::Contains("expected a number in [0, 1000]"));
   CHECK_THAT(err({{"vector", {{"enable", true}}}}), Catch::Contains("hw.json.vector: unknown key 'enable'"));
   CHECK_THAT(err({{"vector", 3}}), Catch::Contains("hw.json.vector: expected a JSON object"));
   // A layer whose one tile does not fit, and a PE kind that cannot run the layer.
@@ -451,6 +452,11 @@ TEST_CASE("bad hardware configs and topologies are clear errors", "[sim]") {
   const AccelConfig lu = accel({{"array", {{"pe", "lu"}}}, {"clock_mhz", 100}});
   CHECK_THROWS_WITH(check_workload(Workload{"w", "t", {ua}}, lu), Catch::Contains("is UxA") && Catch::Contains("'lu' PE array cannot run it"));
   CHECK_THROWS_WITH(make_rtl_backend(lu), Catch::Contains("4x4 universal"));
+  // Vector work beyond what SystemC's 64-bit picosecond time holds is refused, naming the layer.
+  SimLayer huge = gemm_layer("blocks.0.mlp.fc1", 197, 192, 768);
+  huge.vector_work = {{"softmax", int64_t{1} << 40, 1, "blocks.0.attn.softmax"}};
+  const AccelConfig slow = accel({{"clock_mhz", 100}, {"vector", {{"lanes", 1}, {"cycles_per_element", {{"softmax", 1000}}}}}});
+  CHECK_THROWS_WITH(check_workload(Workload{"w", "t", {huge}}, slow), Catch::Contains("layer 'blocks.0.mlp.fc1': the vector unit's work is 1.1e+15 cycles"));
   const std::string bad = "/tmp/logq_test_bad_topology.csv";
   std::ofstream(bad) << "Layer, M, N, K,\nfc, 10, x, 3,\n";
   CHECK_THROWS_WITH(workload_from_topology(bad), Catch::Contains(":2 N: 'x' is not a whole number"));
