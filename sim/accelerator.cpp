@@ -88,6 +88,18 @@ struct VectorLayer {
   double lane_cycles = 0;
 };
 
+VectorLayer vector_layer(const SimLayer& l, const AccelConfig& hw) {
+  VectorLayer v;
+  v.outputs = l.M * l.N * l.count;
+  if (!hw.vector.enabled) return v;
+  v.cycles = vector_cycles(l.vector_work, hw.vector, hw.vector_lanes());
+  v.lane_cycles = vector_lane_cycles(l.vector_work, hw.vector);
+  v.dram_bytes = words_to_bytes(vector_dram_words(l.vector_work), hw.out_bits);
+  v.sram_reads = vector_sram_reads(l.vector_work);
+  v.sram_writes = vector_sram_writes(l.vector_work);
+  return v;
+}
+
 // The controller: a loader (DMA reads into the free buffer half), the array (one block at a time),
 // the vector unit (the non-GEMM work on each block's outputs) and a writer (DMA write-back of each
 // block's outputs), handing blocks on through FIFOs; each
@@ -115,16 +127,7 @@ struct Controller : sc_module {
         out_slots(hw_.double_buffer ? 2 : 1), layer_start(w_.layers.size(), 0), vec(w_.layers.size()) {
     for (size_t li = 0; li < w.layers.size(); ++li) {
       if (w.layers[li].float_input) continue;
-      const SimLayer& l = w.layers[li];
-      VectorLayer& v = vec[li];
-      v.outputs = l.M * l.N * l.count;
-      if (hw.vector.enabled) {
-        v.cycles = vector_cycles(l.vector_work, hw.vector, hw.vector_lanes());
-        v.lane_cycles = vector_lane_cycles(l.vector_work, hw.vector);
-        v.dram_bytes = words_to_bytes(vector_dram_words(l.vector_work), hw.out_bits);
-        v.sram_reads = vector_sram_reads(l.vector_work);
-        v.sram_writes = vector_sram_writes(l.vector_work);
-      }
+      vec[li] = vector_layer(w.layers[li], hw);
       for (int64_t inst = 0; inst < w.layers[li].count; ++inst)
         for (const Block& b : plans[li].blocks) jobs.push_back({li, inst, b, false});
       jobs.back().last_of_layer = true;
