@@ -414,7 +414,7 @@ void add_explore(CLI::App& app) {
   c->add_option("--pe", o.pes, "PE kinds to consider (default: every kind that runs the model: " + pe_spec_names() + ")")->delimiter(',');
   c->add_option("--arrays", o.arrays, "array sizes RxC")->delimiter(',')->capture_default_str();
   c->add_option("--acc-bits", o.acc_bits, "accumulator widths (0: the model's no-overflow width)")->delimiter(',')->capture_default_str();
-  c->add_option("--hw", o.hw, "base hardware config (SRAM, DRAM, energy table); array, PE and clock are swept");
+  c->add_option("--hw", o.hw, "base hardware config (SRAM, DRAM, energy table, vector unit: \"vector\": {\"enabled\": false} for the array alone); array, PE and clock are swept");
   c->add_option("--energy-model", o.energy_model,
                 "activity (default: logq power's per-MAC and idle energies on OSU 0.18 um) or horowitz45 (the 45 nm table scaled by area)")
       ->check(CLI::IsMember({"activity", "horowitz45"}));
