@@ -383,14 +383,14 @@ WidthBound required_width(const GemmProblem& p, const HwConfig& hw) {
   return b;
 }
 
-GemmProblem GemmChunk::problem() const {
+GemmProblem OwnedGemm::problem() const {
   return {pairing, M, N, K, x.data(), w_u.empty() ? nullptr : w_u.data(), w_l.empty() ? nullptr : w_l.data(), a_table};
 }
 
-GemmChunk gemm_k_chunk(const GemmProblem& p, int64_t k0, int64_t kb) {
+OwnedGemm gemm_k_chunk(const GemmProblem& p, int64_t k0, int64_t kb) {
   check_problem(p);
   if (k0 < 0 || kb < 1 || k0 + kb > p.K) throw Error(fmt::format("K chunk [{}, {}) outside K = {}", k0, k0 + kb, p.K));
-  GemmChunk c{p.pairing, p.M, p.N, kb, {}, {}, {}, p.a_table};
+  OwnedGemm c{p.pairing, p.M, p.N, kb, {}, {}, {}, p.a_table};
   const auto columns = [&](auto* src, int64_t rows, auto& dst) {
     dst.reserve(static_cast<size_t>(rows * kb));
     for (int64_t r = 0; r < rows; ++r) dst.insert(dst.end(), src + r * p.K + k0, src + r * p.K + k0 + kb);

@@ -38,9 +38,10 @@ struct GemmResult {
 
 GemmResult gemm_reference(const GemmProblem& p, const HwConfig& hw);
 
-// Columns [k0, k0 + kb) of a problem as a problem of its own, operands copied: one chunk of a
-// K-split job (golden/hw.h k_chunk_count).
-struct GemmChunk {
+// A GEMM problem that owns its operands. gemm_k_chunk: columns [k0, k0 + kb) of a problem as a
+// problem of its own, one chunk of a K-split job (golden/hw.h k_chunk_count); with k0 = 0 and
+// kb = K, a copy of the whole problem.
+struct OwnedGemm {
   Pairing pairing = Pairing::UxU;
   int64_t M = 0, N = 0, K = 0;
   std::vector<int32_t> x, w_u;
@@ -48,7 +49,7 @@ struct GemmChunk {
   const AdaLogTable* a_table = nullptr;
   GemmProblem problem() const;  // points into this chunk's vectors
 };
-GemmChunk gemm_k_chunk(const GemmProblem& p, int64_t k0, int64_t kb);
+OwnedGemm gemm_k_chunk(const GemmProblem& p, int64_t k0, int64_t kb);
 // What the output buffer does with a chunk's accumulators: sum[i] += part[i], wrapped to acc_bits.
 void add_partial_sums(std::vector<int64_t>& sum, const std::vector<int64_t>& part, int acc_bits);
 GemmResult gemm(const GemmProblem& p, const HwConfig& hw);

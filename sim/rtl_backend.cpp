@@ -20,11 +20,7 @@ namespace {
 
 // One array job of one layer instance, with owned operands and the network's accumulators.
 struct ModelJob {
-  Pairing pairing = Pairing::UxU;
-  int64_t M = 0, N = 0, K = 0;
-  std::vector<int32_t> x, w_u;
-  std::vector<LogWeightInt> w_l;
-  const AdaLogTable* table = nullptr;
+  OwnedGemm gemm;
   std::vector<int64_t> acc;  // [M, N]
   HwConfig hw;
 };
@@ -51,21 +47,25 @@ class ModelRtlBackend final : public ArrayBackend {
 
   uint64_t run(const SimLayer& l, int64_t instance, const Block& b) override {
     const ModelJob& j = jobs_.at(l.name).at(static_cast<size_t>(instance));
-    if (j.M != l.M || j.N != l.N || j.K != l.K)
-      throw Error(fmt::format("RTL back-end: layer '{}': golden's job is {}x{}x{}, the workload's {}x{}x{}", l.name, j.M, j.N, j.K, l.M, l.N, l.K));
-    const bool log_w = log_weights(j.pairing);
-    const GemmProblem rows{j.pairing, b.mb, b.nb, j.K, j.x.data() + b.m0 * j.K, log_w ? nullptr : j.w_u.data() + b.n0 * j.K,
-                           log_w ? j.w_l.data() + b.n0 * j.K : nullptr, j.table};
+    const OwnedGemm& g = j.gemm;
+    if (g.M != l.M || g.N != l.N || g.K != l.K)
+      throw Error(fmt::format("RTL back-end: layer '{}': golden's job is {}x{}x{}, the workload's {}x{}x{}", l.name, g.M, g.N, g.K, l.M, l.N, l.K));
+    // The block: activation rows [m0, m0 + mb) against weight rows [n0, n0 + nb).
+    GemmProblem rows = g.problem();
+    rows.M = b.mb, rows.N = b.nb;
+    rows.x += b.m0 * g.K;
+    if (rows.w_u) rows.w_u += b.n0 * g.K;
+    if (rows.w_l) rows.w_l += b.n0 * g.K;
     HwConfig hw = j.hw;
     hw.acc_bits = rtl_->config().acc_bits;
     // A K-split block runs its columns [k0, k0 + kb) into the output buffer's partial sums; the
     // network's accumulators are checked when its last chunk has run.
-    const GemmChunk chunk = gemm_k_chunk(rows, b.k0, b.kb);
+    const OwnedGemm chunk = gemm_k_chunk(rows, b.k0, b.kb);
     const RtlRunResult r = rtl_->run(chunk.problem(), hw, nullptr, !b.first_k);
     if (!b.last_k) return r.cycles;
     for (int64_t m = 0; m < b.mb; ++m)
       for (int64_t n = 0; n < b.nb; ++n) {
-        const int64_t want = j.acc[static_cast<size_t>((b.m0 + m) * j.N + b.n0 + n)], got = r.acc[static_cast<size_t>(m * b.nb + n)];
+        const int64_t want = j.acc[static_cast<size_t>((b.m0 + m) * g.N + b.n0 + n)], got = r.acc[static_cast<size_t>(m * b.nb + n)];
         if (want != got)
           throw Error(fmt::format("RTL back-end: layer '{}' instance {} block rows {}+{} cols {}+{}: the Verilated array gives {} at [{}, {}], "
                                   "golden {} (run logq verify on this layer for the full report)", l.name, instance, b.m0, b.mb, b.n0, b.nb,
@@ -97,11 +97,7 @@ class ModelRtlBackend final : public ArrayBackend {
       auto& out = jobs_[g.name];
       lower_layer(l, w.d.empty() ? nullptr : w.d.data(), w.l.empty() ? nullptr : w.l.data(), xc, rows, bc,
                   [&](const GemmProblem& p, const JobPlace& at) {
-                    ModelJob j;
-                    j.pairing = p.pairing, j.M = p.M, j.N = p.N, j.K = p.K, j.table = p.a_table, j.hw = l.hw;
-                    j.x.assign(p.x, p.x + p.M * p.K);
-                    if (p.w_u) j.w_u.assign(p.w_u, p.w_u + p.N * p.K);
-                    if (p.w_l) j.w_l.assign(p.w_l, p.w_l + p.N * p.K);
+                    ModelJob j{gemm_k_chunk(p, 0, p.K), {}, l.hw};
                     j.acc.resize(static_cast<size_t>(p.M * p.N));
                     for (int64_t m = 0; m < p.M; ++m)
                       for (int64_t n = 0; n < p.N; ++n) j.acc[static_cast<size_t>(m * p.N + n)] = acc.at(static_cast<size_t>(at.at(m, n)));

@@ -37,7 +37,7 @@ RtlArrayConfig rtl_array_config(const std::string& unit) {
 RtlRunResult RtlArray::run_k_split(const GemmProblem& p, const HwConfig& hw, int64_t kc) {
   RtlRunResult total;
   for (int64_t c = 0; c < k_chunk_count(p.K, kc); ++c) {
-    const GemmChunk chunk = gemm_k_chunk(p, c * kc, k_chunk_len(p.K, kc, c));
+    const OwnedGemm chunk = gemm_k_chunk(p, c * kc, k_chunk_len(p.K, kc, c));
     RtlRunResult r = run(chunk.problem(), hw, nullptr, c > 0);
     total.cycles += r.cycles;
     total.seconds += r.seconds;

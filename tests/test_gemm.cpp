@@ -176,7 +176,7 @@ TEST_CASE("worst-case magnitudes fit the computed width, a narrower accumulator 
     for (const HwConfig& h : {hw, narrow}) {
       std::vector<int64_t> sum;
       for (int64_t c = 0; c < k_chunk_count(K, 100); ++c) {
-        const GemmChunk chunk = gemm_k_chunk(p, c * 100, k_chunk_len(K, 100, c));
+        const OwnedGemm chunk = gemm_k_chunk(p, c * 100, k_chunk_len(K, 100, c));
         REQUIRE(chunk.K == (c < 10 ? 100 : 24));
         const std::vector<int64_t> part = gemm(chunk.problem(), h).acc;
         if (c == 0) sum = part;

@@ -77,7 +77,7 @@ TEST_CASE("K-splitting: chunks of K added in the output buffer equal golden's un
   CHECK(jobs == 4 * 4 * 2 + 2 * 4 * 2);
   // Without acc_i the buffer forgets the earlier chunks: the last chunk's sums alone.
   const RandomJob j = random_job(rng, Pairing::UxU, 5, 5, 20, false);
-  const GemmChunk tail = gemm_k_chunk(j.problem(), 10, 10);
+  const OwnedGemm tail = gemm_k_chunk(j.problem(), 10, 10);
   universal->run(gemm_k_chunk(j.problem(), 0, 10).problem(), j.hw);
   CHECK(universal->run(tail.problem(), j.hw).acc == gemm(tail.problem(), j.hw).acc);
   CHECK(universal->run(tail.problem(), j.hw).acc != gemm(j.problem(), j.hw).acc);
