@@ -31,8 +31,22 @@
 #include "io/process.h"
 #include "logq_version.h"
 
+namespace {
+// The commands that run LibTorch, whose float math goes through OpenBLAS: only these restart
+// with the CPU's BLAS kernels (io/process.h); the others are spared the second start-up.
+bool uses_blas(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    if (argv[i][0] == '-') continue;
+    for (const char* c : {"quantize", "export", "eval", "train", "models"})
+      if (std::strcmp(argv[i], c) == 0) return true;
+    return false;
+  }
+  return false;
+}
+}  // namespace
+
 int main(int argc_in, char** argv_in) {
-  logq::set_up_process();  // allocator and BLAS threads (io/process.h)
+  logq::set_up_process(uses_blas(argc_in, argv_in) ? argv_in : nullptr);  // allocator and BLAS (io/process.h)
   // `quantize --replay FILE` stands for the arguments FILE records (expanded before parsing).
   std::vector<std::string> args(argv_in, argv_in + argc_in);
 #ifdef LOGQ_WITH_TORCH

@@ -28,6 +28,7 @@
 #include <sstream>
 
 #include "io/error.h"
+#include "io/process.h"
 #include "io/file_io.h"
 #include "io/json_input.h"
 #include "io/limits.h"
@@ -274,7 +275,8 @@ nlohmann::json provenance(const QuantArgs& a, const std::string& checkpoint_sha,
   if (!a.m.checkpoint.empty()) ckpt = {{"path", a.m.checkpoint}, {"sha256", checkpoint_sha}};
   std::error_code ec;
   const std::string cwd = std::filesystem::current_path(ec).string();  // relative paths in argv are relative to it
-  return {{"logq_version", LOGQ_VERSION}, {"command", a.cmd}, {"argv", a.argv}, {"cwd", cwd}, {"checkpoint", ckpt},
+  const char* blas = blas_core();
+  return {{"logq_version", LOGQ_VERSION}, {"blas_core", blas ? blas : "none"}, {"command", a.cmd}, {"argv", a.argv}, {"cwd", cwd}, {"checkpoint", ckpt},
           {"calib_data", {{"path", a.calib_data}, {"split", a.calib_split}, {"name", calib.name}, {"size", calib.size()}}},
           {"test_data", test_sets}, {"calib_augment", a.calib_augment}, {"image_draw", a.image_draw}};
 }
@@ -1066,6 +1068,11 @@ nlohmann::json read_replay(const std::string& path) {
 void check_replay_inputs(const nlohmann::json& rec, const std::string& path) {
   if (rec.value("logq_version", "") != LOGQ_VERSION)
     fmt::print(stderr, "logq: warning: {} was written by logq {}; this is logq {}\n", path, rec.value("logq_version", "?"), LOGQ_VERSION);
+  // Other BLAS kernels round float sums differently: the numbers may differ in the last bits.
+  const char* blas = blas_core();
+  if (rec.contains("blas_core") && rec.value("blas_core", "") != (blas ? blas : "none"))
+    fmt::print(stderr, "logq: warning: {} ran on OpenBLAS's {} kernels, this run on {} (set OPENBLAS_CORETYPE={} to match)\n", path,
+               rec.value("blas_core", "?"), blas ? blas : "none", rec.value("blas_core", "?"));
   const nlohmann::json& ck = rec.value("checkpoint", nlohmann::json(nullptr));
   if (ck.is_object()) {
     const std::string p = ck.value("path", ""), want = ck.value("sha256", "");
@@ -1105,6 +1112,10 @@ void compare_replay(const nlohmann::json& rec, const nlohmann::json& now, const 
 void run_quantize(QuantArgs& a) {
   // LibTorch's own threads only: OpenBLAS stays at one (io/process.h), since its threads spin and
   // change AdaLog's results (docs/results.md, "Threads inside one process").
+  // -j: AdaLog's layer workers and LogART's DBS candidates, one LibTorch thread each, results
+  // bit for bit those of -j 1. LibTorch's own threads (--threads) changed LogART's LLR roundings
+  // on ResNet-20 (docs/results.md): opt-in only.
+  a.o.jobs = a.ao.jobs;
   at::set_num_threads(int(a.threads));
   check_outputs(a);
   check_augment(a);
@@ -1168,8 +1179,14 @@ void add_quantize_options(CLI::App* qz, QuantArgs& qa) {
   qz->add_option("--act-bits", qa.o.act_bits, "hardware path: U(b) per-tensor quantization of the GEMM inputs the reference keeps float (LogART: every one; AdaLog: the patch-embed image); 0: float, the reference")->capture_default_str();
   qz->add_option("--seed", qa.o.seed, "seed of image selection, augmentation and LLR batches")->capture_default_str();
   qz->add_option("--threads", qa.threads,
-                 "LibTorch threads in this process (OpenBLAS stays at one). Same results as 1; on 2 cores LogART on\n"
-                 "ResNet-20/56 runs 1.67x/1.54x faster with 2, AdaLog no faster (docs/results.md)")
+                 "LibTorch threads in this process (OpenBLAS stays at one): LogART's LLR runs ~1.6x faster with 2, but\n"
+                 "its roundings differed from 1 thread's on ResNet-20 at 2,000 iterations (docs/results.md).\n"
+                 "Use -j for identical results")
+      ->capture_default_str()->check(CLI::Range(1, 256));
+  qz->add_option("-j,--jobs", qa.ao.jobs,
+                 "cores to use, same results as 1. AdaLog and fulllog's activation calibration: layers of a block\n"
+                 "searched at once, one thread each (-j 2: 1.9x on the embedded ViT). LogART: DBS candidates in\n"
+                 "N threads (-j 2: 1.9x). LLR stays on --threads (docs/results.md)")
       ->capture_default_str()->check(CLI::Range(1, 256));
   qz->add_option("--save", qa.save, "write the quantized parameters (safetensors) to FILE");
   qz->add_option("--load-quantized", qa.load, "evaluate parameters written by --save instead of searching");

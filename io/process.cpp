@@ -2,6 +2,7 @@
 
 #include <dlfcn.h>
 #include <malloc.h>
+#include <unistd.h>
 
 #include <climits>
 #include <cstdlib>
@@ -33,9 +34,55 @@ void one_blas_thread() {
   if (auto set = reinterpret_cast<SetThreads>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"))) set(1);
 }
 
+// The kernels OpenBLAS would pick from the CPU's features (0.3.25's rule for Intel models it does
+// not know: AVX-512 → SkylakeX, AVX2 + FMA → Haswell); null when the features give nothing better
+// than its fallback.
+const char* kernels_for_this_cpu() {
+  __builtin_cpu_init();
+  if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl") &&
+      __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512cd"))
+    return "SkylakeX";
+  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return "Haswell";
+  return nullptr;
+}
+
+// OpenBLAS 0.3.21 (Debian 12) chooses its kernels by CPU model number and falls back to Prescott
+// (SSE3) on any Intel model it has not seen (OpenBLAS issue #4267, fixed in 0.3.25). The CI and
+// study machines are such a model (Xeon family 6 model 207): sgemm, half of AdaLog's calibration
+// time, ran at about a third of its AVX-512 speed. OpenBLAS reads OPENBLAS_CORETYPE only when it
+// loads, so logq restarts itself once with it set. A user's OPENBLAS_CORETYPE wins
+// (OPENBLAS_CORETYPE=Prescott reproduces the floats of runs made before this rule).
+void use_this_cpus_blas_kernels(char** argv) {
+  if (!argv || std::getenv("OPENBLAS_CORETYPE")) return;
+  const char* now = blas_core();
+  if (!now || std::strcmp(now, "Prescott") != 0) return;
+  const char* better = kernels_for_this_cpu();
+  if (!better) return;
+  char self[4096];
+  const ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+  if (n <= 0) return;
+  self[n] = 0;  // the file itself, not /proc/self/exe: ps and top then show "logq", not "exe"
+  setenv("OPENBLAS_CORETYPE", better, 1);
+  execv(self, argv);
+  unsetenv("OPENBLAS_CORETYPE");  // exec failed: run on with the fallback kernels
+}
+
 }  // namespace
 
-void set_up_process() {
+const char* blas_core() {
+  using CoreName = char* (*)();
+  if (auto name = reinterpret_cast<CoreName>(dlsym(RTLD_DEFAULT, "openblas_get_corename"))) return name();
+  return nullptr;
+}
+
+void use_one_openmp_thread_here() {
+  using SetThreads = void (*)(int);
+  static const auto set = reinterpret_cast<SetThreads>(dlsym(RTLD_DEFAULT, "omp_set_num_threads"));
+  if (set) set(1);
+}
+
+void set_up_process(char** argv) {
+  use_this_cpus_blas_kernels(argv);
   keep_freed_memory();
   one_blas_thread();
 }

@@ -6,6 +6,6 @@
 #include "io/process.h"
 
 int main(int argc, char* argv[]) {
-  logq::set_up_process();
+  logq::set_up_process(argv);
   return Catch::Session().run(argc, argv);
 }

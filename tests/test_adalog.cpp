@@ -320,6 +320,59 @@ TEST_CASE("AdaLog calibration of a small ViT: every quantizer's codes are golden
   CHECK(!at::equal(net->forward(images), after));
 }
 
+TEST_CASE("AdaLog calibration with -j: the same parameters and reparameterized weights as one job", "[adalog]") {
+  auto make = [] {
+    at::manual_seed(7);
+    auto net = create_model_from_config(nlohmann::json::parse(
+        R"({"family": "vit", "img_size": 16, "patch_size": 4, "in_chans": 1, "embed_dim": 16, "depth": 2, "num_heads": 2, "num_classes": 4, "data": {"mean": [0.5], "std": [0.5]}})"));
+    net->eval();
+    return net;
+  };
+  at::manual_seed(8);
+  const at::Tensor images = at::randn({8, 1, 16, 16});
+  Options o;
+  o.w_bit = o.a_bit = o.s_bit = o.qhead_a_bit = 4;
+  o.progress = false;
+  std::vector<std::string> names1, names3;
+  auto name_of = [](const std::string& line) { return line.substr(6, line.find(' ', 6) - 6); };  // "calib NAME ..."
+  auto net1 = make(), net3 = make();
+  QuantModel q1 = calibrate(net1, "vit", images, o, [&](const std::string& s) { names1.push_back(name_of(s)); });
+  o.jobs = 3;
+  QuantModel q3 = calibrate(net3, "vit", images, o, [&](const std::string& s) { names3.push_back(name_of(s)); });
+  REQUIRE(q1.layers.size() == 14);
+  CHECK(names3 == names1);  // log lines in layer order
+  auto same = [](const at::Tensor& a, const at::Tensor& b) { return a.defined() == b.defined() && (!a.defined() || at::equal(a, b)); };
+  int compared = 0;
+  for (size_t i = 0; i < q1.layers.size(); ++i) {
+    const adalog::QLayer &a = q1.layers[i], &b = q3.layers[i];
+    INFO(a.name);
+    CHECK(same(a.w.s, b.w.s));
+    CHECK(same(a.w.z, b.w.z));
+    CHECK(same(a.a.s, b.a.s));
+    CHECK(same(a.a.z, b.a.z));
+    CHECK(same(a.b.s, b.b.s));
+    CHECK(same(a.b.z, b.b.z));
+    CHECK(same(a.alog.s, b.alog.s));
+    CHECK(a.alog.q == b.alog.q);
+    compared += a.w.s.defined() + a.a.s.defined() + a.b.s.defined() + a.alog.s.defined();
+  }
+  CHECK(compared >= 20);
+  // The LayerNorm reparameterization changed the same weights identically.
+  const auto sd1 = state_dict(*net1), sd3 = state_dict(*net3);
+  REQUIRE(sd1.size() == sd3.size());
+  for (size_t i = 0; i < sd1.size(); ++i) {
+    INFO(sd1[i].first);
+    CHECK(at::equal(sd1[i].second, sd3[i].second));
+  }
+  auto find = [](const StateDict& sd, const std::string& k) {
+    for (const auto& [n, t] : sd)
+      if (n == k) return t;
+    FAIL("no " << k);
+    return at::Tensor();
+  };
+  CHECK(!at::equal(find(state_dict(*make()), "blocks.1.norm2.weight"), find(sd1, "blocks.1.norm2.weight")));  // it did change
+}
+
 TEST_CASE("AdaLog rejects unsupported models and settings", "[adalog][bad-input]") {
   at::manual_seed(0);
   auto resnet = create_model("fmnist_resnet");

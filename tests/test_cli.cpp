@@ -44,6 +44,19 @@ Run run_logq(const std::string& args, bool merge_stderr = true) {
 
 std::string q(const std::string& path) { return "'" + path + "'"; }
 
+// golden against the fake-quant model it was exported from: every layer's codes agree given the
+// same inputs, and then the logits agree to float rounding. A float sum that lands on an AdaLog
+// boundary can flip one code (seen once in 25,600 at fc2 with OpenBLAS's AVX-512 kernels, never
+// with its SSE3 ones), after which the downstream layers drift apart; that case must stay a lone
+// flip, and the logits are then not compared.
+void check_golden_agrees(const json& agreement) {
+  const double worst = agreement.at("worst_code_agreement_pct").get<double>();
+  CHECK(worst >= 99.99);
+  CHECK(agreement.at("top1_same") == agreement.at("images"));
+  if (worst == 100.0) CHECK(agreement.at("logit_max_err").get<double>() < 1e-3);
+  else WARN("a code at a rounding boundary flipped (worst layer " << worst << " %): logits not compared");
+}
+
 }  // namespace
 
 TEST_CASE("logq --help, --version and inspect --help explain themselves", "[cli]") {
@@ -262,6 +275,9 @@ TEST_CASE("logq quantize --method logart: embedded ResNet, results CSV/JSON, sav
   std::ifstream jf2(js2);
   const json j2 = json::parse(jf2);
   CHECK(j2.at("results").at(0).at("q_top1") == wq);
+  // The record names the BLAS kernels the floats came from (never Prescott on an AVX2 machine).
+  CHECK(j2.at("blas_core").get<std::string>() != "");
+  if (__builtin_cpu_supports("avx2") && !std::getenv("OPENBLAS_CORETYPE")) CHECK(j2.at("blas_core") != "Prescott");
   // Resumable: a DBS-only file, then LLR from it (the search is not repeated).
   const std::string searched = logq::test::temp_path("logart_dbs.safetensors"), resumed = logq::test::temp_path("logart_res.safetensors");
   const Run dbs = run_logq(common + " --no-llr --save " + q(searched));
@@ -272,9 +288,10 @@ TEST_CASE("logq quantize --method logart: embedded ResNet, results CSV/JSON, sav
   REQUIRE(rs.code == 0);
   CHECK_THAT(rs.out, Contains("DBS parameters of 14 layers resumed") && Contains("LLR layer3.1"));
   CHECK_THAT(rs.out, !Contains("DBS lw"));
-  // --threads 2 (LibTorch threads; OpenBLAS stays at one): the same chosen bases and codes, byte for byte.
+  // -j 2 (DBS candidates in two threads, one LibTorch thread each): the same chosen bases and
+  // codes, byte for byte.
   const std::string threaded = logq::test::temp_path("logart_t2.safetensors");
-  const Run t2 = run_logq(common + " --iters-w 30 --calib-samples 64 --threads 2 --save " + q(threaded));
+  const Run t2 = run_logq(common + " --iters-w 30 --calib-samples 64 -j 2 --save " + q(threaded));
   INFO(t2.out);
   REQUIRE(t2.code == 0);
   const auto tensor_bytes = [](const std::string& path) {  // a safetensors file without its header (which holds the run's seconds)
@@ -947,8 +964,7 @@ TEST_CASE("logq quantize --method fulllog: LogART weights x AdaLog activations o
     std::ifstream gf(js);
     const json gj = json::parse(gf);
     CHECK(std::fabs(gj.at("delta_pp").get<double>()) <= 2.0);  // at most one image of 50
-    CHECK(gj.at("agreement").at("worst_code_agreement_pct").get<double>() >= 99.9);
-    CHECK(gj.at("agreement").at("logit_max_err").get<double>() < 1e-3);
+    check_golden_agrees(gj.at("agreement"));
   }
   // One block on the RTL array, bit for bit: L x U, L x A and the matmuls.
   const Run v = run_logq("verify " + q(lqm) + " --json " + q(js));
@@ -971,7 +987,7 @@ TEST_CASE("logq quantize --method fulllog: LogART weights x AdaLog activations o
   REQUIRE(g2.code == 0);
   {
     std::ifstream gf(js);
-    CHECK(json::parse(gf).at("agreement").at("logit_max_err").get<double>() < 1e-3);
+    check_golden_agrees(json::parse(gf).at("agreement"));
   }
   // Bad input: clear errors, non-zero exit, before any work.
   const auto config = [](const std::string& name, const std::string& text) {

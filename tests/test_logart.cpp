@@ -156,6 +156,36 @@ TEST_CASE("LogART learned rounding: hard decisions are golden's codes, the soft 
   CHECK(llr.alpha.grad().abs().sum().item<double>() > 0);
 }
 
+TEST_CASE("LogART DBS with data in threads: the same bases as one loop, ties to the earlier candidate", "[logart]") {
+  torch::manual_seed(11);
+  const at::Tensor w = at::randn({6, 3, 3, 3});
+  const at::Tensor x = at::randn({4, 3, 8, 8});
+  const at::Tensor y = at::conv2d(x, w, {}, 1, 1);
+  auto conv = [&](const at::Tensor& wh) { return at::conv2d(x, wh, {}, 1, 1); };
+  WeightQuant one = make_quant("conv", w, 4, false, false);
+  dbs_with_data(one, w, conv, y, false, 1);
+  for (int jobs : {2, 3, 7}) {
+    INFO("jobs " << jobs);
+    WeightQuant many = make_quant("conv", w, 4, false, false);
+    dbs_with_data(many, w, conv, y, false, jobs);
+    CHECK(many.s_idx == one.s_idx);
+    CHECK(many.c2 == one.c2);
+    CHECK(many.scale == one.scale);
+  }
+  std::set<int32_t> picked(one.s_idx.begin(), one.s_idx.end());
+  CHECK(!(picked.size() == 1 && *picked.begin() == 0));  // the data moved the choice off the first scale
+  // Every candidate ties (an output that ignores the weight): the first one wins, as in one loop.
+  WeightQuant tie = make_quant("conv", w, 4, false, false);
+  dbs_with_data(tie, w, [&](const at::Tensor&) { return y + 1; }, y, false, 3);
+  for (int64_t r = 0; r < tie.rows; ++r) CHECK(tie.s_idx[size_t(r)] == 0);
+  WeightQuant tie1 = make_quant("conv", w, 4, false, false);
+  dbs_with_data(tie1, w, [&](const at::Tensor&) { return y + 1; }, y, false, 1);
+  CHECK(tie.c2 == tie1.c2);  // the first c2 candidate in both
+  // An error in a worker reaches the caller.
+  WeightQuant bad = make_quant("conv", w, 4, false, false);
+  CHECK_THROWS_WITH(dbs_with_data(bad, w, [&](const at::Tensor&) -> at::Tensor { throw Error("boom"); }, y, false, 2), "boom");
+}
+
 TEST_CASE("LogART quantizer rejects all-zero rows, per-tensor weights and unknown methods", "[logart]") {
   at::Tensor w = at::randn({3, 5});
   w[1].zero_();

@@ -223,3 +223,21 @@ TEST_CASE("the committed Fashion-MNIST models reach their targets on the 10k tes
     CHECK(std::abs(std::stod(recorded) - r.top1_pct()) <= 0.05);
   }
 }
+
+TEST_CASE("A model without a checkpoint: the same random weights in every load", "[models]") {
+  // LibTorch seeds its generator at random per process; the quantize command loads an FP and a
+  // quantized copy, which must hold the same weights.
+  const nlohmann::json cfg = nlohmann::json::parse(
+      R"({"family": "vit", "img_size": 16, "patch_size": 4, "in_chans": 1, "embed_dim": 16, "depth": 1, "num_heads": 2, "num_classes": 4, "data": {"mean": [0.5], "std": [0.5]}})");
+  at::manual_seed(123);
+  LoadedModel a = load_model(cfg, "");
+  (void)at::randn({100});  // the generator moves on between the loads
+  LoadedModel b = load_model(cfg, "");
+  const auto sa = state_dict(*a.net), sb = state_dict(*b.net);
+  REQUIRE(sa.size() == sb.size());
+  for (size_t i = 0; i < sa.size(); ++i) {
+    INFO(sa[i].first);
+    CHECK(at::equal(sa[i].second, sb[i].second));
+  }
+  CHECK(sa.front().second.abs().sum().item<double>() > 0);  // cls_token: initialised, not zeros
+}

@@ -41,6 +41,9 @@ struct Options {
   // points centre on round(−min/s) (logq option).
   bool weight_zero_from_range = false;
   bool progress = true;
+  // Layers of one block calibrated at once, in threads of this process (one ATen thread each).
+  // The searches of a block are independent, so any value gives the same parameters as 1.
+  int jobs = 1;
   // fulllog's second pass: every layer's weight is fixed (LogART's dequantized Ŵ of a layer, given
   // its name and current FP weight); only activations are searched, with Ŵ in the output metric,
   // and LayerNorms are not reparameterized again (the first pass did it).

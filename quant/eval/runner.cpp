@@ -87,6 +87,10 @@ LoadedModel load_model(const nlohmann::json& config, const std::string& checkpoi
       throw Error(fmt::format("{}: logq.model_config: {}", checkpoint, e.what()));
     }
   }
+  // Without a checkpoint the weights are the model file's random initialisation. LibTorch seeds
+  // its default generator at random in every process, so without this two runs (and the FP and
+  // quantized copies of one run) got different weights.
+  if (checkpoint.empty()) at::manual_seed(0);
   LoadedModel m{create_model_from_config(cfg), cfg};
   if (!checkpoint.empty()) load_state_dict(*m.net, load_state_dict(checkpoint), checkpoint);
   m.net->eval();

@@ -19,7 +19,8 @@ at::Tensor make_batch(const Dataset& ds, const std::vector<int64_t>& idx, size_t
                       at::Tensor* labels);
 
 // A model ready to run: config (preset or file) + checkpoint. With an empty config the
-// checkpoint must be one logq wrote (its metadata holds "logq.model_config").
+// checkpoint must be one logq wrote (its metadata holds "logq.model_config"). Without a
+// checkpoint: the random initialisation under seed 0, the same weights in every call.
 struct LoadedModel {
   std::shared_ptr<Net> net;
   nlohmann::json config;

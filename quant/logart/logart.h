@@ -75,7 +75,7 @@ void dbs_tensor_wise(WeightQuant& q, const at::Tensor& w, std::vector<float>* er
 // [B, ..., rows] (tokens/linear: last dim), `target` the same shape; err_r = Σ over all but the
 // row dim of (run(Ŵ) − target)², accumulated in double. `channels_last` says which dim is rows.
 void dbs_with_data(WeightQuant& q, const at::Tensor& w, const std::function<at::Tensor(const at::Tensor&)>& run,
-                   const at::Tensor& target, bool channels_last);
+                   const at::Tensor& target, bool channels_last, int jobs = 1);
 
 // Learnable rounding of one weight tensor: the soft forward in ATen ops (gradient to α only),
 // following §4 and golden's clamp rules; hard() gives golden's codes for k = ⌊u⌋ + [α ≥ 0].
@@ -123,6 +123,9 @@ struct Options {
   int act_bits = 0;
   uint64_t seed = 0;
   bool progress = true;
+  // DBS candidates evaluated at once, in threads of this process (one ATen thread each); the
+  // chosen bases equal jobs = 1's (ties go to the earlier candidate, as in one loop).
+  int jobs = 1;
   // The transformer pipeline (block-wise DBS, §6 LLR) for a net without a ViT pos_embed stage (Swin).
   bool transformer = false;
   // fulllog: called with true before each unit's LLR iterations and false after, so activation

@@ -232,11 +232,11 @@ struct Pipeline {
           const at::Tensor w = lfp.at(n).weight().detach();
           if (vit) {
             const at::Tensor x = inputs.at(n);
-            dbs_with_data(wq.at(n), w, [&](const at::Tensor& wh) { return l.op(x, wh - w, false); }, at::zeros({}), l.lin != nullptr);
+            dbs_with_data(wq.at(n), w, [&](const at::Tensor& wh) { return l.op(x, wh - w, false); }, at::zeros({}), l.lin != nullptr, opt.jobs);
           } else {
             const at::Tensor x = capture(l, false, s, xq);
             const at::Tensor y = apply_act(l.act(), capture(lfp.at(n), true, f, xf));
-            dbs_with_data(wq.at(n), w, [&](const at::Tensor& wh) { return apply_act(l.act(), l.op(x, wh, true)); }, y, l.lin != nullptr);
+            dbs_with_data(wq.at(n), w, [&](const at::Tensor& wh) { return apply_act(l.act(), l.op(x, wh, true)); }, y, l.lin != nullptr, opt.jobs);
             fix_nearest(n);
           }
           log(fmt::format("DBS {} {:<28} {} ({:.2f} s)", vit ? "bw" : "lw", n, c2_summary(wq.at(n)), since(t)));

@@ -1,13 +1,16 @@
 // LogART weight quantizer, Dynamic Base Search and the learnable rounding of one weight tensor
 // (spec/logart.md §1–4). Element decisions are golden/'s; this file searches and learns.
 #include <cmath>
+#include <exception>
 #include <limits>
+#include <thread>
 
 #include <c10/core/GradMode.h>
 
 #include <fmt/format.h>
 
 #include "io/error.h"
+#include "io/process.h"
 #include "quant/logart/logart.h"
 
 namespace logq::logart {
@@ -157,8 +160,20 @@ void dbs_tensor_wise(WeightQuant& q, const at::Tensor& w, std::vector<float>* er
   }
 }
 
+namespace {
+// The best candidate of each row so far: the lowest error, the earliest candidate on a tie.
+struct RowBest {
+  std::vector<double> err;
+  std::vector<size_t> cand;  // index into grid × c2, c2 inner
+  explicit RowBest(int64_t rows) : err(size_t(rows), 1e10), cand(size_t(rows), 0) {}
+  void offer(int64_t r, double e, size_t c) {
+    if (e < err[size_t(r)] || (e == err[size_t(r)] && c < cand[size_t(r)])) err[size_t(r)] = e, cand[size_t(r)] = c;
+  }
+};
+}  // namespace
+
 void dbs_with_data(WeightQuant& q, const at::Tensor& w, const std::function<at::Tensor(const at::Tensor&)>& run,
-                   const at::Tensor& target, bool channels_last) {
+                   const at::Tensor& target, bool channels_last, int jobs) {
   const at::Tensor v = rows_view(w);
   const float* p = v.data_ptr<float>();
   const std::vector<int> cands = c2_candidates(q.n_bits, q.method);
@@ -166,29 +181,51 @@ void dbs_with_data(WeightQuant& q, const at::Tensor& w, const std::function<at::
   std::vector<std::vector<LogArtRow>> books(size_t(q.rows));
   for (int64_t r = 0; r < q.rows; ++r)
     for (int c : cands) books[size_t(r)].push_back(logart_row(q.xplus[size_t(r)], q.xminus[size_t(r)], q.n_bits, c, q.sym, q.m2));
-  std::vector<double> best(size_t(q.rows), 1e10);
-  std::vector<int32_t> bs(size_t(q.rows), 0), bc(size_t(q.rows), cands.front());
-  at::Tensor wq = at::empty_like(v);
-  c10::NoGradGuard g;
-  for (size_t si = 0; si < grid.size(); ++si)
-    for (size_t ci = 0; ci < cands.size(); ++ci) {
-      float* o = wq.data_ptr<float>();
-      for (int64_t r = 0; r < q.rows; ++r)
-        quantize_row_candidate(p + r * q.cols, q.cols, books[size_t(r)][ci], grid[si], q.sqrt2_branch(), q.k_odd, o + r * q.cols);
-      at::Tensor d = run(wq.view(w.sizes())) - target;
-      d = d * d;
-      at::Tensor per_row;
-      if (channels_last) per_row = d.reshape({-1, d.size(-1)}).to(at::kDouble).sum(0);
-      else per_row = d.transpose(0, 1).reshape({d.size(1), -1}).to(at::kDouble).sum(1);
-      const double* e = per_row.data_ptr<double>();
-      for (int64_t r = 0; r < q.rows; ++r)
-        if (e[r] < best[size_t(r)]) {
-          best[size_t(r)] = e[r];
-          bs[size_t(r)] = int32_t(si);
-          bc[size_t(r)] = cands[ci];
-        }
+  const size_t total = grid.size() * cands.size();
+  // Candidate k = si·#c2 + ci, the order of the reference's two loops; worker t takes k ≡ t mod
+  // threads. Each candidate's error is computed as in one loop, and the merge keeps the earliest
+  // of equal errors, so the choice equals the sequential strict-< scan's.
+  const int threads = int(std::min<size_t>(size_t(std::max(jobs, 1)), total));
+  std::vector<RowBest> bests(static_cast<size_t>(threads), RowBest(q.rows));
+  std::vector<std::exception_ptr> errors(static_cast<size_t>(threads));
+  auto worker = [&](int t) {
+    try {
+      c10::NoGradGuard g;
+      if (threads > 1) use_one_openmp_thread_here();
+      at::Tensor wq = at::empty_like(v);
+      RowBest& best = bests[size_t(t)];
+      for (size_t k = size_t(t); k < total; k += size_t(threads)) {
+        const size_t si = k / cands.size(), ci = k % cands.size();
+        float* o = wq.data_ptr<float>();
+        for (int64_t r = 0; r < q.rows; ++r)
+          quantize_row_candidate(p + r * q.cols, q.cols, books[size_t(r)][ci], grid[si], q.sqrt2_branch(), q.k_odd, o + r * q.cols);
+        at::Tensor d = run(wq.view(w.sizes())) - target;
+        d = d * d;
+        at::Tensor per_row;
+        if (channels_last) per_row = d.reshape({-1, d.size(-1)}).to(at::kDouble).sum(0);
+        else per_row = d.transpose(0, 1).reshape({d.size(1), -1}).to(at::kDouble).sum(1);
+        const double* e = per_row.data_ptr<double>();
+        for (int64_t r = 0; r < q.rows; ++r) best.offer(r, e[r], k);
+      }
+    } catch (...) {
+      errors[size_t(t)] = std::current_exception();
     }
-  for (int64_t r = 0; r < q.rows; ++r) q.set_row(r, bs[size_t(r)], bc[size_t(r)]);
+  };
+  if (threads == 1) {
+    worker(0);
+  } else {  // all in new threads: the caller's OpenMP thread count (LLR's) stays as it is
+    std::vector<std::thread> pool;
+    for (int t = 0; t < threads; ++t) pool.emplace_back(worker, t);
+    for (auto& th : pool) th.join();
+  }
+  for (const auto& e : errors)
+    if (e) std::rethrow_exception(e);
+  for (int t = 1; t < threads; ++t)
+    for (int64_t r = 0; r < q.rows; ++r) bests[0].offer(r, bests[size_t(t)].err[size_t(r)], bests[size_t(t)].cand[size_t(r)]);
+  for (int64_t r = 0; r < q.rows; ++r) {
+    const size_t k = bests[0].cand[size_t(r)];
+    q.set_row(r, int32_t(k / cands.size()), cands[k % cands.size()]);
+  }
 }
 
 // ---- LLR ----------------------------------------------------------------------------------
