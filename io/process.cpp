@@ -48,8 +48,9 @@ const char* kernels_for_this_cpu() {
 
 // OpenBLAS 0.3.21 (Debian 12) chooses its kernels by CPU model number and falls back to Prescott
 // (SSE3) on any Intel model it has not seen (OpenBLAS issue #4267, fixed in 0.3.25). The CI and
-// study machines are such a model (Xeon family 6 model 207): sgemm, half of AdaLog's calibration
-// time, ran at about a third of its AVX-512 speed. OpenBLAS reads OPENBLAS_CORETYPE only when it
+// study machines are such a model (Xeon family 6 model 207): sgemm was half of AdaLog's
+// calibration time, and the SkylakeX kernels made that calibration 2.6x faster (docs/results.md).
+// OpenBLAS reads OPENBLAS_CORETYPE only when it
 // loads, so logq restarts itself once with it set. A user's OPENBLAS_CORETYPE wins
 // (OPENBLAS_CORETYPE=Prescott reproduces the floats of runs made before this rule).
 void use_this_cpus_blas_kernels(char** argv) {
