@@ -50,9 +50,8 @@ const char* kernels_for_this_cpu() {
 // (SSE3) on any Intel model it has not seen (OpenBLAS issue #4267, fixed in 0.3.25). The CI and
 // study machines are such a model (Xeon family 6 model 207): sgemm was half of AdaLog's
 // calibration time, and the SkylakeX kernels made that calibration 2.6x faster (docs/results.md).
-// OpenBLAS reads OPENBLAS_CORETYPE only when it
-// loads, so logq restarts itself once with it set. A user's OPENBLAS_CORETYPE wins
-// (OPENBLAS_CORETYPE=Prescott reproduces the floats of runs made before this rule).
+// OpenBLAS reads OPENBLAS_CORETYPE only when it loads, so logq restarts itself once with it set.
+// A user's OPENBLAS_CORETYPE wins (Prescott reproduces the floats of runs made before this rule).
 void use_this_cpus_blas_kernels(char** argv) {
   if (!argv || std::getenv("OPENBLAS_CORETYPE")) return;
   const char* now = blas_core();
