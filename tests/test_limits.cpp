@@ -1,9 +1,14 @@
-// golden/limits, golden/json_input and golden/file_io: the pieces every reader of a hostile file
+// io/limits, io/json_input, io/file_io and io/process: the pieces every reader of a hostile file
 // goes through (checked sizes, escaped messages, bounded JSON, safe writes, regular files only).
+#include <algorithm>
 #include <csignal>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
+#include <set>
+#include <stdexcept>
 #include <string>
+#include <thread>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -12,6 +17,7 @@
 #include "io/file_io.h"
 #include "io/json_input.h"
 #include "io/limits.h"
+#include "io/process.h"
 #include "test_util.h"
 
 using namespace logq;
@@ -142,4 +148,37 @@ TEST_CASE("readers refuse FIFOs and directories at once, and outputs are checked
   CHECK_THROWS_WITH(check_output_path("/tmp", "--json"), Contains("not a regular file"));
   CHECK_NOTHROW(check_output_path(test::temp_path("fresh.json"), "--json"));
   CHECK_FALSE(test::exists(test::temp_path("fresh.json")));
+}
+
+TEST_CASE("run_in_threads runs every index once, on new threads, and rethrows the lowest one's error", "[process]") {
+  std::mutex mu;
+  std::vector<int> seen;
+  std::set<std::thread::id> ids;
+  run_in_threads(3, [&](int t) {
+    std::lock_guard<std::mutex> g(mu);
+    seen.push_back(t);
+    ids.insert(std::this_thread::get_id());
+  });
+  std::sort(seen.begin(), seen.end());
+  CHECK(seen == std::vector<int>{0, 1, 2});
+  CHECK(ids.size() == 3);
+  CHECK(ids.count(std::this_thread::get_id()) == 0);
+
+  std::thread::id one;
+  run_in_threads(1, [&](int t) {
+    CHECK(t == 0);
+    one = std::this_thread::get_id();
+  });
+  CHECK(one == std::this_thread::get_id());  // one thread: the caller's own
+
+  int finished = 0;
+  CHECK_THROWS_WITH(run_in_threads(4,
+                                   [&](int t) {
+                                     if (t == 2) throw std::runtime_error("two");
+                                     if (t == 1) throw std::runtime_error("one");
+                                     std::lock_guard<std::mutex> g(mu);
+                                     ++finished;
+                                   }),
+                    "one");
+  CHECK(finished == 2);  // the others still ran to the end before the rethrow
 }

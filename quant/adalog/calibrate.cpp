@@ -8,7 +8,6 @@
 #include <exception>
 #include <iterator>
 #include <mutex>
-#include <thread>
 
 #include <fmt/format.h>
 
@@ -576,9 +575,8 @@ void calibrate_group(const Calibrator& proto, std::vector<QLayer>& layers, size_
   std::mutex mu;
   size_t next_job = 0, next_line = 0;
   const int threads = int(std::min<size_t>(size_t(std::max(jobs, 1)), n));
-  auto worker = [&] {
+  run_in_threads(threads, [&](int) {
     c10::NoGradGuard no_grad;  // grad mode is per thread
-    if (threads > 1) use_one_openmp_thread_here();
     Calibrator cal = proto;    // its search table is per layer
     for (;;) {
       size_t k;
@@ -601,14 +599,7 @@ void calibrate_group(const Calibrator& proto, std::vector<QLayer>& layers, size_
       while (next_line < n && done[next_line] && !errors[next_line]) log(lines[next_line++]);
       if (err) next_job = n;  // stop handing out work; the error is rethrown below
     }
-  };
-  if (threads <= 1) {
-    worker();
-  } else {
-    std::vector<std::thread> pool;  // all new: the caller's OpenMP thread count stays as it is
-    for (int t = 0; t < threads; ++t) pool.emplace_back(worker);
-    for (auto& th : pool) th.join();
-  }
+  });
   for (size_t k = 0; k < n; ++k)
     if (errors[k]) std::rethrow_exception(errors[k]);
 }

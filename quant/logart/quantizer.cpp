@@ -1,9 +1,7 @@
 // LogART weight quantizer, Dynamic Base Search and the learnable rounding of one weight tensor
 // (spec/logart.md §1–4). Element decisions are golden/'s; this file searches and learns.
 #include <cmath>
-#include <exception>
 #include <limits>
-#include <thread>
 
 #include <c10/core/GradMode.h>
 
@@ -187,39 +185,24 @@ void dbs_with_data(WeightQuant& q, const at::Tensor& w, const std::function<at::
   // of equal errors, so the choice equals the sequential strict-< scan's.
   const int threads = int(std::min<size_t>(size_t(std::max(jobs, 1)), total));
   std::vector<RowBest> bests(static_cast<size_t>(threads), RowBest(q.rows));
-  std::vector<std::exception_ptr> errors(static_cast<size_t>(threads));
-  auto worker = [&](int t) {
-    try {
-      c10::NoGradGuard g;
-      if (threads > 1) use_one_openmp_thread_here();
-      at::Tensor wq = at::empty_like(v);
-      RowBest& best = bests[size_t(t)];
-      for (size_t k = size_t(t); k < total; k += size_t(threads)) {
-        const size_t si = k / cands.size(), ci = k % cands.size();
-        float* o = wq.data_ptr<float>();
-        for (int64_t r = 0; r < q.rows; ++r)
-          quantize_row_candidate(p + r * q.cols, q.cols, books[size_t(r)][ci], grid[si], q.sqrt2_branch(), q.k_odd, o + r * q.cols);
-        at::Tensor d = run(wq.view(w.sizes())) - target;
-        d = d * d;
-        at::Tensor per_row;
-        if (channels_last) per_row = d.reshape({-1, d.size(-1)}).to(at::kDouble).sum(0);
-        else per_row = d.transpose(0, 1).reshape({d.size(1), -1}).to(at::kDouble).sum(1);
-        const double* e = per_row.data_ptr<double>();
-        for (int64_t r = 0; r < q.rows; ++r) best.offer(r, e[r], k);
-      }
-    } catch (...) {
-      errors[size_t(t)] = std::current_exception();
+  run_in_threads(threads, [&](int t) {  // LLR's OpenMP thread count stays as it is
+    c10::NoGradGuard g;
+    at::Tensor wq = at::empty_like(v);
+    RowBest& best = bests[size_t(t)];
+    for (size_t k = size_t(t); k < total; k += size_t(threads)) {
+      const size_t si = k / cands.size(), ci = k % cands.size();
+      float* o = wq.data_ptr<float>();
+      for (int64_t r = 0; r < q.rows; ++r)
+        quantize_row_candidate(p + r * q.cols, q.cols, books[size_t(r)][ci], grid[si], q.sqrt2_branch(), q.k_odd, o + r * q.cols);
+      at::Tensor d = run(wq.view(w.sizes())) - target;
+      d = d * d;
+      at::Tensor per_row;
+      if (channels_last) per_row = d.reshape({-1, d.size(-1)}).to(at::kDouble).sum(0);
+      else per_row = d.transpose(0, 1).reshape({d.size(1), -1}).to(at::kDouble).sum(1);
+      const double* e = per_row.data_ptr<double>();
+      for (int64_t r = 0; r < q.rows; ++r) best.offer(r, e[r], k);
     }
-  };
-  if (threads == 1) {
-    worker(0);
-  } else {  // all in new threads: the caller's OpenMP thread count (LLR's) stays as it is
-    std::vector<std::thread> pool;
-    for (int t = 0; t < threads; ++t) pool.emplace_back(worker, t);
-    for (auto& th : pool) th.join();
-  }
-  for (const auto& e : errors)
-    if (e) std::rethrow_exception(e);
+  });
   for (int t = 1; t < threads; ++t)
     for (int64_t r = 0; r < q.rows; ++r) bests[0].offer(r, bests[size_t(t)].err[size_t(r)], bests[size_t(t)].cand[size_t(r)]);
   for (int64_t r = 0; r < q.rows; ++r) {
