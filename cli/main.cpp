@@ -37,7 +37,7 @@ namespace {
 bool uses_blas(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     if (argv[i][0] == '-') continue;
-    for (const char* c : {"quantize", "export", "eval", "train", "models"})
+    for (const char* c : {"quantize", "export", "eval", "train"})
       if (std::strcmp(argv[i], c) == 0) return true;
     return false;
   }
