@@ -214,7 +214,9 @@ std::vector<RtlUnit> make_units() {
   for (const auto& [name, what] : arrays) {
     const PeSpec& k = pe_spec(name);
     u.push_back({fmt::format("array_{}", name), "logq_pe_array",
-                 fmt::format("KIND={} {}", static_cast<int>(*k.kind), rtl_params_string(k.rtl, "logq_pe_array")), fmt::format("array of {}", what), "array"});
+                 fmt::format("KIND={} {} A_USED={} W_USED={}", static_cast<int>(*k.kind), rtl_params_string(k.rtl, "logq_pe_array"),
+                             array_a_word_bits(k), array_w_word_bits(k)),
+                 fmt::format("array of {}", what), "array"});
   }
   // One array position of each single PE kind, as `logq power` synthesizes and simulates it.
   for (const PeSpec& k : pe_specs())
@@ -229,11 +231,15 @@ std::vector<RtlUnit> make_units() {
   u.push_back({"unit_top", "logq_unit_top", rtl_params_string(RtlParams{}, "logq_unit_top"), "every PE kind and decoder, f = 1", "tb"});
   u.push_back({"unit_top_f6", "logq_unit_top", rtl_params_string(f6, "logq_unit_top"), "every PE kind and decoder, exact mantissa f = 6", "tb"});
   const auto gemm = [&](const std::string& name, int size, PeKind kind, const std::string& use, const std::string& what) {
-    u.push_back({name, "logq_gemm_top", fmt::format("R={} C={} KIND={} {}", size, size, static_cast<int>(kind), rtl_params_string(RtlParams{}, "logq_gemm_top")),
+    const RtlParams r;
+    u.push_back({name, "logq_gemm_top",
+                 fmt::format("R={} C={} KIND={} {} A_USED={} W_USED={}", size, size, static_cast<int>(kind), rtl_params_string(r, "logq_gemm_top"),
+                             array_a_word_bits(kind, r), array_w_word_bits(kind, r)),
                  what, use});
   };
   gemm("gemm_universal_4x4", 4, PeKind::Universal, "tb", "the regression array: 4x4 universal PEs, traced");
   gemm("gemm_lula_4x4", 4, PeKind::LxUA, "tb", "the dual-PE array: 4x4 L x U / L x A PEs (tests/test_rtl_array.cpp)");
+  gemm("gemm_lu_4x4", 4, PeKind::LxU, "tb", "4x4 L(4)xU(8) PEs passing only the word bits they read (tests/test_rtl_array.cpp)");
   for (int size : {8, 16}) {
     gemm(fmt::format("gemm_lu_{0}x{0}", size), size, PeKind::LxU, "tb_bench", fmt::format("benchmark: {0}x{0} L(4)xU(8) PEs", size));
     gemm(fmt::format("gemm_int8_{0}x{0}", size), size, PeKind::UxU, "tb_bench", fmt::format("benchmark: {0}x{0} INT8 MACs", size));
@@ -291,22 +297,28 @@ bool mantissa_matches(const PeSpec& k, int export_f) {
   return export_f == 1 ? k.mant_frac_bits() == 1 : k.mant_frac_bits() == 6;
 }
 
-int array_a_word_bits(const PeSpec& k) {
-  const RtlParams& r = k.rtl;
+int array_a_word_bits(PeKind kind, const RtlParams& r) {
   const int u = r.da, a = r.mw + r.ew + 1;
-  if (k.composite()) throw Error(fmt::format("array_a_word_bits: {} is a composite", k.name));
-  if (*k.kind == PeKind::UxU || *k.kind == PeKind::LxU) return u;
-  if (*k.kind == PeKind::UxA || *k.kind == PeKind::LxA) return a;
+  if (kind == PeKind::UxU || kind == PeKind::LxU) return u;
+  if (kind == PeKind::UxA || kind == PeKind::LxA) return a;
   return std::max(u, a);
 }
 
-int array_w_word_bits(const PeSpec& k) {
-  const RtlParams& r = k.rtl;
+int array_w_word_bits(PeKind kind, const RtlParams& r) {
   const int u = r.dw, l = r.kw + 3;
-  if (k.composite()) throw Error(fmt::format("array_w_word_bits: {} is a composite", k.name));
-  if (*k.kind == PeKind::UxU || *k.kind == PeKind::UxA) return u;
-  if (*k.kind == PeKind::LxU || *k.kind == PeKind::LxA || *k.kind == PeKind::LxUA) return l;
+  if (kind == PeKind::UxU || kind == PeKind::UxA) return u;
+  if (kind == PeKind::LxU || kind == PeKind::LxA || kind == PeKind::LxUA) return l;
   return std::max(u, l);
+}
+
+int array_a_word_bits(const PeSpec& k) {
+  if (k.composite()) throw Error(fmt::format("array_a_word_bits: {} is a composite", k.name));
+  return array_a_word_bits(*k.kind, k.rtl);
+}
+
+int array_w_word_bits(const PeSpec& k) {
+  if (k.composite()) throw Error(fmt::format("array_w_word_bits: {} is a composite", k.name));
+  return array_w_word_bits(*k.kind, k.rtl);
 }
 
 int64_t array_tiles(int64_t R, int64_t C, int64_t M, int64_t N) { return ((M + R - 1) / R) * ((N + C - 1) / C); }

@@ -105,9 +105,11 @@ inline constexpr int logw_zero_bit(int kw) { return kw + 2; }
 // carries code 0's E and M, as the LUT gives them); LogART {zero, neg, odd, k} (KW bits of k).
 uint32_t array_a_word(Pairing p, int32_t x, const AdaLogTable* t, const RtlParams& r);
 uint32_t array_w_word(Pairing p, int32_t w_u, const LogWeightInt* w_l, const RtlParams& r);
-// The bits of those words a single PE kind reads (the array carries the widest, AW and WW; an
-// array of one kind keeps only these: Yosys removes the operand-register bits no PE reads).
-int array_a_word_bits(const PeSpec& k);
+// The bits of those words a PE kind reads (the array's words are the widest, AW and WW; an array
+// of one kind passes only these from PE to PE: its A_USED / W_USED parameters).
+int array_a_word_bits(PeKind kind, const RtlParams& r);
+int array_w_word_bits(PeKind kind, const RtlParams& r);
+int array_a_word_bits(const PeSpec& k);  // a single kind with its own parameters (not a composite)
 int array_w_word_bits(const PeSpec& k);
 // Cycles of an M×N×K job on logq's R×C output-stationary array (rtl/logq_gemm_ctrl.sv): every
 // tile takes K + R + C − 1 feed steps and each tile's drain overlaps the next tile's feed, plus R

@@ -22,7 +22,10 @@ module logq_gemm_top #(
   parameter int unsigned ACC_W   = 48,
   parameter int unsigned A_DEPTH = 65536,  // words per A bank
   parameter int unsigned W_DEPTH = 65536,  // words per W bank
-  parameter int unsigned O_DEPTH = 262144  // output words
+  parameter int unsigned O_DEPTH = 262144, // output words
+  // The word bits the array passes from PE to PE (logq_pe_array; 0: all of them)
+  parameter int unsigned A_USED  = 0,
+  parameter int unsigned W_USED  = 0
 ) (
   input  logic                    clk_i,
   input  logic                    rst_ni,
@@ -142,7 +145,7 @@ module logq_gemm_top #(
   logic [C*ACC_W-1:0] drain_acc;
   logq_pe_array #(
     .R(R), .C(C), .KIND(KIND), .DW(DW), .DA(DA), .MW(MW), .EW(EW), .FW(FW), .KW(KW),
-    .MANT_F(MANT_F), .ACC_W(ACC_W)
+    .MANT_F(MANT_F), .ACC_W(ACC_W), .A_USED(A_USED == 0 ? AW : A_USED), .W_USED(W_USED == 0 ? WW : W_USED)
   ) u_array (
     .clk_i, .rst_ni, .mode_i, .frac_bits_i, .half_up_i,
     .a_valid_i(a_valid), .a_first_i(a_first), .a_word_i(a_word), .w_word_i(w_word),

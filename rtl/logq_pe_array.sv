@@ -32,7 +32,12 @@ module logq_pe_array #(
   parameter int unsigned AW     = (DA > MW + EW + 1) ? DA : MW + EW + 1,
   parameter int unsigned WW     = (DW > KW + 3) ? DW : KW + 3,
   parameter int unsigned RW     = (R > 1) ? $clog2(R) : 1,
-  parameter int unsigned CFG_GROUP = 4  // PEs of a row that share one copy of the configuration registers
+  parameter int unsigned CFG_GROUP = 4,  // PEs of a row that share one copy of the configuration registers
+  // Low bits of each word this KIND's PE reads (golden/hw.cpp array_a_word_bits / array_w_word_bits;
+  // rtl/logq_units.tsv sets them for synthesis). Only these pass from PE to PE: the positions are
+  // kept as one synthesized module (below), so the unread bits' registers would stay.
+  parameter int unsigned A_USED = AW,
+  parameter int unsigned W_USED = WW
 ) (
   input  logic                 clk_i,
   input  logic                 rst_ni,
@@ -121,9 +126,13 @@ module logq_pe_array #(
         assign w_in = w_q[P-C];
       end
 
+      // keep_hierarchy: synthesis maps one position and places R x C copies of it, as a designer
+      // tiles an array. Flattened, ABC re-mapped the whole array at once and its PEs came out
+      // slower than the same PE synthesized alone (docs/results.md, "Array timing").
+      (* keep_hierarchy *)
       logq_pe_position #(
         .KIND(KIND), .DW(DW), .DA(DA), .MW(MW), .EW(EW), .FW(FW), .KW(KW),
-        .MANT_F(MANT_F), .ACC_W(ACC_W), .AW(AW), .WW(WW)
+        .MANT_F(MANT_F), .ACC_W(ACC_W), .AW(AW), .WW(WW), .A_USED(A_USED), .W_USED(W_USED)
       ) u_pe (
         .clk_i, .rst_ni, .mode_i(mode_q[i*NG + j/CFG_GROUP]), .frac_bits_i(frac_q[i*NG + j/CFG_GROUP]),
         .half_up_i(half_q[i*NG + j/CFG_GROUP]), .valid_i(av_in), .first_i(af_in), .a_word_i(a_in), .w_word_i(w_in),

@@ -59,6 +59,9 @@ class RtlArray {
 std::unique_ptr<RtlArray> make_rtl_array_universal_4x4();
 // The dual-PE array (L×U and L×A only), 4 x 4, at the regression array's widths.
 std::unique_ptr<RtlArray> make_rtl_array_lula_4x4();
+// L(4) x U(8) PEs, 4 x 4, passing only the word bits they read (A_USED 9 of 16, W_USED 8 of 9), as
+// the synthesized arrays do.
+std::unique_ptr<RtlArray> make_rtl_array_lu_4x4();
 // The arrays of library logq_tb (the ones `logq` links): their rtl/logq_units.tsv configs, and the
 // one of R x C whose PE kind runs every pairing in `needs` (throws Error listing them if none).
 std::vector<RtlArrayConfig> verilated_arrays();

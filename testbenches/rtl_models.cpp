@@ -1,4 +1,5 @@
 // The Verilated arrays of library logq_tb. Parameters: their rows of rtl/logq_units.tsv.
+#include "Vgemm_lu_4x4.h"
 #include "Vgemm_lula_4x4.h"
 #include "Vgemm_universal_4x4.h"
 #include "testbenches/rtl_array_impl.h"
@@ -13,6 +14,10 @@ std::unique_ptr<RtlArray> make_rtl_array_universal_4x4() {
 
 std::unique_ptr<RtlArray> make_rtl_array_lula_4x4() {
   return std::make_unique<VerilatedArray<Vgemm_lula_4x4>>(rtl_array_config("gemm_lula_4x4"));
+}
+
+std::unique_ptr<RtlArray> make_rtl_array_lu_4x4() {
+  return std::make_unique<VerilatedArray<Vgemm_lu_4x4>>(rtl_array_config("gemm_lu_4x4"));
 }
 
 // The first that runs a layer's pairings is used: the universal array, so `logq verify` keeps

@@ -52,6 +52,20 @@ TEST_CASE("the dual-PE (L x U / L x A) array is bit-exact with golden and keeps 
   CHECK_THROWS_WITH(verify_gemm(*rtl, uu.problem(), uu.hw, VerifyOptions{}), Contains("UxU"));
 }
 
+TEST_CASE("an array passing only the word bits its PEs read is bit-exact", "[rtl][array]") {
+  // The synthesized arrays keep A_USED / W_USED bits from PE to PE (rtl/logq_pe_array.sv); this
+  // model does the same (L x U: 9 of 16 activation bits, 8 of 9 weight bits).
+  std::string params;
+  for (const RtlUnit& u : rtl_units())
+    if (u.name == "gemm_lu_4x4") params = u.params;
+  CHECK_THAT(params, Contains("KIND=2") && Contains("A_USED=9 W_USED=8"));
+  auto rtl = make_rtl_array_lu_4x4();
+  CHECK(rtl->config().kind == PeKind::LxU);
+  std::mt19937 rng(777);
+  const std::vector<Shape> shapes = {{1, 1, 1}, {4, 4, 3}, {7, 9, 13}, {13, 6, 255}, {2, 3, 1000}};
+  CHECK(check_random_jobs(*rtl, rng, {Pairing::LxU}, shapes) == 10);
+}
+
 TEST_CASE("K-splitting: chunks of K added in the output buffer equal golden's unsplit GEMM, cycle for cycle", "[rtl][array][ksplit]") {
   std::mt19937 rng(2718);
   auto universal = make_rtl_array_universal_4x4();
