@@ -1,8 +1,9 @@
 // `logq area`: area (Yosys + OSU 0.18 um liberty) and timing (OpenSTA) of the PE kinds, decoders
-// and arrays, via scripts/area.sh, with results cached by a hash of the RTL and the unit list.
+// and arrays, via scripts/area.sh, with results cached per unit by a hash of the RTL, the flow and the unit.
 #include "cli/area.h"
 #include "cli/common.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -59,32 +60,49 @@ std::vector<std::string> split_csv(const std::string& line) {
 std::vector<AreaRow> area_results(const std::vector<std::string>& units, bool no_cache, std::string* csv_text) {
   const fs::path root = project_root();
   if (!fs::exists(root / "scripts/area.sh")) throw Error(fmt::format("{}: scripts/area.sh not found (set LOGQ_ROOT)", root.string()));
-  // Cache key: every RTL source, the flow scripts and the unit list.
-  uint64_t h = rtl_hash(fnv1a(read_text(root / "scripts/area.sh")));
-  for (const auto& u : units) h = fnv1a(u + ";", h);
+  // One cache file per unit, keyed by every RTL source, the flow scripts and the unit: a study that
+  // adds one unit synthesizes that one only.
+  const uint64_t base = rtl_hash(fnv1a(read_text(root / "scripts/area.sh")));
   const fs::path cache_dir = logq::cli::cache_dir("area");
-  const fs::path cached = cache_dir / fmt::format("{:016x}.csv", h);
-  if (no_cache || !fs::exists(cached)) {
+  const auto cached = [&](const std::string& u) { return cache_dir / fmt::format("{:016x}.csv", fnv1a("unit " + u, base)); };
+  std::vector<std::string> missing;
+  for (const auto& u : units)
+    if ((no_cache || !fs::exists(cached(u))) && std::find(missing.begin(), missing.end(), u) == missing.end()) missing.push_back(u);
+  if (!missing.empty()) {
     fs::create_directories(cache_dir);
-    // A fresh temp file (O_EXCL, never a planted name) that area.sh fills and we rename.
-    std::string tmp = cached.string() + ".tmp.XXXXXX";
+    // A fresh temp file (O_EXCL, never a planted name) that area.sh fills; its rows become the cache files.
+    std::string tmp = (cache_dir / "run.csv.tmp.XXXXXX").string();
     const int fd = ::mkstemp(tmp.data());
     if (fd < 0) throw Error(fmt::format("{}: cannot create a temp file: {}", cache_dir.string(), std::strerror(errno)));
     ::close(fd);
     std::string cmd = fmt::format("bash '{}' '{}'", (root / "scripts/area.sh").string(), tmp);
-    for (const auto& u : units) cmd += " '" + u + "'";
-    fmt::print(stderr, "logq area: synthesizing {} unit(s) (arrays take minutes; results are cached)\n", units.size());
+    for (const auto& u : missing) cmd += " '" + u + "'";
+    fmt::print(stderr, "logq area: synthesizing {} unit(s) (a 16x16 array takes about 20 s; results are cached per unit)\n", missing.size());
     if (std::system(cmd.c_str()) != 0) {
       fs::remove(tmp);
       throw Error("scripts/area.sh failed (is Yosys/OpenSTA installed? run scripts/setup.sh)");
     }
-    fs::rename(tmp, cached);
+    std::istringstream in(read_text(tmp));
+    fs::remove(tmp);
+    std::string header, line;
+    std::getline(in, header);
+    while (std::getline(in, line)) {
+      if (line.empty()) continue;
+      const std::string unit = line.substr(0, line.find(','));
+      const std::string text = header + "\n" + line + "\n";
+      write_file_atomic(cached(unit).string(), text.data(), text.size());
+    }
   } else {
-    fmt::print(stderr, "logq area: cached results {}\n", cached.string());
+    fmt::print(stderr, "logq area: cached results in {}\n", cache_dir.string());
   }
-  const std::string text = read_text(cached);
+  std::string text = "unit,description,cells,area_um2,nand2_eq,crit_path_ns,fmax_mhz\n";
+  for (const auto& u : units) {
+    if (!fs::exists(cached(u))) throw Error(fmt::format("scripts/area.sh wrote no row for unit '{}'", u));
+    const std::string one = read_text(cached(u));
+    text += one.substr(one.find('\n') + 1);
+  }
   if (csv_text) *csv_text = text;
-  return parse_area_csv(text, cached.string());
+  return parse_area_csv(text, cache_dir.string());
 }
 
 std::vector<AreaRow> parse_area_csv(const std::string& text, const std::string& where) {

@@ -1,8 +1,8 @@
 // `logq explore`: the area / throughput / energy / accuracy trade-off of accelerators for given
 // quantized models. For each model (.lqm) and each PE kind that can run all of its layers, each
 // array size and accumulator width: top-1 under that hardware's numerics (`logq golden` with the
-// PE's mantissa and the width), PE area and fmax (`logq area`: Yosys + OpenSTA on OSU 0.18 um,
-// cached), and cycles, images/s and energy per image (`logq sim`'s fast model at that fmax).
+// PE's mantissa and the width), PE area and the R x C array's fmax (`logq area`: Yosys + OpenSTA on
+// OSU 0.18 um, cached), and cycles, images/s and energy per image (`logq sim`'s fast model at that clock).
 // Writes explore.csv, the Pareto fronts, PNG plots (gnuplot) and explore.html (cli/explore_report).
 #include "cli/explore_cmd.h"
 
@@ -165,7 +165,8 @@ std::pair<int, int> parse_array(const std::string& s) {
   } catch (const std::exception&) {
     throw Error(fmt::format("--arrays: '{}' is not RxC (e.g. 16x16)", s));
   }
-  if (r < 1 || c < 1 || r > 256 || c > 256) throw Error(fmt::format("--arrays: '{}' outside 1x1..256x256", s));
+  // The RTL array (rtl/logq_pe_array.sv), synthesized for each point's clock, has R, C >= 2.
+  if (r < 2 || c < 2 || r > 256 || c > 256) throw Error(fmt::format("--arrays: '{}' outside 2x2..256x256", s));
   return {r, c};
 }
 
@@ -206,17 +207,20 @@ struct GoldenRun {
 struct Study {
   std::vector<ModelInfo> models;
   std::vector<std::pair<size_t, const PeSpec*>> pairs;
-  std::vector<std::string> units;
+  std::vector<std::string> units;  // PE units and accumulators, then arrays ("array:KIND:R:C")
   std::vector<GoldenRun> golden;
 };
+
+// The synthesized R x C array of one single PE kind: its fmax is the clock of every point on it.
+std::string array_unit(const PeSpec& part, int R, int C) { return fmt::format("array:{}:{}:{}", part.name, R, C); }
 
 int point_width(int a, const ModelInfo& m, const PeSpec& kind) { return a ? a : m.default_acc(kind.mant_frac_bits()); }
 
 bool has_log_weights(const ModelInfo& m) { return m.pairings.count(Pairing::LxU) || m.pairings.count(Pairing::LxA); }
 
-Study plan_study(const Options& o) {
+Study plan_study(const Options& o, const std::vector<std::pair<int, int>>& arrays) {
   Study st;
-  std::set<std::string> units;
+  std::set<std::string> units, array_units;
   for (const auto& path : o.models) {
     st.models.push_back(model_info(path));
     const ModelInfo& m = st.models.back();
@@ -225,7 +229,10 @@ Study plan_study(const Options& o) {
       if (!o.pes.empty() && std::find(o.pes.begin(), o.pes.end(), k.name) == o.pes.end()) continue;
       if (!kind_fits(k, m) || (!o.any_mantissa && !mantissa_matches(k, m))) continue;
       st.pairs.push_back({st.models.size() - 1, &k});
-      for (const PeSpec* p : parts_of(k)) units.insert(p->area_unit());
+      for (const PeSpec* p : parts_of(k)) {
+        units.insert(p->area_unit());
+        for (const auto& [R, C] : arrays) array_units.insert(array_unit(*p, R, C));
+      }
       ++fits;
     }
     fmt::print("{} ({}): {} layers; PE kinds that take it: {}\n", path, m.label, m.w.layers.size(), fits);
@@ -241,6 +248,7 @@ Study plan_study(const Options& o) {
   units.insert("acc32");
   units.insert("acc48");
   st.units.assign(units.begin(), units.end());
+  st.units.insert(st.units.end(), array_units.begin(), array_units.end());
   return st;
 }
 
@@ -261,9 +269,13 @@ batch::Plan tasks_of(const Options& o, const Study& st) {
   p.command = "explore";
   p.programs["logq"] = batch::this_executable();
   p.cluster = batch::load_cluster_config(o.cluster);
-  std::string units;
-  for (const auto& u : st.units) units += (units.empty() ? "" : ",") + u;
-  p.tasks.push_back({"0000", fmt::format("area of {} unit(s)", st.units.size()), {"logq", "area", "--units", units, "--arrays", "", "--csv", "{dir}/results/area.csv"}, "area.csv"});
+  std::string units, arrays;
+  for (const auto& u : st.units) {
+    std::string& list = u.rfind("array:", 0) == 0 ? arrays : units;
+    list += (list.empty() ? "" : ",") + (&list == &arrays ? u.substr(6) : u);
+  }
+  p.tasks.push_back({"0000", fmt::format("area of {} unit(s)", st.units.size()),
+                     {"logq", "area", "--units", units, "--arrays", arrays, "--csv", "{dir}/results/area.csv"}, "area.csv"});
   for (const GoldenRun& g : st.golden) {
     batch::Task t;
     t.id = fmt::format("{:04d}", p.tasks.size());
@@ -309,7 +321,7 @@ void run(const Options& o) {
   if (!o.energy_model.empty()) sim::set_energy_model(base, o.energy_model);
   if (!o.hw.empty()) sim::parse_accel(base, o.hw);  // a bad base config fails before any work
 
-  const Study st = plan_study(o);
+  const Study st = plan_study(o, arrays);
   if (!o.plan.empty()) {
     const std::string dir = batch::absolute(o.plan);
     const batch::Plan p = tasks_of(o, st);
@@ -345,14 +357,19 @@ void run(const Options& o) {
       // golden ran at exactly this width: its overflow count checks the no-overflow default too.
       const auto [top1, ovf] = acc_cache.at(GoldenRun{mi, width, kind->mant_frac_bits(), has_log_weights(m)}.key());
       // PE area with this accumulator: each synthesized datapath (its PE less its 32-bit accumulator;
-      // universal: 48) plus one accumulator of this width; fmax: the slowest datapath's PE.
-      double pe_area = area.at(fmt::format("acc{}", width)).area_um2, fmax = 0;
+      // universal: 48) plus one accumulator of this width.
+      double pe_area = area.at(fmt::format("acc{}", width)).area_um2;
       for (const PeSpec* part : parts_of(*kind)) {
         const AreaRow& pe = area.at(part->area_unit());
         pe_area += pe.area_um2 - area.at(part->name == "universal" ? "acc48" : "acc32").area_um2;
-        fmax = fmax > 0 ? std::min(fmax, pe.fmax_mhz) : pe.fmax_mhz;
       }
       for (const auto& [R, C] : arrays) {
+        // The clock: the synthesized R x C array's fmax (the slowest part's, for a composite).
+        double fmax = 0;
+        for (const PeSpec* part : parts_of(*kind)) {
+          const double f = area.at(array_unit(*part, R, C)).fmax_mhz;
+          fmax = fmax > 0 ? std::min(fmax, f) : f;
+        }
         json j = base;  // the user's SRAM/DRAM/energy table; the swept array, PE and clock
         j["array"] = {{"rows", R}, {"cols", C}, {"pe", kind->name}};
         j["clock_mhz"] = fmax;
@@ -404,7 +421,8 @@ void add_explore(CLI::App& app) {
   static Options o;
   auto* c = app.add_subcommand("explore",
                                "Area / throughput / energy / accuracy trade-offs: for each model, every PE kind that runs it, each array\n"
-                               "size and accumulator width: golden top-1 under that hardware, PE area and fmax (logq area, cached),\n"
+                               "size and accumulator width: golden top-1 under that hardware, PE area and the synthesized array's fmax (logq area,\n"
+                               "cached), "
                                "cycles, images/s and energy (logq sim). Writes DIR/explore.csv, Pareto plots (PNG) and DIR/explore.html (the\n"
                                "plots and every point's table on one page).");
   c->add_option("models", o.models, "quantized models (.lqm from logq quantize --export)")->required();

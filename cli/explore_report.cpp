@@ -201,7 +201,7 @@ td.front { color: #a05a00; font-weight: bold; text-align: center; }
 <h1>logq explore</h1>
 )";
   h += fmt::format("<p class=\"what\">{} points: {} model(s) on {} PE kind(s), top-1 on {} test images each; {} on a Pareto front (highlighted). "
-                   "Area from Yosys on OSU 0.18 &micro;m, clock the PE's fmax (OpenSTA), images/s and energy from <code>logq sim</code>.<br>"
+                   "Area from Yosys on OSU 0.18 &micro;m, clock the synthesized array's fmax (OpenSTA), images/s and energy from <code>logq sim</code>.<br>"
                    "<code>{}</code></p>\n",
                    pts.size(), models.size(), kinds.size(), r.images, pareto, html_escape(r.command));
   if (with_plots) {

@@ -208,23 +208,19 @@ std::vector<RtlUnit> make_units() {
   u.push_back({"acc32", "logq_acc", "ACC_W=32", "32-bit accumulator register + adder (part of every PE above)", "area"});
   u.push_back({"adalog_dequant", "logq_adalog_dequant", "B=4 EW=6", "AdaLog dequant, b=4, LUT of 16 (M,E)", "area"});
   u.push_back({"logw_decode", "logq_logw_decode", "KW=4", "LogART weight decoder", "area"});
-  // Arrays of one PE kind (`logq area` unit array:NAME:R:C appends R and C).
-  const std::pair<const char*, const char*> arrays[] = {
-      {"int8", "INT8 MACs"}, {"lu", "L(4)xU(8) PEs"}, {"ua", "U(4)xA(4) PEs"}, {"la", "L(4)xA(4) PEs"}, {"lula", "L(4)xU(8)/A(4) dual PEs"}};
-  for (const auto& [name, what] : arrays) {
-    const PeSpec& k = pe_spec(name);
-    u.push_back({fmt::format("array_{}", name), "logq_pe_array",
-                 fmt::format("KIND={} {} A_USED={} W_USED={}", static_cast<int>(*k.kind), rtl_params_string(k.rtl, "logq_pe_array"),
-                             array_a_word_bits(k), array_w_word_bits(k)),
-                 fmt::format("array of {}", what), "array"});
-  }
-  // One array position of each single PE kind, as `logq power` synthesizes and simulates it.
-  for (const PeSpec& k : pe_specs())
-    if (!k.composite())
-      u.push_back({fmt::format("position_{}", k.name), "logq_pe_position",
-                   fmt::format("KIND={} {} A_USED={} W_USED={}", static_cast<int>(*k.kind), rtl_params_string(k.rtl, "logq_pe_position"),
-                               array_a_word_bits(k), array_w_word_bits(k)),
-                   fmt::format("one array position (operand registers + PE) of {}", k.name), "power"});
+  // Of each single PE kind: its array (`logq area` unit array:NAME:R:C appends R and C; `logq
+  // explore` clocks each point at its array's fmax), then one array position, as `logq power`
+  // synthesizes and simulates it. Both pass on only the word bits the kind reads.
+  const auto per_kind = [&](const char* prefix, const char* top, const std::string& what, const char* use) {
+    for (const PeSpec& k : pe_specs())
+      if (!k.composite())
+        u.push_back({fmt::format("{}_{}", prefix, k.name), top,
+                     fmt::format("KIND={} {} A_USED={} W_USED={}", static_cast<int>(*k.kind), rtl_params_string(k.rtl, top),
+                                 array_a_word_bits(k), array_w_word_bits(k)),
+                     fmt::format(fmt::runtime(what), k.name), use});
+  };
+  per_kind("array", "logq_pe_array", "array of {} PEs", "array");
+  per_kind("position", "logq_pe_position", "one array position (operand registers + PE) of {}", "power");
   // Verilated models. The unit bench: every PE kind at f = 1 and the exact-mantissa f = 6.
   RtlParams f6;
   f6.mant_f = 6;

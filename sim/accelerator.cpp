@@ -123,8 +123,8 @@ struct Controller : sc_module {
   SC_HAS_PROCESS(Controller);
   Controller(sc_module_name n, const Workload& w_, const AccelConfig& hw_, ArrayBackend& a, const std::vector<LayerPlan>& p, Dma& d,
              std::vector<LayerReport>& r)
-      : sc_module(n), w(w_), hw(hw_), array(a), plans(p), dma(d), rep(r), in_slots(hw_.double_buffer ? 2 : 1),
-        out_slots(hw_.double_buffer ? 2 : 1), layer_start(w_.layers.size(), 0), vec(w_.layers.size()) {
+      : sc_module(n), w(w_), hw(hw_), array(a), plans(p), dma(d), rep(r), vec(w_.layers.size()), in_slots(hw_.double_buffer ? 2 : 1),
+        out_slots(hw_.double_buffer ? 2 : 1), layer_start(w_.layers.size(), 0) {
     for (size_t li = 0; li < w.layers.size(); ++li) {
       if (w.layers[li].float_input) continue;
       vec[li] = vector_layer(w.layers[li], hw);

@@ -1197,6 +1197,23 @@ TEST_CASE("logq explore: a small sweep writes the CSV with Pareto flags and PNG 
   CHECK(std::stod(a8[12]) == Approx(4 * std::stod(a4[12])).epsilon(0.01));     // array area
   CHECK(std::stod(a8[15]) > std::stod(a4[15]));                                // images/s
   CHECK_THAT(a4[0], Contains("W4A4"));
+  // The clock of each point is its synthesized array's fmax, not the lone PE's.
+  const std::string area_csv = out + "/area_check.csv";
+  const Run ar = run_logq("area --units pe_uu4 --arrays uu4:4:4,uu4:8:8 --csv " + q(area_csv));
+  INFO(ar.out);
+  REQUIRE(ar.code == 0);
+  std::map<std::string, std::string> fmax_of;
+  {
+    std::istringstream ain(text_of(area_csv));
+    for (std::string l; std::getline(ain, l);) {
+      const size_t comma = l.find(',');
+      fmax_of[l.substr(0, comma)] = l.substr(l.rfind(',') + 1);
+    }
+  }
+  REQUIRE(fmax_of.count("array:uu4:4:4"));
+  CHECK(std::stod(a4[13]) == Approx(std::stod(fmax_of["array:uu4:4:4"])));
+  CHECK(std::stod(a8[13]) == Approx(std::stod(fmax_of["array:uu4:8:8"])));
+  CHECK(std::stod(a4[13]) != Approx(std::stod(fmax_of["pe_uu4"])));
   for (const char* png : {"/accuracy_vs_area.png", "/throughput_per_area_vs_accuracy.png", "/energy_vs_accuracy.png"}) {
     const auto b = logq::test::read_bytes(out + png);
     REQUIRE(b.size() > 1000);
@@ -1214,7 +1231,7 @@ TEST_CASE("logq explore: a small sweep writes the CSV with Pareto flags and PNG 
   CHECK(trs == 1 + 6);  // the header and the 6 points
   const Run bad = run_logq("explore " + q(w8) + " --data " + fmnist + " --arrays 0x4 -o " + q(out));
   CHECK(bad.code != 0);
-  CHECK_THAT(bad.out, Contains("--arrays: '0x4' outside"));
+  CHECK_THAT(bad.out, Contains("--arrays: '0x4' outside 2x2..256x256"));
   const Run nokind = run_logq("explore " + q(w8) + " --data " + fmnist + " --pe lu -o " + q(out));
   CHECK(nokind.code != 0);
   CHECK_THAT(nokind.out, Contains("no PE kind of --pe runs every layer of this model"));

@@ -613,7 +613,7 @@ QuantModel calibrate(std::shared_ptr<Net> net, const std::string& family, const 
   qm.net = net;
   qm.layers = plan(*net, family, opt);
   net->eval();
-  Calibrator cal{*net, opt, log, {}};
+  Calibrator cal{*net, opt, log, {}, {}};
   for (const auto& item : net->named_modules("", false)) cal.mods[item.key()] = item.value();
   c10::NoGradGuard no_grad;
   size_t i = 0;
