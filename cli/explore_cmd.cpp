@@ -269,10 +269,11 @@ batch::Plan tasks_of(const Options& o, const Study& st) {
   p.command = "explore";
   p.programs["logq"] = batch::this_executable();
   p.cluster = batch::load_cluster_config(o.cluster);
-  std::string units, arrays;
+  std::string units, arrays;  // `logq area` takes arrays as --arrays KIND:R:C
+  const auto append = [](std::string& list, const std::string& item) { list += (list.empty() ? "" : ",") + item; };
   for (const auto& u : st.units) {
-    std::string& list = u.rfind("array:", 0) == 0 ? arrays : units;
-    list += (list.empty() ? "" : ",") + (&list == &arrays ? u.substr(6) : u);
+    if (u.rfind("array:", 0) == 0) append(arrays, u.substr(std::string("array:").size()));
+    else append(units, u);
   }
   p.tasks.push_back({"0000", fmt::format("area of {} unit(s)", st.units.size()),
                      {"logq", "area", "--units", units, "--arrays", arrays, "--csv", "{dir}/results/area.csv"}, "area.csv"});
@@ -421,9 +422,8 @@ void add_explore(CLI::App& app) {
   static Options o;
   auto* c = app.add_subcommand("explore",
                                "Area / throughput / energy / accuracy trade-offs: for each model, every PE kind that runs it, each array\n"
-                               "size and accumulator width: golden top-1 under that hardware, PE area and the synthesized array's fmax (logq area,\n"
-                               "cached), "
-                               "cycles, images/s and energy (logq sim). Writes DIR/explore.csv, Pareto plots (PNG) and DIR/explore.html (the\n"
+                               "size and accumulator width: golden top-1 under that hardware, PE area and the synthesized array's fmax as the\n"
+                               "clock (logq area, cached), cycles, images/s and energy (logq sim). Writes DIR/explore.csv, Pareto plots (PNG) and DIR/explore.html (the\n"
                                "plots and every point's table on one page).");
   c->add_option("models", o.models, "quantized models (.lqm from logq quantize --export)")->required();
   c->add_option("--data", o.data, "dataset the accuracy is measured on (as logq golden --data)")->required();
