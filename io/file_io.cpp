@@ -7,6 +7,7 @@
 #include <cstring>
 #include <dirent.h>
 #include <fcntl.h>
+#include <mutex>
 #include <random>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -35,25 +36,30 @@ int open_regular(const std::string& path) {
 }
 
 // Temp files being written, for the signal handler. Fixed storage: the handler may only use
-// async-signal-safe calls (unlink, signal, raise).
+// async-signal-safe calls (unlink, signal, raise). A slot is claimed, filled, and only then
+// marked live, so the handler never reads a half-copied path.
 constexpr int kMaxTemps = 16;
 constexpr size_t kMaxTempPath = 4096;
 char g_temp_paths[kMaxTemps][kMaxTempPath];
-std::atomic<bool> g_temp_used[kMaxTemps];
+std::atomic<bool> g_temp_claimed[kMaxTemps];
+std::atomic<bool> g_temp_live[kMaxTemps];
 
 int register_temp(const std::string& path) {
   if (path.size() >= kMaxTempPath) return -1;
   for (int i = 0; i < kMaxTemps; ++i) {
     bool expected = false;
-    if (g_temp_used[i].load() || !g_temp_used[i].compare_exchange_strong(expected, true)) continue;
+    if (!g_temp_claimed[i].compare_exchange_strong(expected, true)) continue;
     std::memcpy(g_temp_paths[i], path.c_str(), path.size() + 1);
+    g_temp_live[i].store(true);
     return i;
   }
   return -1;
 }
 
 void unregister_temp(int slot) {
-  if (slot >= 0) g_temp_used[slot].store(false);
+  if (slot < 0) return;
+  g_temp_live[slot].store(false);
+  g_temp_claimed[slot].store(false);
 }
 
 // What each signal did before our handler: the handler restores it after removing the temps,
@@ -63,7 +69,7 @@ struct sigaction g_previous[3];
 
 extern "C" void remove_temps_and_reraise(int sig) {
   for (int i = 0; i < kMaxTemps; ++i)
-    if (g_temp_used[i].load()) ::unlink(g_temp_paths[i]);
+    if (g_temp_live[i].load()) ::unlink(g_temp_paths[i]);
   for (int k = 0; k < 3; ++k)
     if (kCleanupSignals[k] == sig) ::sigaction(sig, &g_previous[k], nullptr);
   ::raise(sig);
@@ -100,14 +106,26 @@ void remove_stale_temps(const std::string& path) {
   ::closedir(d);
 }
 
-// Creates a fresh temp file beside `path`: never follows or reuses an existing name.
-int create_temp(const std::string& path, std::string* tmp) {
+// Creates a fresh temp file beside `path`: never follows or reuses an existing name. The name is
+// registered for the signal handler before the file exists, so no signal can leave it behind;
+// the caller unregisters `*slot` once the file is renamed or removed.
+int create_temp(const std::string& path, std::string* tmp, int* slot) {
+  static std::mutex rng_mutex;
   static std::mt19937_64 rng(std::random_device{}() ^ (uint64_t(::getpid()) << 32));
   for (int attempt = 0; attempt < 16; ++attempt) {
-    *tmp = fmt::format("{}.tmp.{}.{:012x}", path, ::getpid(), rng() & 0xffffffffffffULL);
+    uint64_t draw;
+    {
+      std::lock_guard<std::mutex> lock(rng_mutex);
+      draw = rng();
+    }
+    *tmp = fmt::format("{}.tmp.{}.{:012x}", path, ::getpid(), draw & 0xffffffffffffULL);
+    *slot = register_temp(*tmp);
     const int fd = ::open(tmp->c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
     if (fd >= 0) return fd;
-    if (errno != EEXIST) throw Error(fmt::format("{}: cannot create a temp file beside it: {}", path, std::strerror(errno)));
+    const int err = errno;
+    unregister_temp(*slot);  // the name is someone else's: the handler must not remove it
+    *slot = -1;
+    if (err != EEXIST) throw Error(fmt::format("{}: cannot create a temp file beside it: {}", path, std::strerror(err)));
   }
   throw Error(fmt::format("{}: cannot create a temp file beside it (names taken)", path));
 }
@@ -189,8 +207,8 @@ void write_file_atomic(const std::string& path, const void* data, size_t size) {
   install_temp_file_cleanup();
   remove_stale_temps(path);
   std::string tmp;
-  const int fd = create_temp(path, &tmp);
-  const int slot = register_temp(tmp);
+  int slot = -1;
+  const int fd = create_temp(path, &tmp, &slot);
   const bool ok = write_all(fd, static_cast<const uint8_t*>(data), size) && ::fsync(fd) == 0;
   const int err = errno;
   ::close(fd);
@@ -209,15 +227,16 @@ void check_output_path(const std::string& path, const std::string& option) {
   if (::stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode))
     throw Error(fmt::format("{} {}: exists and is not a regular file", option, path));
   std::string tmp;
-  int fd;
+  int fd, slot = -1;
   try {
-    fd = create_temp(path, &tmp);
+    fd = create_temp(path, &tmp, &slot);
   } catch (const Error&) {
     throw Error(fmt::format("{} {}: cannot write there: {}", option, path,
                             ::access(dir_of(path).c_str(), F_OK) != 0 ? "the directory does not exist" : std::strerror(errno)));
   }
   ::close(fd);
   ::unlink(tmp.c_str());
+  unregister_temp(slot);
 }
 
 }  // namespace logq
