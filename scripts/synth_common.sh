@@ -1,6 +1,6 @@
-# Sourced by scripts/area.sh and scripts/power.sh: the one synthesis recipe of logq's RTL on the
-# OSU 0.18 um cells, its sources, and the unit rows of rtl/logq_units.tsv (generated from
-# golden/hw.cpp's table by `logq hw --write-rtl rtl`). Expects $root; sets $lib, $rtl, $srcs.
+# Sourced by scripts/area.sh, scripts/area_noise.sh and scripts/power.sh: the one synthesis recipe
+# of logq's RTL on the OSU 0.18 um cells, its sources, and the unit rows of rtl/logq_units.tsv
+# (generated from golden/hw.cpp's table by `logq hw --write-rtl rtl`). Expects $root; sets $lib, $rtl, $srcs.
 lib=$root/third_party/osu018/osu018_stdcells.lib
 [ -f "$lib" ] || { echo "$(basename "$0"): $lib missing (run scripts/setup.sh)" >&2; exit 1; }
 rtl=$root/rtl
@@ -14,6 +14,52 @@ chparams() {  # "A=1 B=2" -> "-set A 1 -set B 2"
   for kv in $1; do out="$out -set ${kv%%=*} ${kv#*=}"; done
   echo "${out# }"
 }
-synth_netlist() {  # synth_netlist TOP "CHPARAM ARGS" NET.v LOG [YOSYS COMMANDS before write_verilog]
-  yosys -q -l "$4" -p "read_verilog -defer -sv $srcs; chparam $2 $1; hierarchy -check -top $1; synth -flatten -top $1; dfflibmap -liberty $lib; abc -liberty $lib; opt_clean; stat -liberty $lib; ${5:-} write_verilog -noattr -noexpr $3" >/dev/null
+# opt_clean -purge drops the alias names flattening keeps: write_verilog gives some of them a
+# concatenated left-hand side, which OpenSTA's reader rejects (sta_crit_ns fails on that).
+synth_netlist() {  # synth_netlist TOP "CHPARAM ARGS" NET.v LOG [YOSYS COMMANDS before write_verilog] [... first]
+  yosys -q -l "$4" -p "${6:-} read_verilog -defer -sv $srcs; chparam $2 $1; hierarchy -check -top $1; synth -flatten -top $1; dfflibmap -liberty $lib; abc -liberty $lib; opt_clean -purge; stat -liberty $lib; ${5:-} write_verilog -noattr -noexpr $3" >/dev/null
+}
+# unit -> "top|chparam args|description", from rtl/logq_units.tsv: rows of use "area" by name;
+# array:NAME:R:C from row array_NAME.
+unit_spec() {
+  local unit=$1 name=$1 use=area r="" c="" width=""
+  case $unit in
+    array:*) IFS=: read -r _ name r c <<< "$unit"; name=array_$name; use=array ;;
+    acc[0-9]*) width=${unit#acc}; name=acc32 ;;
+  esac
+  local line top params desc
+  line=$(unit_row "$name" "$use")
+  [ -n "$line" ] || { echo "unknown unit $unit (rtl/logq_units.tsv)" >&2; exit 2; }
+  IFS=$'\t' read -r top params desc <<< "$line"
+  if [ -n "$r" ]; then params="$params R=$r C=$c"; desc="${r}x${c} $desc"; fi
+  if [ -n "$width" ]; then params="ACC_W=$width"; desc="$width-bit accumulator register + adder"; fi
+  echo "$top|$(chparams "$params")|$desc"
+}
+sta_crit_ns() {  # sta_crit_ns TOP NET.v WORKDIR -> critical path in ns at a 10 ns clock ("0": wires only)
+  local top=$1 net=$2 work=$3
+  cat > "$work/sta.tcl" <<TCL
+read_liberty $lib
+read_verilog $net
+link_design $top
+create_clock -name clk -period 10 [get_ports clk_i]
+set_input_delay 0 -clock clk [delete_from_list [all_inputs] [get_ports clk_i]]
+set_output_delay 0 -clock clk [all_outputs]
+set_false_path -from [get_ports rst_ni]
+report_checks -path_delay max -digits 3 -group_count 5
+exit
+TCL
+  grep -q "rst_ni" "$net" || sed -i '/set_false_path/d' "$work/sta.tcl"
+  if ! grep -q "clk_i" "$net"; then
+    # Purely combinational unit: a virtual clock constrains input-to-output paths.
+    sed -i 's/create_clock -name clk -period 10 \[get_ports clk_i\]/create_clock -name clk -period 10/; s/\[delete_from_list \[all_inputs\] \[get_ports clk_i\]\]/[all_inputs]/' "$work/sta.tcl"
+  fi
+  # Worst slack over every reported path; none (wires only) leaves the path at 0.
+  local slack
+  sta -no_splash -exit "$work/sta.tcl" > "$work/sta.out" 2>&1 || true
+  if grep -q "^Error" "$work/sta.out"; then  # a netlist OpenSTA read only in part would time too short
+    echo "sta_crit_ns: OpenSTA on $net: $(grep -m1 "^Error" "$work/sta.out")" >&2
+    return 1
+  fi
+  slack=$(awk '/slack \((MET|VIOLATED)\)/{ if (min == "" || $1 < min) min = $1 } END { print min }' "$work/sta.out")
+  if [ -n "$slack" ]; then awk -v s="$slack" 'BEGIN{printf "%.3f", 10 - s}'; else echo 0; fi
 }

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# How much of a unit's area and critical path is ABC's luck. Yosys names the cells and wires it
+# creates from a counter; the same RTL elaborated after other modules (as a PE inside an array is)
+# reaches ABC as the same logic under other names, and ABC can map it differently. This
+# synthesizes each unit with scripts/area.sh's recipe once per sample; sample s first reads,
+# elaborates and discards every source s times, which moves the counter (sample 0 is area.sh's run).
+# Writes CSV rows: unit,sample,cells,area_um2,crit_path_ns
+#
+#   scripts/area_noise.sh SAMPLES OUT.csv UNIT...     units as scripts/area.sh takes them
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+source "$root/scripts/synth_common.sh"
+samples=$1 out=$2; shift 2
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+echo "unit,sample,cells,area_um2,crit_path_ns" > "$out"
+for unit in "$@"; do
+  IFS='|' read -r top params _ <<< "$(unit_spec "$unit")"
+  for ((s = 0; s < samples; s++)); do
+    echo "[area_noise] $unit: sample $s" >&2
+    first=""
+    for ((k = 0; k < s; k++)); do first="$first read_verilog -sv $srcs; design -reset;"; done
+    synth_netlist "$top" "$params" "$work/net.v" "$work/yosys.log" "" "$first"
+    area=$(grep -E "Chip area for (top )?module" "$work/yosys.log" | tail -1 | awk '{print $NF}')
+    cells=$(grep -E "Number of cells:" "$work/yosys.log" | tail -1 | awk '{print $NF}')
+    echo "$unit,$s,$cells,$area,$(sta_crit_ns "$top" "$work/net.v" "$work")" >> "$out"
+  done
+done
