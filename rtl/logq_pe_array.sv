@@ -32,7 +32,10 @@ module logq_pe_array #(
   parameter int unsigned AW     = (DA > MW + EW + 1) ? DA : MW + EW + 1,
   parameter int unsigned WW     = (DW > KW + 3) ? DW : KW + 3,
   parameter int unsigned RW     = (R > 1) ? $clog2(R) : 1,
-  parameter int unsigned CFG_GROUP = 4,  // PEs of a row that share one copy of the configuration registers
+  // PEs of a row that share one copy of the configuration registers. With 2, every array is
+  // within 6.4 % of its lone PE's fmax; with 4, lula and universal were not within 10 %
+  // (docs/results.md, "Array timing").
+  parameter int unsigned CFG_GROUP = 2,
   // Low bits of each word this KIND's PE reads (golden/hw.cpp array_a_word_bits / array_w_word_bits;
   // rtl/logq_units.tsv sets them for synthesis). Only these pass from PE to PE: the positions are
   // kept as one synthesized module (below), so the unread bits' registers would stay.
@@ -127,8 +130,9 @@ module logq_pe_array #(
       end
 
       // keep_hierarchy: synthesis maps one position and places R x C copies of it, as a designer
-      // tiles an array. Flattened, ABC re-mapped the whole array at once and its PEs came out
-      // slower than the same PE synthesized alone (docs/results.md, "Array timing").
+      // tiles an array (scripts/area.sh puts the PE's own synthesized netlist inside). Flattened,
+      // ABC re-mapped the whole array at once and its PEs came out slower than the same PE
+      // synthesized alone (docs/results.md, "Array timing").
       (* keep_hierarchy *)
       logq_pe_position #(
         .KIND(KIND), .DW(DW), .DA(DA), .MW(MW), .EW(EW), .FW(FW), .KW(KW),

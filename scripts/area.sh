@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Area and timing of logq's RTL units on the OSU 0.18 um standard cells: Yosys (synth,
-# dfflibmap, abc -liberty, stat -liberty) and OpenSTA (critical path at a 10 ns clock).
+# dfflibmap, abc -liberty, stat -liberty) and OpenSTA (critical path at a 10 ns clock). An array
+# array:KIND:R:C is tiled from the netlist of unit pe_KIND (synth_tiled in synth_common.sh).
 # Writes CSV rows: unit,description,cells,area_um2,nand2_eq,crit_path_ns,fmax_mhz
 #
 #   scripts/area.sh OUT.csv UNIT...       units: see `units` below, or array:KIND:R:C
@@ -18,9 +19,16 @@ for unit in "$@"; do
   IFS='|' read -r top params desc <<< "$line"
   net=$work/$top.v
   echo "[area] $unit: yosys" >&2
-  synth_netlist "$top" "$params" "$net" "$work/yosys.log"
-  area=$(grep -E "Chip area for (top )?module" "$work/yosys.log" | tail -1 | awk '{print $NF}' || true)
-  cells=$(grep -E "Number of cells:" "$work/yosys.log" | tail -1 | awk '{print $NF}' || true)
+  case $unit in
+    array:*)  # tiled from the netlist of its PE's own unit row, pe_KIND (synth_tiled)
+      IFS=: read -r _ kind _ <<< "$unit"
+      IFS='|' read -r pe_top pe_params _ <<< "$(unit_spec "pe_$kind")"
+      read -r cells area <<< "$(synth_tiled "$params" "$pe_top" "$pe_params" "$net" "$work/yosys.log")" ;;
+    *)
+      synth_netlist "$top" "$params" "$net" "$work/yosys.log"
+      area=$(grep -E "Chip area for (top )?module" "$work/yosys.log" | tail -1 | awk '{print $NF}' || true)
+      cells=$(grep -E "Number of cells:" "$work/yosys.log" | tail -1 | awk '{print $NF}' || true) ;;
+  esac
   area=${area:-0}
   cells=${cells:-0}
   echo "[area] $unit: OpenSTA" >&2

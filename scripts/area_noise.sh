@@ -6,7 +6,9 @@
 # elaborates and discards every source s times, which moves the counter (sample 0 is area.sh's run).
 # Writes CSV rows: unit,sample,cells,area_um2,crit_path_ns
 #
-#   scripts/area_noise.sh SAMPLES OUT.csv UNIT...     units as scripts/area.sh takes them
+# Arrays are tiled from their PE unit's netlist (synth_tiled), so a PE's noise is its unit's.
+#
+#   scripts/area_noise.sh SAMPLES OUT.csv UNIT...     units as scripts/area.sh takes them, no arrays
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 source "$root/scripts/synth_common.sh"
@@ -15,6 +17,7 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 echo "unit,sample,cells,area_um2,crit_path_ns" > "$out"
 for unit in "$@"; do
+  case $unit in array:*) echo "area_noise.sh: $unit: arrays are tiled from their PE unit's netlist; give the unit" >&2; exit 2 ;; esac
   IFS='|' read -r top params _ <<< "$(unit_spec "$unit")"
   for ((s = 0; s < samples; s++)); do
     echo "[area_noise] $unit: sample $s" >&2

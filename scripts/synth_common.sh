@@ -19,6 +19,31 @@ chparams() {  # "A=1 B=2" -> "-set A 1 -set B 2"
 synth_netlist() {  # synth_netlist TOP "CHPARAM ARGS" NET.v LOG [YOSYS COMMANDS before write_verilog] [... first]
   yosys -q -l "$4" -p "${6:-} read_verilog -defer -sv $srcs; chparam $2 $1; hierarchy -check -top $1; synth -flatten -top $1; dfflibmap -liberty $lib; abc -liberty $lib; opt_clean -purge; stat -liberty $lib; ${5:-} write_verilog -noattr -noexpr $3" >/dev/null
 }
+# synth_tiled "ARRAY CHPARAM ARGS" PE_TOP "PE CHPARAM ARGS" NET.v LOG -> "cells area_um2"
+# An array tiled from its PE as a hardened macro: the PE is synthesized exactly as its own unit
+# (synth_netlist: the same netlist that unit's fmax comes from), the array around it with that PE
+# a black box, and NET.v holds both. Array and PE timing then differ only by what the array adds
+# (operand and configuration registers, drain, loads), not by ABC mapping one PE two ways: the
+# same logic under other internal names maps up to 15 % slower or faster (scripts/area_noise.sh).
+synth_tiled() {
+  local params=$1 pe_top=$2 pe_params=$3 net=$4 log=$5
+  synth_netlist "$pe_top" "$pe_params" "$net.pe.v" "$log.pe"
+  yosys -q -l "$log" -p "read_verilog -defer -sv $srcs; chparam $params logq_pe_array; hierarchy -check -top logq_pe_array; blackbox *\\$pe_top; synth -flatten -top logq_pe_array; dfflibmap -liberty $lib; abc -liberty $lib; opt_clean -purge; stat -liberty $lib; write_verilog -noattr -noexpr $net.arr.v" >/dev/null
+  # The black box's derived name (\$paramod$<hash>\PE_TOP) becomes the macro's own.
+  perl -pe 's/^(\s*)\\\$paramod\$[0-9a-f]+\\'"$pe_top"' /${1}'"$pe_top"' /' "$net.arr.v" > "$net.tiles.v"
+  local n_pe
+  n_pe=$(grep -c "^ *$pe_top " "$net.tiles.v" || true)
+  [ "$n_pe" -ge 1 ] || { echo "synth_tiled: no $pe_top macro in the array netlist" >&2; return 1; }
+  cat "$net.pe.v" "$net.tiles.v" > "$net"
+  local pe_cells pe_area arr_cells arr_area tiles
+  pe_cells=$(grep -E "Number of cells:" "$log.pe" | tail -1 | awk '{print $NF}')
+  pe_area=$(grep -E "Chip area for (top )?module" "$log.pe" | tail -1 | awk '{print $NF}')
+  arr_cells=$(grep -E "Number of cells:" "$log" | tail -1 | awk '{print $NF}')
+  arr_area=$(grep -E "Chip area for (top )?module" "$log" | tail -1 | awk '{print $NF}')
+  tiles=$(grep -F "\\$pe_top " "$log" | awk '$1 ~ /^[$]paramod/ && NF == 2 { n = $2 } END { print n }')
+  awk -v pc="$pe_cells" -v pa="$pe_area" -v ac="$arr_cells" -v aa="$arr_area" -v n="$tiles" \
+    'BEGIN { printf "%d %.6f\n", ac - n + n * pc, aa + n * pa }'
+}
 # unit -> "top|chparam args|description", from rtl/logq_units.tsv: rows of use "area" by name;
 # array:NAME:R:C from row array_NAME.
 unit_spec() {
