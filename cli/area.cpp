@@ -179,4 +179,30 @@ void add_area(CLI::App& app) {
   });
 }
 
+std::vector<const PeSpec*> parts_of(const PeSpec& kind) {
+  if (kind.parts.empty()) return {&kind};
+  std::vector<const PeSpec*> v;
+  for (const auto& n : kind.parts) v.push_back(&pe_spec(n));
+  return v;
+}
+
+std::vector<std::string> clock_units(const PeSpec& kind, int rows, int cols) {
+  const bool array = rows >= kMinArraySide && cols >= kMinArraySide && rows <= kMaxArraySide && cols <= kMaxArraySide;
+  std::vector<std::string> units;
+  for (const PeSpec* part : parts_of(kind))
+    units.push_back(array ? fmt::format("array:{}:{}:{}", part->name, rows, cols) : part->area_unit());
+  return units;
+}
+
+double clock_mhz(const PeSpec& kind, int rows, int cols, const std::map<std::string, AreaRow>& area) {
+  double f = 0;
+  for (const auto& u : clock_units(kind, rows, cols)) {
+    const auto it = area.find(u);
+    if (it == area.end()) throw Error(fmt::format("area results lack unit '{}'", u));
+    if (it->second.fmax_mhz <= 0) throw Error(fmt::format("logq area gave no fmax for {}", u));
+    f = f > 0 ? std::min(f, it->second.fmax_mhz) : it->second.fmax_mhz;
+  }
+  return f;
+}
+
 }  // namespace logq::cli

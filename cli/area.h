@@ -1,9 +1,12 @@
 // `logq area`, and the synthesized area/fmax rows other commands (sim, explore) use.
 #pragma once
+#include <map>
 #include <string>
 #include <vector>
 
 #include <CLI/CLI.hpp>
+
+#include "golden/hw.h"
 
 namespace logq::cli {
 
@@ -20,5 +23,16 @@ std::vector<AreaRow> area_results(const std::vector<std::string>& units, bool no
 
 // The rows of an area CSV (scripts/area.sh's, `logq area --csv`'s); `where` names it in errors.
 std::vector<AreaRow> parse_area_csv(const std::string& text, const std::string& where);
+
+// The single kinds whose synthesized area and fmax make up `kind` (itself, or a composite's parts).
+std::vector<const PeSpec*> parts_of(const PeSpec& kind);
+
+// The clock of a design point, for `logq sim` and `logq explore` alike: the fmax of the synthesized
+// R x C array of each part of `kind` (scripts/area.sh's array:KIND:R:C), the slowest one.
+// clock_units: the area units that clock needs; clock_mhz reads it from `area` (keyed by unit).
+// The RTL array has R, C >= 2 (kMinArraySide): a narrower array takes its parts' PE fmax.
+constexpr int kMinArraySide = 2, kMaxArraySide = 256;
+std::vector<std::string> clock_units(const PeSpec& kind, int rows, int cols);
+double clock_mhz(const PeSpec& kind, int rows, int cols, const std::map<std::string, AreaRow>& area);
 
 }  // namespace logq::cli

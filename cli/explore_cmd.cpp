@@ -104,14 +104,6 @@ bool kind_fits(const PeSpec& k, const ModelInfo& m) {
   return k.parts.empty() || used.size() == k.parts.size();
 }
 
-// The single kinds whose synthesized area/fmax make up this kind (itself, or a composite's parts).
-std::vector<const PeSpec*> parts_of(const PeSpec& k) {
-  if (k.parts.empty()) return {&k};
-  std::vector<const PeSpec*> v;
-  for (const auto& n : k.parts) v.push_back(&pe_spec(n));
-  return v;
-}
-
 // Other pairings than golden/hw's mantissa_matches need --any-mantissa.
 bool mantissa_matches(const PeSpec& k, const ModelInfo& m) { return logq::mantissa_matches(k, m.log_mant); }
 
@@ -211,9 +203,6 @@ struct Study {
   std::vector<GoldenRun> golden;
 };
 
-// The synthesized R x C array of one single PE kind: its fmax is the clock of every point on it.
-std::string array_unit(const PeSpec& part, int R, int C) { return fmt::format("array:{}:{}:{}", part.name, R, C); }
-
 int point_width(int a, const ModelInfo& m, const PeSpec& kind) { return a ? a : m.default_acc(kind.mant_frac_bits()); }
 
 bool has_log_weights(const ModelInfo& m) { return m.pairings.count(Pairing::LxU) || m.pairings.count(Pairing::LxA); }
@@ -229,10 +218,9 @@ Study plan_study(const Options& o, const std::vector<std::pair<int, int>>& array
       if (!o.pes.empty() && std::find(o.pes.begin(), o.pes.end(), k.name) == o.pes.end()) continue;
       if (!kind_fits(k, m) || (!o.any_mantissa && !mantissa_matches(k, m))) continue;
       st.pairs.push_back({st.models.size() - 1, &k});
-      for (const PeSpec* p : parts_of(k)) {
-        units.insert(p->area_unit());
-        for (const auto& [R, C] : arrays) array_units.insert(array_unit(*p, R, C));
-      }
+      for (const PeSpec* p : parts_of(k)) units.insert(p->area_unit());
+      for (const auto& [R, C] : arrays)
+        for (const auto& u : clock_units(k, R, C)) array_units.insert(u);
       ++fits;
     }
     fmt::print("{} ({}): {} layers; PE kinds that take it: {}\n", path, m.label, m.w.layers.size(), fits);
@@ -365,12 +353,7 @@ void run(const Options& o) {
         pe_area += pe.area_um2 - area.at(part->name == "universal" ? "acc48" : "acc32").area_um2;
       }
       for (const auto& [R, C] : arrays) {
-        // The clock: the synthesized R x C array's fmax (the slowest part's, for a composite).
-        double fmax = 0;
-        for (const PeSpec* part : parts_of(*kind)) {
-          const double f = area.at(array_unit(*part, R, C)).fmax_mhz;
-          fmax = fmax > 0 ? std::min(fmax, f) : f;
-        }
+        const double fmax = clock_mhz(*kind, R, C, area);  // the synthesized array's, as logq sim's
         json j = base;  // the user's SRAM/DRAM/energy table; the swept array, PE and clock
         j["array"] = {{"rows", R}, {"cols", C}, {"pe", kind->name}};
         j["clock_mhz"] = fmax;

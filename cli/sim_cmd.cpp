@@ -1,9 +1,11 @@
 // `logq sim WORKLOAD --hw HW.json`: the SystemC accelerator model (sim/) on a quantized network
 // (.lqm) or a SCALE-Sim topology (.csv): per layer and in total, compute and stall cycles,
 // mapping efficiency and utilization, the vector unit's non-GEMM cycles, SRAM and DRAM traffic and
-// bandwidth, energy, latency and images/s at the clock (the PE's fmax from `logq area` unless the config sets clock_mhz).
+// bandwidth, energy, latency and images/s at the clock (the synthesized R x C array's fmax from
+// `logq area` unless the config sets clock_mhz).
 #include "cli/sim_cmd.h"
 
+#include <map>
 #include <optional>
 
 #include <fmt/format.h>
@@ -53,18 +55,17 @@ sim::AccelConfig accel_config(const Options& o) {
   return n;
 }
 
+// The clock of the design point, as `logq explore` sets it: the synthesized R x C array's fmax.
 void set_clock(sim::AccelConfig& h) {
   if (h.clock_mhz) return;
-  std::vector<std::string> units;  // a composite PE runs at its slowest datapath's fmax
-  if (!h.kind().composite()) units.push_back(h.kind().area_unit());
-  for (const auto& p : h.kind().parts) units.push_back(pe_spec(p).area_unit());
-  double f = 0;
-  for (const AreaRow& r : area_results(units)) {
-    if (r.fmax_mhz <= 0) throw Error(fmt::format("logq area gave no fmax for {}; set clock_mhz in the hardware config", r.unit));
-    f = f > 0 ? std::min(f, r.fmax_mhz) : r.fmax_mhz;
-  }
-  h.clock_mhz = f;
-  fmt::print(stderr, "logq sim: clock {:.1f} MHz = fmax of one {} PE (logq area, OSU 0.18 um)\n", f, h.pe);
+  const std::vector<std::string> units = clock_units(h.kind(), h.rows, h.cols);
+  std::map<std::string, AreaRow> area;
+  for (const AreaRow& r : area_results(units)) area[r.unit] = r;
+  h.clock_mhz = clock_mhz(h.kind(), h.rows, h.cols, area);
+  const bool array = units.front().rfind("array:", 0) == 0;
+  fmt::print(stderr, "logq sim: clock {:.1f} MHz = fmax of {} (logq area, OSU 0.18 um{}; --clock-mhz sets it)\n", *h.clock_mhz,
+             array ? fmt::format("the synthesized {}x{} {} array", h.rows, h.cols, h.pe) : fmt::format("one {} PE", h.pe),
+             array ? "" : fmt::format("; the RTL array needs R, C >= {}", kMinArraySide));
 }
 
 void run(const Options& o) {
@@ -110,7 +111,7 @@ void add_sim(CLI::App& app) {
   c->add_option("--rows", o.rows, "override array rows R");
   c->add_option("--cols", o.cols, "override array columns C");
   c->add_option("--pe", o.pe, "override the PE kind (" + pe_spec_names() + ")");
-  c->add_option("--clock-mhz", o.clock_mhz, "override the clock (default: the config's clock_mhz, else the PE's fmax from logq area)");
+  c->add_option("--clock-mhz", o.clock_mhz, "override the clock (default: the config's clock_mhz, else the synthesized R x C array's fmax from logq area)");
   c->add_option("--act-bits", o.act_bits, "activation word bits in SRAM/DRAM (default: from each layer's format)");
   c->add_option("--weight-bits", o.weight_bits, "weight word bits in SRAM/DRAM (default: from each layer's format)");
   std::string arrays;  // the Verilated arrays this build links (testbenches/rtl_models.cpp)

@@ -7,7 +7,7 @@
 # for bit against the golden integer model, and the area/timing of the PE kinds on the OSU
 # 0.18 um cells. Both quantized models are exported (.lqm) and run through the golden integer
 # network on the whole test set, next to their fake-quant accuracy, and simulated on the SystemC
-# accelerator model (cycles, DRAM traffic, images/s and energy per image at the PE's fmax).
+# accelerator model (cycles, DRAM traffic, images/s and energy per image at the synthesized array's fmax).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -38,7 +38,7 @@ for m in fmnist_resnet_logart_w4a8 fmnist_vit_adalog_w4a4; do
   echo "[main] logq verify out/$m.lqm: one block's GEMMs on the Verilated PE array vs the golden model"
   ./build/cli/logq verify "out/$m.lqm" --json "out/verify_$m.json"
 done
-echo "[main] logq sim: the ResNet on a 16x16 L(4)xU(8) array, the ViT on a 16x16 universal array (SystemC model, clock = PE fmax)"
+echo "[main] logq sim: the ResNet on a 16x16 L(4)xU(8) array, the ViT on a 16x16 universal array (SystemC model, clock = the synthesized array's fmax)"
 ./build/cli/logq sim out/fmnist_resnet_logart_w4a8.lqm --hw configs/hw/lu_16x16.json --json out/sim_fmnist_resnet_logart_w4a8.json --csv out/sim_fmnist_resnet_logart_w4a8.csv
 ./build/cli/logq sim out/fmnist_vit_adalog_w4a4.lqm --hw configs/hw/lu_16x16.json --pe universal --json out/sim_fmnist_vit_adalog_w4a4.json --csv out/sim_fmnist_vit_adalog_w4a4.csv
 python3 - <<'PY'

@@ -1214,6 +1214,18 @@ TEST_CASE("logq explore: a small sweep writes the CSV with Pareto flags and PNG 
   CHECK(std::stod(a4[13]) == Approx(std::stod(fmax_of["array:uu4:4:4"])));
   CHECK(std::stod(a8[13]) == Approx(std::stod(fmax_of["array:uu4:8:8"])));
   CHECK(std::stod(a4[13]) != Approx(std::stod(fmax_of["pe_uu4"])));
+  // logq sim clocks the same design point alike: its default is the synthesized array's fmax, and a
+  // 1-wide array (none in the RTL) takes the PE's.
+  const std::string sj = out + "/sim_uu4_4x4.json", sj1 = out + "/sim_uu4_1x4.json";
+  const Run s44 = run_logq("sim " + q(w4) + " --pe uu4 --rows 4 --cols 4 -q --json " + q(sj));
+  INFO(s44.out);
+  REQUIRE(s44.code == 0);
+  CHECK_THAT(s44.out, Contains("fmax of the synthesized 4x4 uu4 array"));
+  CHECK(json::parse(text_of(sj))["clock_mhz"].get<double>() == Approx(std::stod(a4[13])));
+  const Run s14 = run_logq("sim " + q(w4) + " --pe uu4 --rows 1 --cols 4 -q --json " + q(sj1));
+  REQUIRE(s14.code == 0);
+  CHECK_THAT(s14.out, Contains("fmax of one uu4 PE") && Contains("the RTL array needs R, C >= 2"));
+  CHECK(json::parse(text_of(sj1))["clock_mhz"].get<double>() == Approx(std::stod(fmax_of["pe_uu4"])));
   for (const char* png : {"/accuracy_vs_area.png", "/throughput_per_area_vs_accuracy.png", "/energy_vs_accuracy.png"}) {
     const auto b = logq::test::read_bytes(out + png);
     REQUIRE(b.size() > 1000);
