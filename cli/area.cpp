@@ -186,8 +186,12 @@ std::vector<const PeSpec*> parts_of(const PeSpec& kind) {
   return v;
 }
 
+bool rtl_array_fits(int rows, int cols) {
+  return rows >= kMinArraySide && cols >= kMinArraySide && rows <= kMaxArraySide && cols <= kMaxArraySide;
+}
+
 std::vector<std::string> clock_units(const PeSpec& kind, int rows, int cols) {
-  const bool array = rows >= kMinArraySide && cols >= kMinArraySide && rows <= kMaxArraySide && cols <= kMaxArraySide;
+  const bool array = rtl_array_fits(rows, cols);
   std::vector<std::string> units;
   for (const PeSpec* part : parts_of(kind))
     units.push_back(array ? fmt::format("array:{}:{}:{}", part->name, rows, cols) : part->area_unit());
@@ -199,7 +203,7 @@ double clock_mhz(const PeSpec& kind, int rows, int cols, const std::map<std::str
   for (const auto& u : clock_units(kind, rows, cols)) {
     const auto it = area.find(u);
     if (it == area.end()) throw Error(fmt::format("area results lack unit '{}'", u));
-    if (it->second.fmax_mhz <= 0) throw Error(fmt::format("logq area gave no fmax for {}", u));
+    if (it->second.fmax_mhz <= 0) throw Error(fmt::format("logq area gave no fmax for {}; set clock_mhz in the hardware config", u));
     f = f > 0 ? std::min(f, it->second.fmax_mhz) : it->second.fmax_mhz;
   }
   return f;

@@ -32,6 +32,7 @@ std::vector<const PeSpec*> parts_of(const PeSpec& kind);
 // clock_units: the area units that clock needs; clock_mhz reads it from `area` (keyed by unit).
 // The RTL array has R, C >= 2 (kMinArraySide): a narrower array takes its parts' PE fmax.
 constexpr int kMinArraySide = 2, kMaxArraySide = 256;
+bool rtl_array_fits(int rows, int cols);
 std::vector<std::string> clock_units(const PeSpec& kind, int rows, int cols);
 double clock_mhz(const PeSpec& kind, int rows, int cols, const std::map<std::string, AreaRow>& area);
 

@@ -58,11 +58,10 @@ sim::AccelConfig accel_config(const Options& o) {
 // The clock of the design point, as `logq explore` sets it: the synthesized R x C array's fmax.
 void set_clock(sim::AccelConfig& h) {
   if (h.clock_mhz) return;
-  const std::vector<std::string> units = clock_units(h.kind(), h.rows, h.cols);
   std::map<std::string, AreaRow> area;
-  for (const AreaRow& r : area_results(units)) area[r.unit] = r;
+  for (const AreaRow& r : area_results(clock_units(h.kind(), h.rows, h.cols))) area[r.unit] = r;
   h.clock_mhz = clock_mhz(h.kind(), h.rows, h.cols, area);
-  const bool array = units.front().rfind("array:", 0) == 0;
+  const bool array = rtl_array_fits(h.rows, h.cols);
   fmt::print(stderr, "logq sim: clock {:.1f} MHz = fmax of {} (logq area, OSU 0.18 um{}; --clock-mhz sets it)\n", *h.clock_mhz,
              array ? fmt::format("the synthesized {}x{} {} array", h.rows, h.cols, h.pe) : fmt::format("one {} PE", h.pe),
              array ? "" : fmt::format("; the RTL array needs R, C >= {}", kMinArraySide));

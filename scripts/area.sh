@@ -26,11 +26,8 @@ for unit in "$@"; do
       read -r cells area <<< "$(synth_tiled "$params" "$pe_top" "$pe_params" "$net" "$work/yosys.log")" ;;
     *)
       synth_netlist "$top" "$params" "$net" "$work/yosys.log"
-      area=$(grep -E "Chip area for (top )?module" "$work/yosys.log" | tail -1 | awk '{print $NF}' || true)
-      cells=$(grep -E "Number of cells:" "$work/yosys.log" | tail -1 | awk '{print $NF}' || true) ;;
+      read -r cells area <<< "$(netlist_stats "$work/yosys.log")" ;;
   esac
-  area=${area:-0}
-  cells=${cells:-0}
   echo "[area] $unit: OpenSTA" >&2
   crit=$(sta_crit_ns "$top" "$net" "$work")
   fmax=$(awk -v c="$crit" 'BEGIN{ if (c > 0) printf "%.1f", 1000 / c; else print "" }')

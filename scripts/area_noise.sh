@@ -24,8 +24,7 @@ for unit in "$@"; do
     first=""
     for ((k = 0; k < s; k++)); do first="$first read_verilog -sv $srcs; design -reset;"; done
     synth_netlist "$top" "$params" "$work/net.v" "$work/yosys.log" "" "$first"
-    area=$(grep -E "Chip area for (top )?module" "$work/yosys.log" | tail -1 | awk '{print $NF}')
-    cells=$(grep -E "Number of cells:" "$work/yosys.log" | tail -1 | awk '{print $NF}')
+    read -r cells area <<< "$(netlist_stats "$work/yosys.log")"
     echo "$unit,$s,$cells,$area,$(sta_crit_ns "$top" "$work/net.v" "$work")" >> "$out"
   done
 done

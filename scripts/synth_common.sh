@@ -16,8 +16,15 @@ chparams() {  # "A=1 B=2" -> "-set A 1 -set B 2"
 }
 # opt_clean -purge drops the alias names flattening keeps: write_verilog gives some of them a
 # concatenated left-hand side, which OpenSTA's reader rejects (sta_crit_ns fails on that).
-synth_netlist() {  # synth_netlist TOP "CHPARAM ARGS" NET.v LOG [YOSYS COMMANDS before write_verilog] [... first]
-  yosys -q -l "$4" -p "${6:-} read_verilog -defer -sv $srcs; chparam $2 $1; hierarchy -check -top $1; synth -flatten -top $1; dfflibmap -liberty $lib; abc -liberty $lib; opt_clean -purge; stat -liberty $lib; ${5:-} write_verilog -noattr -noexpr $3" >/dev/null
+# Optional Yosys commands: $5 before write_verilog, $6 first of all, $7 between elaboration and synth.
+synth_netlist() {  # synth_netlist TOP "CHPARAM ARGS" NET.v LOG [BEFORE_WRITE] [FIRST] [BEFORE_SYNTH]
+  yosys -q -l "$4" -p "${6:-} read_verilog -defer -sv $srcs; chparam $2 $1; hierarchy -check -top $1; ${7:-} synth -flatten -top $1; dfflibmap -liberty $lib; abc -liberty $lib; opt_clean -purge; stat -liberty $lib; ${5:-} write_verilog -noattr -noexpr $3" >/dev/null
+}
+netlist_stats() {  # netlist_stats LOG -> "cells area_um2" of the whole design, from Yosys's stat
+  local cells area
+  cells=$(grep -E "Number of cells:" "$1" | tail -1 | awk '{print $NF}')
+  area=$(grep -E "Chip area for (top )?module" "$1" | tail -1 | awk '{print $NF}')
+  echo "${cells:-0} ${area:-0}"
 }
 # synth_tiled "ARRAY CHPARAM ARGS" PE_TOP "PE CHPARAM ARGS" NET.v LOG -> "cells area_um2"
 # An array tiled from its PE as a hardened macro: the PE is synthesized exactly as its own unit
@@ -28,7 +35,7 @@ synth_netlist() {  # synth_netlist TOP "CHPARAM ARGS" NET.v LOG [YOSYS COMMANDS 
 synth_tiled() {
   local params=$1 pe_top=$2 pe_params=$3 net=$4 log=$5
   synth_netlist "$pe_top" "$pe_params" "$net.pe.v" "$log.pe"
-  yosys -q -l "$log" -p "read_verilog -defer -sv $srcs; chparam $params logq_pe_array; hierarchy -check -top logq_pe_array; blackbox *\\$pe_top; synth -flatten -top logq_pe_array; dfflibmap -liberty $lib; abc -liberty $lib; opt_clean -purge; stat -liberty $lib; write_verilog -noattr -noexpr $net.arr.v" >/dev/null
+  synth_netlist logq_pe_array "$params" "$net.arr.v" "$log" "" "" "blackbox *\\$pe_top;"
   # The black box's derived name (\$paramod$<hash>\PE_TOP) becomes the macro's own.
   perl -pe 's/^(\s*)\\\$paramod\$[0-9a-f]+\\'"$pe_top"' /${1}'"$pe_top"' /' "$net.arr.v" > "$net.tiles.v"
   local n_pe
@@ -36,11 +43,11 @@ synth_tiled() {
   [ "$n_pe" -ge 1 ] || { echo "synth_tiled: no $pe_top macro in the array netlist" >&2; return 1; }
   cat "$net.pe.v" "$net.tiles.v" > "$net"
   local pe_cells pe_area arr_cells arr_area tiles
-  pe_cells=$(grep -E "Number of cells:" "$log.pe" | tail -1 | awk '{print $NF}')
-  pe_area=$(grep -E "Chip area for (top )?module" "$log.pe" | tail -1 | awk '{print $NF}')
-  arr_cells=$(grep -E "Number of cells:" "$log" | tail -1 | awk '{print $NF}')
-  arr_area=$(grep -E "Chip area for (top )?module" "$log" | tail -1 | awk '{print $NF}')
+  read -r pe_cells pe_area <<< "$(netlist_stats "$log.pe")"
+  read -r arr_cells arr_area <<< "$(netlist_stats "$log")"
+  # stat counts each black-box PE as one cell of no area: R x C of them.
   tiles=$(grep -F "\\$pe_top " "$log" | awk '$1 ~ /^[$]paramod/ && NF == 2 { n = $2 } END { print n }')
+  [ -n "$tiles" ] || { echo "synth_tiled: Yosys's stat lists no $pe_top tiles" >&2; return 1; }
   awk -v pc="$pe_cells" -v pa="$pe_area" -v ac="$arr_cells" -v aa="$arr_area" -v n="$tiles" \
     'BEGIN { printf "%d %.6f\n", ac - n + n * pc, aa + n * pa }'
 }
